@@ -1,0 +1,25 @@
+// The `tlsgate` command: one binary, one subcommand per face of the project. Each
+// subcommand lives next to the code it runs and registers itself here.
+import { Command } from 'commander';
+
+export function buildProgram(): Command {
+  const program = new Command('tlsgate')
+    .description('Gateway API TLSRoute for Kubernetes: translate, standalone proxy, operator')
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    if (typeof code === 'number') process.exit(code);
+    process.stderr.write(`tlsgate: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The project's one test command (README, .ci/run): installs what the tests need, builds,
+# brings up the cluster in a box, runs every test once, and always tears the cluster down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-system.sh
+npm run build
+
+suites=(dist/test/unit dist/test/e2e)
+if [[ -d test/integration ]] && ls test/integration/*.test.ts >/dev/null 2>&1; then
+  npm run cluster:up
+  trap 'npm run cluster:down || true' EXIT
+  suites+=(dist/test/integration)
+fi
+
+# One node:test run so that one closing summary counts every test.
+node --test --test-reporter=spec --test-concurrency=1 "${suites[@]}"

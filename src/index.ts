@@ -1,0 +1,2 @@
+// The library every side shares. Re-exports grow as modules land.
+export * from './proxy-config.js';
