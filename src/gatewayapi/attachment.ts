@@ -1,0 +1,105 @@
+/**
+ * Step B of attachment (spec 3.2): one TLSRoute parentRef against one of our Gateways.
+ * Filters the Gateway's listeners step by step (sectionName/port, protocol and kind,
+ * namespace policy, hostname intersection) and reports the reason of the furthest step
+ * reached when nothing is left.
+ */
+import { intersectHostnames, normalizeHostname } from './hostnames.js';
+import { selectorMatches } from './labels.js';
+import { canTakeRoutes, supportsKind, type EvaluatedListener, type Problem } from './listeners.js';
+import type { SnapshotIndex } from './snapshot-index.js';
+import { GATEWAY_API_GROUP, type ParentReference } from './types.js';
+
+/** A hostname a route serves on a listener, and the route hostname it came from. */
+export interface ServedHostname {
+  hostname: string;
+  original: string;
+}
+
+export interface ListenerAttachment {
+  listener: EvaluatedListener;
+  hostnames: ServedHostname[];
+}
+
+export type AttachResult = { accepted: true; attachments: ListenerAttachment[] } | { accepted: false; problem: Problem };
+
+export interface AttachContext {
+  gatewayNamespace: string;
+  gatewayName: string;
+  /** Set when the Gateway itself is not Accepted: nothing attaches. */
+  gatewayProblem?: string;
+  listeners: EvaluatedListener[];
+}
+
+function namespaceAdmits(listener: EvaluatedListener, routeNamespace: string, gatewayNamespace: string, index: SnapshotIndex): boolean {
+  const from = listener.spec.allowedRoutes?.namespaces?.from ?? 'Same';
+  switch (from) {
+    case 'All':
+      return true;
+    case 'Same':
+      return routeNamespace === gatewayNamespace;
+    case 'Selector':
+      return selectorMatches(listener.spec.allowedRoutes?.namespaces?.selector, index.labelsOfNamespace(routeNamespace));
+    default:
+      return false;
+  }
+}
+
+export function attachParentRef(
+  ref: ParentReference,
+  routeNamespace: string,
+  routeHostnames: readonly string[],
+  gateway: AttachContext,
+  index: SnapshotIndex,
+): AttachResult {
+  const gwLabel = `Gateway ${gateway.gatewayNamespace}/${gateway.gatewayName}`;
+  // Step 3: sectionName and port (both must match when both are set).
+  const selected = gateway.listeners.filter(
+    (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),
+  );
+  if (selected.length === 0) {
+    const wanted = [ref.sectionName !== undefined ? `sectionName "${ref.sectionName}"` : '', ref.port !== undefined ? `port ${ref.port}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    return { accepted: false, problem: { reason: 'NoMatchingParent', message: `${gwLabel} has no listener with ${wanted || 'any name'}` } };
+  }
+  if (gateway.gatewayProblem) {
+    return { accepted: false, problem: { reason: 'NotAllowedByListeners', message: `${gwLabel} is not Accepted: ${gateway.gatewayProblem}` } };
+  }
+  // Steps 4-5: listeners that take TLSRoutes from this namespace.
+  const allowed = selected.filter(
+    (l) => canTakeRoutes(l) && supportsKind(l, GATEWAY_API_GROUP, 'TLSRoute') && namespaceAdmits(l, routeNamespace, gateway.gatewayNamespace, index),
+  );
+  if (allowed.length === 0) {
+    const names = selected.map((l) => l.name).join(', ');
+    return {
+      accepted: false,
+      problem: {
+        reason: 'NotAllowedByListeners',
+        message: `No listener of ${gwLabel} (${names}) allows TLSRoutes from namespace ${routeNamespace}`,
+      },
+    };
+  }
+  // Step 6: hostname intersection; the route serves only intersected hostnames there.
+  const attachments: ListenerAttachment[] = [];
+  for (const listener of allowed) {
+    const hostnames: ServedHostname[] = [];
+    for (const raw of routeHostnames) {
+      const original = normalizeHostname(raw);
+      const hostname = intersectHostnames(listener.hostname, original);
+      if (hostname !== null) hostnames.push({ hostname, original });
+    }
+    if (hostnames.length > 0) attachments.push({ listener, hostnames });
+  }
+  if (attachments.length === 0) {
+    const listenerHostnames = allowed.map((l) => `${l.name}=${l.hostname ?? '*'}`).join(', ');
+    return {
+      accepted: false,
+      problem: {
+        reason: 'NoMatchingListenerHostname',
+        message: `Route hostnames [${routeHostnames.join(', ')}] intersect no listener hostname of ${gwLabel} (${listenerHostnames})`,
+      },
+    };
+  }
+  return { accepted: true, attachments };
+}

@@ -1,0 +1,137 @@
+/**
+ * Validating a listener certificate Secret before it reaches any proxy: type
+ * `kubernetes.io/tls`, a PEM chain that parses, a private key that parses and matches the
+ * leaf, and a validity window that contains `now`. A bad Secret must only ever break the
+ * listeners that refer to it (the EG v1.8.3 lesson, field notes 3.4).
+ *
+ * Pure: node:crypto parses in memory, `now` comes from the caller. Error messages name the
+ * Secret and the key, never any key material.
+ */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import type { CertificateConfig } from '../proxy-config.js';
+import type { Secret } from './types.js';
+
+export type ParsedCertificate =
+  | { ok: true; certificate: Omit<CertificateConfig, 'secret'>; notBefore: Date; notAfter: Date }
+  | { ok: false; error: string };
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Parsing is the expensive part (notably under OpenSSL 3), and a Secret object does not
+ * change while it is the same object, so results are memoized by object identity. The
+ * cache holds no clock-dependent data; expiry is judged per call against `now`.
+ */
+const parsedBySecret = new WeakMap<Secret, ParsedCertificate>();
+
+function secretValue(secret: Secret, key: string): string | undefined {
+  const plain = secret.stringData?.[key];
+  if (typeof plain === 'string') return plain;
+  const encoded = secret.data?.[key];
+  if (typeof encoded !== 'string') return undefined;
+  return Buffer.from(encoded, 'base64').toString('utf8');
+}
+
+function keyTypeOf(key: KeyObject): CertificateConfig['keyType'] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return 'RSA';
+    case 'ec':
+      return 'EC';
+    case 'ed25519':
+      return 'Ed25519';
+    case 'ed448':
+      return 'Ed448';
+    default:
+      return 'other';
+  }
+}
+
+/** Lowercase DNS SANs, or the subject CN when the certificate has no DNS SAN. */
+function dnsNamesOf(cert: X509Certificate): string[] {
+  const names: string[] = [];
+  for (const entry of (cert.subjectAltName ?? '').split(/,\s*/)) {
+    if (entry.startsWith('DNS:')) names.push(entry.slice(4).replace(/^"|"$/g, '').toLowerCase());
+  }
+  if (names.length === 0) {
+    const cn = cert.subject.split('\n').find((line) => line.startsWith('CN='));
+    if (cn) names.push(cn.slice(3).toLowerCase());
+  }
+  return [...new Set(names)].sort();
+}
+
+function parseUncached(secret: Secret, label: string): ParsedCertificate {
+  if (secret.type !== 'kubernetes.io/tls') {
+    return { ok: false, error: `Secret ${label} has type "${secret.type ?? ''}", expected "kubernetes.io/tls"` };
+  }
+  const certPem = secretValue(secret, 'tls.crt');
+  const keyPem = secretValue(secret, 'tls.key');
+  if (!certPem) return { ok: false, error: `Secret ${label} has no data "tls.crt"` };
+  if (!keyPem) return { ok: false, error: `Secret ${label} has no data "tls.key"` };
+
+  const blocks = certPem.match(PEM_CERT) ?? [];
+  if (blocks.length === 0) return { ok: false, error: `Secret ${label} "tls.crt" holds no PEM certificate` };
+  const chain: X509Certificate[] = [];
+  for (const [index, block] of blocks.entries()) {
+    try {
+      chain.push(new X509Certificate(block));
+    } catch {
+      return { ok: false, error: `Secret ${label} "tls.crt" certificate #${index + 1} does not parse` };
+    }
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: keyPem, format: 'pem' });
+  } catch {
+    // The parser's own message may quote input; say only which field failed.
+    return { ok: false, error: `Secret ${label} "tls.key" is not a parseable PEM private key` };
+  }
+  const leaf = chain[0]!;
+  if (!leaf.checkPrivateKey(key)) {
+    return { ok: false, error: `Secret ${label} "tls.key" does not match the certificate in "tls.crt"` };
+  }
+  const notBefore = new Date(leaf.validFrom);
+  const notAfter = new Date(leaf.validTo);
+  return {
+    ok: true,
+    notBefore,
+    notAfter,
+    certificate: {
+      certificatePem: blocks.join('\n') + '\n',
+      privateKeyPem: keyPem,
+      keyType: keyTypeOf(key),
+      dnsNames: dnsNamesOf(leaf),
+      notAfter: notAfter.toISOString(),
+    },
+  };
+}
+
+export function parseCertificateSecret(secret: Secret): ParsedCertificate {
+  let parsed = parsedBySecret.get(secret);
+  if (!parsed) {
+    const label = `${secret.metadata.namespace ?? 'default'}/${secret.metadata.name}`;
+    parsed = parseUncached(secret, label);
+    parsedBySecret.set(secret, parsed);
+  }
+  return parsed;
+}
+
+/** "in 89 days" / "12 days ago": expiry relative to the translate's `now`. */
+export function describeRelative(when: Date, now: Date): string {
+  const days = Math.floor(Math.abs(when.getTime() - now.getTime()) / DAY_MS);
+  const span = days === 1 ? '1 day' : `${days} days`;
+  return when.getTime() >= now.getTime() ? `in ${span}` : `${span} ago`;
+}
+
+/** Validity check against `now`: an error text for expired or not-yet-valid certificates. */
+export function validityError(parsed: { notBefore: Date; notAfter: Date }, label: string, now: Date): string | undefined {
+  if (parsed.notAfter.getTime() < now.getTime()) {
+    return `Secret ${label} certificate expired ${parsed.notAfter.toISOString()} (${describeRelative(parsed.notAfter, now)})`;
+  }
+  if (parsed.notBefore.getTime() > now.getTime()) {
+    return `Secret ${label} certificate is not valid before ${parsed.notBefore.toISOString()} (${describeRelative(parsed.notBefore, now)})`;
+  }
+  return undefined;
+}

@@ -1,0 +1,251 @@
+/**
+ * Step A of attachment (spec 3.1): evaluate every listener of one Gateway on its own and
+ * against its neighbours on the same port. The result says whether the listener is
+ * Accepted, which route kinds it supports, what is wrong with its references, and which
+ * certificates it serves. Route attachment (attachment.ts) only reads these results.
+ */
+import type { CertificateConfig, TlsMode } from '../proxy-config.js';
+import { parseCertificateSecret, describeRelative, validityError } from './certificates.js';
+import { normalizeHostname } from './hostnames.js';
+import { protocolSupport, TLS_MODE_MIXED_SUPPORTED, TLS_MODE_TERMINATE_SUPPORTED } from './protocols.js';
+import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
+import { GATEWAY_API_GROUP, type Gateway, type Listener, type RouteGroupKind } from './types.js';
+
+export interface Problem {
+  reason: string;
+  message: string;
+}
+
+export interface EvaluatedListener {
+  spec: Listener;
+  name: string;
+  port: number;
+  protocol: string;
+  /** Normalized hostname, or null for none. */
+  hostname: string | null;
+  /** TLS mode, for TLS listeners with a valid mode. */
+  mode?: TlsMode;
+  /** Accepted=False problem; undefined when Accepted. */
+  notAccepted?: Problem;
+  /** Conflicted=True problem (ProtocolConflict, HostnameConflict). */
+  conflict?: Problem;
+  supportedKinds: RouteGroupKind[];
+  /** ResolvedRefs=False problems, the first one gives the reason. */
+  refProblems: Problem[];
+  /** Set when the listener is Accepted but cannot serve (broken or forbidden certificate). */
+  unusable?: string;
+  certificates: CertificateConfig[];
+  /** Human-readable certificate notes (expiry relative to now) for the ResolvedRefs message. */
+  certificateNotes: string[];
+  /** Accepted routes attached here (filled by attachment). */
+  attachedRoutes: number;
+}
+
+export function canTakeRoutes(listener: EvaluatedListener): boolean {
+  return !listener.notAccepted && listener.supportedKinds.length > 0 && protocolSupport(listener.protocol)?.served === true;
+}
+
+export function supportsKind(listener: EvaluatedListener, group: string, kind: string): boolean {
+  return listener.supportedKinds.some((k) => (k.group ?? GATEWAY_API_GROUP) === group && k.kind === kind);
+}
+
+function tlsModeOf(listener: Listener): string {
+  // Upstream default is Terminate; CEL requires it to be explicit for TLS.
+  return listener.tls?.mode ?? 'Terminate';
+}
+
+/** Listeners terminating TLS with certificateRefs: TLS/Terminate and HTTPS. */
+function needsCertificates(listener: Listener): boolean {
+  if (listener.protocol === 'HTTPS') return true;
+  return listener.protocol === 'TLS' && tlsModeOf(listener) === 'Terminate';
+}
+
+function evaluateKinds(listener: Listener, out: EvaluatedListener): void {
+  const support = protocolSupport(listener.protocol);
+  const valid = support?.routeKinds ?? [];
+  const requested = listener.allowedRoutes?.kinds;
+  if (!requested || requested.length === 0) {
+    out.supportedKinds = valid.map((k) => ({ group: k.group, kind: k.kind }));
+    return;
+  }
+  const supported: RouteGroupKind[] = [];
+  const invalid: string[] = [];
+  for (const kind of requested) {
+    const group = kind.group ?? GATEWAY_API_GROUP;
+    const ok = valid.some((v) => v.group === group && v.kind === kind.kind);
+    if (ok) {
+      if (!supported.some((s) => s.group === group && s.kind === kind.kind)) supported.push({ group, kind: kind.kind });
+    } else {
+      invalid.push(group ? `${group}/${kind.kind}` : kind.kind);
+    }
+  }
+  out.supportedKinds = supported;
+  if (invalid.length > 0) {
+    out.refProblems.push({
+      reason: 'InvalidRouteKinds',
+      message: `Listener ${listener.name}: allowedRoutes.kinds ${invalid.join(', ')} not supported on protocol ${listener.protocol}`,
+    });
+  }
+}
+
+function evaluateCertificates(gateway: Gateway, listener: Listener, out: EvaluatedListener, index: SnapshotIndex, now: Date): void {
+  const gatewayNamespace = namespaceOf(gateway);
+  const refs = listener.tls?.certificateRefs ?? [];
+  if (refs.length === 0) {
+    out.refProblems.push({
+      reason: 'InvalidCertificateRef',
+      message: `Listener ${listener.name}: tls.certificateRefs is empty; mode Terminate needs a certificate`,
+    });
+    out.unusable = 'no certificate';
+    return;
+  }
+  const notPermitted: string[] = [];
+  const invalid: string[] = [];
+  const certificates: CertificateConfig[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const namespace = ref.namespace || gatewayNamespace;
+    const group = ref.group ?? '';
+    const kind = ref.kind ?? 'Secret';
+    const field = `tls.certificateRefs[${i}]`;
+    // Grant first, so that existence never leaks across namespaces (spec 3.1 step 5).
+    const permitted = index.grants.permits(
+      { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gatewayNamespace },
+      { group, kind, namespace, name: ref.name },
+    );
+    if (!permitted) {
+      notPermitted.push(`${field} ${namespace}/${ref.name} is in another namespace and no ReferenceGrant allows it`);
+      continue;
+    }
+    if (group !== '' || kind !== 'Secret') {
+      invalid.push(`${field} ${group ? group + '/' : ''}${kind} ${ref.name} is not a core Secret`);
+      continue;
+    }
+    const secret = index.secrets.get(key(namespace, ref.name));
+    if (!secret) {
+      invalid.push(`${field} Secret ${namespace}/${ref.name} does not exist`);
+      continue;
+    }
+    const parsed = parseCertificateSecret(secret);
+    if (!parsed.ok) {
+      invalid.push(`${field} ${parsed.error}`);
+      continue;
+    }
+    const label = `${namespace}/${ref.name}`;
+    const expired = validityError(parsed, label, now);
+    if (expired) {
+      invalid.push(`${field} ${expired}`);
+      continue;
+    }
+    out.certificateNotes.push(
+      `certificate ${label} expires ${parsed.notAfter.toISOString()} (${describeRelative(parsed.notAfter, now)})`,
+    );
+    certificates.push({ secret: { namespace, name: ref.name }, ...parsed.certificate });
+  }
+  if (notPermitted.length > 0) {
+    out.refProblems.push({ reason: 'RefNotPermitted', message: `Listener ${listener.name}: ${notPermitted.join('; ')}` });
+  }
+  if (invalid.length > 0) {
+    out.refProblems.push({ reason: 'InvalidCertificateRef', message: `Listener ${listener.name}: ${invalid.join('; ')}` });
+  }
+  if (notPermitted.length > 0 || invalid.length > 0) {
+    out.unusable = notPermitted.length > 0 ? 'certificate reference not permitted' : 'invalid certificate';
+  } else {
+    out.certificates = certificates;
+  }
+}
+
+/** Conflicts between listeners sharing a port (spec 2.2 distinctness, 3.1 step 3). */
+function markConflicts(listeners: EvaluatedListener[]): void {
+  const byPort = new Map<number, EvaluatedListener[]>();
+  for (const l of listeners) {
+    const transport = protocolSupport(l.protocol)?.transport;
+    if (transport !== 'tcp') continue; // unknown protocols and UDP do not take part
+    const list = byPort.get(l.port);
+    if (list) list.push(l);
+    else byPort.set(l.port, [l]);
+  }
+  for (const [port, group] of byPort) {
+    const protocols = new Set(group.map((l) => l.protocol));
+    if (protocols.size > 1) {
+      const names = [...protocols].sort().join(', ');
+      for (const l of group) {
+        l.conflict = { reason: 'ProtocolConflict', message: `Port ${port} is shared by protocols ${names}; one port serves one protocol` };
+      }
+      continue;
+    }
+    const modes = new Set(group.filter((l) => l.protocol === 'TLS').map((l) => tlsModeOf(l.spec)));
+    if (modes.size > 1 && !TLS_MODE_MIXED_SUPPORTED) {
+      for (const l of group) {
+        l.conflict = { reason: 'ProtocolConflict', message: `Port ${port} mixes TLS modes Passthrough and Terminate, which is not supported` };
+      }
+      continue;
+    }
+    const byHostname = new Map<string, EvaluatedListener[]>();
+    for (const l of group) {
+      const h = l.hostname ?? '';
+      const list = byHostname.get(h);
+      if (list) list.push(l);
+      else byHostname.set(h, [l]);
+    }
+    for (const [hostname, same] of byHostname) {
+      if (same.length < 2) continue;
+      const names = same.map((l) => l.name).join(', ');
+      for (const l of same) {
+        l.conflict = {
+          reason: 'HostnameConflict',
+          message: `Listeners ${names} share port ${port}, protocol ${l.protocol} and hostname "${hostname || '(none)'}"`,
+        };
+      }
+    }
+  }
+}
+
+export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: Date): EvaluatedListener[] {
+  const seen = new Set<string>();
+  const listeners: EvaluatedListener[] = [];
+  for (const spec of gateway.spec?.listeners ?? []) {
+    // Names are unique by CEL; if one slipped through, the first wins (status is keyed by name).
+    if (seen.has(spec.name)) continue;
+    seen.add(spec.name);
+    listeners.push({
+      spec,
+      name: spec.name,
+      port: spec.port,
+      protocol: spec.protocol,
+      hostname: spec.hostname ? normalizeHostname(spec.hostname) : null,
+      supportedKinds: [],
+      refProblems: [],
+      certificates: [],
+      certificateNotes: [],
+      attachedRoutes: 0,
+    });
+  }
+  markConflicts(listeners);
+
+  for (const l of listeners) {
+    const support = protocolSupport(l.protocol);
+    evaluateKinds(l.spec, l);
+    // References are checked for every known protocol, served or not, so that status shows
+    // every problem at once; certificates only where TLS is terminated.
+    if (support && needsCertificates(l.spec)) evaluateCertificates(gateway, l.spec, l, index, now);
+
+    if (!support || !support.served) {
+      l.notAccepted = { reason: 'UnsupportedProtocol', message: `Listener ${l.name}: protocol ${l.protocol} is not supported by tlsgate` };
+    } else if (l.conflict) {
+      l.notAccepted = l.conflict;
+    } else if (l.protocol === 'TLS') {
+      const mode = tlsModeOf(l.spec);
+      if (!l.spec.tls) {
+        l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: tls.mode must be set for protocol TLS` };
+      } else if (mode === 'Passthrough') {
+        l.mode = 'Passthrough';
+      } else if (mode === 'Terminate' && TLS_MODE_TERMINATE_SUPPORTED) {
+        l.mode = 'Terminate';
+      } else {
+        l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: tls.mode ${mode} is not supported` };
+      }
+    }
+    if (l.notAccepted) l.supportedKinds = [];
+  }
+  return listeners;
+}

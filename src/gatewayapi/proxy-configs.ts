@@ -1,0 +1,119 @@
+/**
+ * Building one Gateway's ProxyConfig (src/proxy-config.ts) from evaluated listeners and
+ * attached routes: ports, listeners by precedence, per-listener hostname tables already
+ * de-duplicated by route precedence (spec 3.4), weighted backends, and the content hash.
+ */
+import {
+  PROXY_CONFIG_SCHEMA,
+  type HostnameEntry,
+  type ListenerConfig,
+  type PortConfig,
+  type ProxyConfig,
+  type ProxySettings,
+  type RouteConfig,
+  type BackendConfig,
+} from '../proxy-config.js';
+import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { compareHostnamePrecedence, specificity } from './hostnames.js';
+import type { ServedHostname } from './attachment.js';
+import type { EvaluatedListener } from './listeners.js';
+import { listensOnTcp } from './protocols.js';
+
+/** One route attached to one listener, with what it serves there. */
+export interface AttachedRoute {
+  namespace: string;
+  name: string;
+  creationTimestamp: string | undefined;
+  backends: BackendConfig[];
+  hostnames: ServedHostname[];
+}
+
+function compareNamespacedName(a: { namespace: string; name: string }, b: { namespace: string; name: string }): number {
+  const ka = `${a.namespace}/${a.name}`;
+  const kb = `${b.namespace}/${b.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * Route precedence for one intersected hostname (spec 3.4 steps 2-4; step 1 is the
+ * proxy's most-specific-pattern lookup over the table). Negative when `a` wins.
+ */
+export function compareRoutePrecedence(
+  a: { original: string; creationTimestamp: string | undefined; namespace: string; name: string },
+  b: { original: string; creationTimestamp: string | undefined; namespace: string; name: string },
+): number {
+  const bySpecificity = specificity(b.original) - specificity(a.original);
+  if (bySpecificity !== 0) return bySpecificity;
+  const ta = a.creationTimestamp ? Date.parse(a.creationTimestamp) : Number.POSITIVE_INFINITY;
+  const tb = b.creationTimestamp ? Date.parse(b.creationTimestamp) : Number.POSITIVE_INFINITY;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return compareNamespacedName(a, b);
+}
+
+function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]): ListenerConfig {
+  const routes = [...attached].sort(compareNamespacedName);
+  const routeConfigs: RouteConfig[] = routes.map((r) => ({ namespace: r.namespace, name: r.name, backends: r.backends }));
+  // Winner per hostname string.
+  const winners = new Map<string, { routeIndex: number; original: string }>();
+  routes.forEach((route, routeIndex) => {
+    for (const served of route.hostnames) {
+      const current = winners.get(served.hostname);
+      if (!current) {
+        winners.set(served.hostname, { routeIndex, original: served.original });
+        continue;
+      }
+      const holder = routes[current.routeIndex]!;
+      const challenger = { ...route, original: served.original };
+      const incumbent = { ...holder, original: current.original };
+      if (compareRoutePrecedence(challenger, incumbent) < 0) winners.set(served.hostname, { routeIndex, original: served.original });
+    }
+  });
+  const hostnames: HostnameEntry[] = [...winners.entries()]
+    .sort(([a], [b]) => compareHostnamePrecedence(a, b))
+    .map(([hostname, w]) => ({ hostname, route: w.routeIndex }));
+  const config: ListenerConfig = {
+    name: listener.name,
+    hostname: listener.hostname,
+    mode: listener.mode ?? 'Passthrough',
+    certificates: listener.unusable ? [] : listener.certificates,
+    hostnames,
+    routes: routeConfigs,
+  };
+  if (listener.unusable) config.reject = listener.unusable;
+  return config;
+}
+
+export function buildProxyConfig(
+  gateway: { namespace: string; name: string },
+  listeners: EvaluatedListener[],
+  attachedByListener: Map<EvaluatedListener, AttachedRoute[]>,
+  settings: ProxySettings | undefined,
+): ProxyConfig {
+  const ports = new Map<number, ListenerConfig[]>();
+  const listenerOrder = new Map<ListenerConfig, EvaluatedListener>();
+  for (const listener of listeners) {
+    // Every TCP listener port is listened on, even when nothing there is served:
+    // a configured port never refuses a connection, it rejects after accepting.
+    if (!listensOnTcp(listener.protocol)) continue;
+    if (!ports.has(listener.port)) ports.set(listener.port, []);
+    if (listener.notAccepted || listener.protocol !== 'TLS') continue;
+    const config = listenerConfig(listener, attachedByListener.get(listener) ?? []);
+    listenerOrder.set(config, listener);
+    ports.get(listener.port)!.push(config);
+  }
+  const portConfigs: PortConfig[] = [...ports.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, ls]) => ({
+      port,
+      listeners: ls.sort((a, b) => compareHostnamePrecedence(a.hostname, b.hostname) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    }));
+  const body: Omit<ProxyConfig, 'version'> = {
+    schema: PROXY_CONFIG_SCHEMA,
+    gateway: { namespace: gateway.namespace, name: gateway.name },
+    ports: portConfigs,
+  };
+  if (settings && Object.keys(settings).length > 0) body.settings = settings;
+  const version = sha256Hex(canonicalJson(body));
+  // Field order as in the schema, for readable dumps.
+  return { schema: body.schema, gateway: body.gateway, version, ports: body.ports, ...(body.settings ? { settings: body.settings } : {}) };
+}
