@@ -1,0 +1,169 @@
+/**
+ * The demo's self-check (`npm start -- --once`): what the printed `openssl s_client` commands
+ * show by hand, asserted with Node's tls client over real loopback sockets.
+ *
+ * - foo.example.com → the Passthrough listener: the certificate is foo-svc's own, and foo-svc
+ *   saw the client's SNI;
+ * - bar.example.com → the Terminate listener: the certificate is the gateway's, and the plain
+ *   TCP echo behind it answers;
+ * - an unknown SNI is rejected the way the Gateway API requires: the connection is accepted
+ *   and closed without a single byte (no TLS alert).
+ */
+import { X509Certificate } from 'node:crypto';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { BAR_GREETING, FOO_GREETING } from './backends.js';
+import type { IssuedCertificate } from './pki.js';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface SelfCheckTargets {
+  host: string;
+  passthroughPort: number;
+  terminatePort: number;
+  ca: IssuedCertificate;
+  fooBackend: IssuedCertificate;
+  gateway: IssuedCertificate;
+  timeoutMs?: number;
+}
+
+export async function runSelfCheck(targets: SelfCheckTargets): Promise<CheckResult[]> {
+  const timeoutMs = targets.timeoutMs ?? 10_000;
+  const results: CheckResult[] = [];
+  const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
+
+  results.push(
+    await check('passthrough: foo.example.com presents foo-svc\'s own certificate', async () => {
+      const session = await tlsExchange(targets.host, targets.passthroughPort, 'foo.example.com', targets.ca.certificatePem, timeoutMs);
+      expect(session.peerFingerprint === fingerprint(targets.fooBackend.certificatePem), `certificate ${session.peerSubject}, expected foo-svc's`);
+      expect(session.greeting.startsWith(FOO_GREETING), `greeting "${session.greeting}"`);
+      expect(session.greeting.includes('your SNI was foo.example.com'), `foo-svc did not see the SNI: "${session.greeting}"`);
+      expect(session.echo === session.sent, `echo "${session.echo}"`);
+      return `certificate "${session.peerSubject}", backend said "${session.greeting}"`;
+    }, timeoutMs),
+  );
+  results.push(
+    await check('terminate: bar.example.com presents the gateway\'s certificate, then plain TCP echo', async () => {
+      const session = await tlsExchange(targets.host, targets.terminatePort, 'bar.example.com', targets.ca.certificatePem, timeoutMs);
+      expect(session.peerFingerprint === fingerprint(targets.gateway.certificatePem), `certificate ${session.peerSubject}, expected the gateway's`);
+      expect(session.greeting.startsWith(BAR_GREETING), `greeting "${session.greeting}"`);
+      expect(session.echo === session.sent, `echo "${session.echo}"`);
+      return `certificate "${session.peerSubject}", backend said "${session.greeting}"`;
+    }, timeoutMs),
+  );
+  results.push(
+    await check('rejection: an unknown SNI is closed without a single byte', async () => {
+      const received = await bytesBeforeClose(targets.host, targets.passthroughPort, 'unknown.example.com', timeoutMs);
+      expect(received === 0, `received ${received} bytes (a TLS alert or handshake)`);
+      return 'accepted, then closed with 0 bytes';
+    }, timeoutMs),
+  );
+  return results;
+}
+
+async function check(name: string, body: () => Promise<string>, timeoutMs: number): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const detail = await Promise.race([
+      body(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { name, ok: true, detail };
+  } catch (error) {
+    return { name, ok: false, detail: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function expect(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+interface Session {
+  peerFingerprint: string;
+  peerSubject: string;
+  greeting: string;
+  sent: string;
+  echo: string;
+}
+
+/** Handshake (verifying against the demo CA), read the greeting line, send a line, read it back. */
+function tlsExchange(host: string, port: number, servername: string, caPem: string, timeoutMs: number): Promise<Session> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host, port, servername, ca: caPem, minVersion: 'TLSv1.2' });
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`timed out talking to ${servername}`)));
+    const sent = `hello through tlsgate ${Date.now()}`;
+    let buffer = '';
+    let greeting: string | undefined;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (greeting === undefined) {
+          greeting = line;
+          socket.write(`${sent}\n`);
+        } else {
+          const peer = socket.getPeerX509Certificate();
+          socket.end();
+          resolve({ peerFingerprint: peer?.fingerprint256 ?? '', peerSubject: peer?.subject.replace(/\n/g, ', ') ?? '', greeting, sent, echo: line });
+          return;
+        }
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`connection to ${servername} closed early (greeting: ${greeting ?? 'none'})`)));
+  });
+}
+
+/**
+ * Sends a real ClientHello (from Node's tls client, over a plain socket we control so that
+ * every byte the server sends is counted) and resolves with the byte count at close.
+ */
+function bytesBeforeClose(host: string, port: number, servername: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect({ host, port });
+    let received = 0;
+    raw.setTimeout(timeoutMs, () => raw.destroy(new Error('the gateway neither answered nor closed')));
+    raw.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    raw.on('error', (error: NodeJS.ErrnoException) => {
+      // A reset is a valid rejection; anything else (refused, timeout) is not.
+      if (error.code === 'ECONNRESET') resolve(received);
+      else reject(error);
+    });
+    raw.on('close', () => resolve(received));
+    raw.once('connect', () => {
+      // Let Node produce a genuine ClientHello, but keep it from reading our socket.
+      const client = tls.connect({ socket: new ClientHelloTap(raw), servername, rejectUnauthorized: false });
+      client.on('error', () => undefined); // the handshake never completes, by design
+      raw.once('close', () => client.destroy());
+    });
+  });
+}
+
+/**
+ * A duplex that forwards tls writes to the raw socket and never delivers anything back,
+ * so that bytesBeforeClose alone observes what the gateway sends.
+ */
+class ClientHelloTap extends Duplex {
+  constructor(private readonly raw: net.Socket) {
+    super();
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.raw.destroyed) callback();
+    else this.raw.write(chunk, () => callback());
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The status table standalone prints after every (re)load: Gateways, listeners and routes in
+ * the spirit of `kubectl get`, so that a user sees at a glance what is served and why
+ * something is not. It reads the statuses translate computed (never re-deriving semantics)
+ * and the specs for the columns statuses do not carry (class, port, mode, hostnames).
+ */
+import type { Snapshot, TranslateOutput } from '../../src/gatewayapi/translate.js';
+import type { Condition, Gateway, ParentReference, TLSRoute } from '../../src/gatewayapi/types.js';
+
+export interface StatusTableContext {
+  snapshot: Snapshot;
+  output: TranslateOutput;
+  controllerName: string;
+  /** Where each listener port is actually served: key `namespace/name:port`, value `host:port`. */
+  servedOn: ReadonlyMap<string, string>;
+}
+
+export interface Problem {
+  /** e.g. `Gateway default/example-gateway listener tls`. */
+  object: string;
+  condition: string;
+  reason: string;
+  message: string;
+}
+
+export interface StatusReport {
+  text: string;
+  problems: Problem[];
+}
+
+/** Renders the three tables and the list of problems (every condition that is not healthy). */
+export function renderStatusReport(context: StatusTableContext): StatusReport {
+  const problems: Problem[] = [];
+  const gatewaySpecs = new Map(context.snapshot.gateways.map((g) => [keyOf(g.metadata), g]));
+
+  const gatewayRows: string[][] = [];
+  const listenerRows: string[][] = [];
+  for (const gateway of context.output.gateways) {
+    const key = `${gateway.namespace}/${gateway.name}`;
+    const spec = gatewaySpecs.get(key);
+    const conditions = gateway.status.conditions ?? [];
+    collectProblems(`Gateway ${key}`, conditions, problems);
+    gatewayRows.push([
+      gateway.namespace,
+      gateway.name,
+      spec?.spec.gatewayClassName ?? '',
+      (gateway.status.addresses ?? []).map((a) => a.value).join(',') || '<none>',
+      conditionStatus(conditions, 'Accepted'),
+      conditionStatus(conditions, 'Programmed'),
+      firstUnhealthyReason(conditions),
+    ]);
+    for (const listener of gateway.status.listeners ?? []) {
+      const listenerSpec = spec?.spec.listeners.find((l) => l.name === listener.name);
+      collectProblems(`Gateway ${key} listener ${listener.name}`, listener.conditions, problems);
+      const port = listenerSpec?.port;
+      listenerRows.push([
+        gateway.namespace,
+        gateway.name,
+        listener.name,
+        port === undefined ? '' : String(port),
+        port === undefined ? '' : context.servedOn.get(`${key}:${port}`) ?? '<not served>',
+        listenerSpec ? modeOf(listenerSpec.protocol, listenerSpec.tls?.mode) : '',
+        listenerSpec?.hostname ?? '*',
+        String(listener.attachedRoutes),
+        conditionStatus(listener.conditions, 'Accepted'),
+        conditionStatus(listener.conditions, 'Programmed'),
+        firstUnhealthyReason(listener.conditions),
+      ]);
+    }
+  }
+
+  const routeStatuses = new Map(context.output.tlsRoutes.map((r) => [`${r.namespace}/${r.name}`, r.status]));
+  const routeRows: string[][] = [];
+  for (const route of context.snapshot.tlsRoutes) {
+    const key = keyOf(route.metadata);
+    const ours = (routeStatuses.get(key)?.parents ?? []).filter((p) => p.controllerName === context.controllerName);
+    const hostnames = (route.spec.hostnames ?? []).join(',') || '<none>';
+    if (ours.length === 0) {
+      // translate writes no entry for a parent that is missing or not ours; say so, since a
+      // typo in a parentRef would otherwise leave the route silently unserved.
+      const message = `no parentRef resolves to a Gateway of controller ${context.controllerName}: ${describeParents(route)}`;
+      problems.push({ object: `TLSRoute ${key}`, condition: 'Accepted', reason: 'NoParent', message });
+      routeRows.push([namespaceOf(route.metadata), route.metadata.name, hostnames, '<none>', '-', '-', 'NoParent']);
+      continue;
+    }
+    for (const parent of ours) {
+      collectProblems(`TLSRoute ${key} parent ${describeParent(parent.parentRef, route)}`, parent.conditions, problems);
+      routeRows.push([
+        namespaceOf(route.metadata),
+        route.metadata.name,
+        hostnames,
+        describeParent(parent.parentRef, route),
+        conditionStatus(parent.conditions, 'Accepted'),
+        conditionStatus(parent.conditions, 'ResolvedRefs'),
+        firstUnhealthyReason(parent.conditions),
+      ]);
+    }
+  }
+
+  const sections = [
+    formatTable(['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'ACCEPTED', 'PROGRAMMED', 'REASON'], gatewayRows, 'No Gateways of our class.'),
+    formatTable(
+      ['NAMESPACE', 'GATEWAY', 'LISTENER', 'PORT', 'SERVED-ON', 'MODE', 'HOSTNAME', 'ATTACHED', 'ACCEPTED', 'PROGRAMMED', 'REASON'],
+      listenerRows,
+      'No listeners.',
+    ),
+    formatTable(['NAMESPACE', 'NAME', 'HOSTNAMES', 'PARENT', 'ACCEPTED', 'RESOLVED', 'REASON'], routeRows, 'No TLSRoutes.'),
+  ];
+  let text = sections.join('\n');
+  if (problems.length > 0) {
+    text += '\nProblems:\n' + problems.map((p) => `  ${p.object}: ${p.condition} ${p.reason}: ${p.message}`).join('\n') + '\n';
+  }
+  return { text, problems };
+}
+
+/** kubectl-style columns: left-aligned, padded to the widest cell, three spaces apart. */
+export function formatTable(headers: string[], rows: string[][], empty: string): string {
+  if (rows.length === 0) return `${empty}\n`;
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The conditions a healthy object has True; anything else on these is a problem to report. */
+const POSITIVE_CONDITIONS = new Set(['Accepted', 'Programmed', 'ResolvedRefs', 'SupportedVersion']);
+/** Conditions whose True is the problem. */
+const NEGATIVE_CONDITIONS = new Set(['Conflicted', 'OverlappingTLSConfig']);
+
+function isUnhealthy(condition: Condition): boolean {
+  if (POSITIVE_CONDITIONS.has(condition.type)) return condition.status !== 'True';
+  if (NEGATIVE_CONDITIONS.has(condition.type)) return condition.status === 'True';
+  return false;
+}
+
+function collectProblems(object: string, conditions: Condition[], problems: Problem[]): void {
+  for (const condition of conditions) {
+    if (isUnhealthy(condition)) {
+      problems.push({ object, condition: `${condition.type}=${condition.status}`, reason: condition.reason, message: condition.message });
+    }
+  }
+}
+
+function conditionStatus(conditions: Condition[], type: string): string {
+  return conditions.find((c) => c.type === type)?.status ?? '-';
+}
+
+function firstUnhealthyReason(conditions: Condition[]): string {
+  return conditions.find(isUnhealthy)?.reason ?? '';
+}
+
+function modeOf(protocol: string, mode: string | undefined): string {
+  return protocol === 'TLS' || protocol === 'HTTPS' ? `${protocol}/${mode ?? 'Terminate'}` : protocol;
+}
+
+function keyOf(meta: { namespace?: string; name: string }): string {
+  return `${namespaceOf(meta)}/${meta.name}`;
+}
+
+function namespaceOf(meta: { namespace?: string }): string {
+  return meta.namespace ?? 'default';
+}
+
+function describeParent(ref: ParentReference, route: TLSRoute): string {
+  const namespace = ref.namespace ?? namespaceOf(route.metadata);
+  let text = namespace === namespaceOf(route.metadata) ? ref.name : `${namespace}/${ref.name}`;
+  if (ref.sectionName) text += `/${ref.sectionName}`;
+  if (ref.port !== undefined) text += `:${ref.port}`;
+  return text;
+}
+
+function describeParents(route: TLSRoute): string {
+  const refs = route.spec.parentRefs ?? [];
+  if (refs.length === 0) return 'the route has no parentRefs';
+  return refs.map((r) => `${r.kind ?? 'Gateway'} ${describeParent(r, route)}`).join(', ');
+}
+
+/** Gateways in the manifests that no GatewayClass of ours claims: worth a warning, never an error. */
+export function foreignGateways(snapshot: Snapshot, controllerName: string): Gateway[] {
+  const ourClasses = new Set(snapshot.gatewayClasses.filter((c) => c.spec.controllerName === controllerName).map((c) => c.metadata.name));
+  return snapshot.gateways.filter((g) => !ourClasses.has(g.spec.gatewayClassName));
+}
