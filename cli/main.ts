@@ -1,12 +1,14 @@
 // The `tlsgate` command: one binary, one subcommand per face of the project. Each
 // subcommand lives next to the code it runs and registers itself here.
 import { Command } from 'commander';
+import { registerTranslate } from './translate.js';
 
 export function buildProgram(): Command {
   const program = new Command('tlsgate')
     .description('Gateway API TLSRoute for Kubernetes: translate, standalone proxy, operator')
     .showHelpAfterError()
     .exitOverride();
+  registerTranslate(program);
   return program;
 }
 
