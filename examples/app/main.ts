@@ -1,0 +1,10 @@
+// The example cdk8s app: `npx cdk8s synth` (see cdk8s.yaml) writes one manifest file per
+// chart into dist/manifests/.
+import { App } from 'cdk8s';
+import { sharedGatewayChart } from './shared-gateway.js';
+import { tlsRoutingChart } from './tls-routing.js';
+
+const app = new App();
+tlsRoutingChart(app);
+sharedGatewayChart(app);
+app.synth();

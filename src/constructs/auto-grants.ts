@@ -1,0 +1,47 @@
+// The ReferenceGrants the constructs write for you: one per (referring kind and namespace,
+// target kind, namespace and name) in the whole app, so that ten routes of one team to
+// one Service share one grant.
+import { createHash } from 'node:crypto';
+import type { Construct, IConstruct } from 'constructs';
+import { ReferenceGrant } from './reference-grant.js';
+import { GATEWAY_GROUP } from './validation/patterns.js';
+
+export interface GrantRequest {
+  /** `Gateway` (certificates) or `TLSRoute` (backends). */
+  readonly fromKind: 'Gateway' | 'TLSRoute';
+  readonly fromNamespace: string;
+  /** `Secret` or `Service` (core group). */
+  readonly toKind: 'Secret' | 'Service';
+  readonly toNamespace: string;
+  readonly toName: string;
+}
+
+const grantsByApp = new WeakMap<IConstruct, Map<string, ReferenceGrant>>();
+
+/** Returns the app's grant for `request`, creating it under `owner` the first time. */
+export function ensureReferenceGrant(owner: Construct, request: GrantRequest): ReferenceGrant {
+  const root = owner.node.root;
+  let grants = grantsByApp.get(root);
+  if (!grants) {
+    grants = new Map();
+    grantsByApp.set(root, grants);
+  }
+  const key = [request.fromKind, request.fromNamespace, request.toKind, request.toNamespace, request.toName].join('/');
+  const existing = grants.get(key);
+  if (existing) return existing;
+  const grant = new ReferenceGrant(owner, `ReferenceGrant-${request.toKind}-${request.toNamespace}-${request.toName}`, {
+    metadata: { name: grantName(request), namespace: request.toNamespace },
+    from: [{ group: GATEWAY_GROUP, kind: request.fromKind, namespace: request.fromNamespace }],
+    to: [{ group: '', kind: request.toKind, name: request.toName }],
+  });
+  grants.set(key, grant);
+  return grant;
+}
+
+/** A readable, stable DNS-subdomain name; hashed down when it would pass 253 characters. */
+function grantName(r: GrantRequest): string {
+  const readable = `${r.fromKind.toLowerCase()}s-from-${r.fromNamespace}-to-${r.toKind.toLowerCase()}-${r.toName}`;
+  if (readable.length <= 253) return readable;
+  const hash = createHash('sha256').update(readable).digest('hex').slice(0, 10);
+  return `${readable.slice(0, 242).replace(/[-.]+$/, '')}-${hash}`;
+}

@@ -1,0 +1,34 @@
+// The authoring library: typed Gateway API constructs for cdk8s, validated at synth time.
+export { GatewayClass, type GatewayClassProps, type GatewayClassParametersRef } from './gateway-class.js';
+export {
+  Gateway,
+  GatewayListener,
+  GatewayPort,
+  type GatewayProps,
+  type GatewayListenerOptions,
+  type GatewayAddressOptions,
+  type GatewayInfrastructureOptions,
+  type ListenerTlsMode,
+  type AllowedRoutesOptions,
+  type RouteNamespaces,
+  type RouteKindOptions,
+  type NamespaceLabelSelector,
+  type CertificateSource,
+  type SecretReference,
+} from './gateway.js';
+export {
+  TlsRoute,
+  type TlsRouteProps,
+  type TlsRouteParent,
+  type TlsRouteBackend,
+  type ParentReferenceOptions,
+  type ServiceBackendOptions,
+  type BackendReferenceOptions,
+} from './tls-route.js';
+export { ReferenceGrant, type ReferenceGrantProps, type ReferenceGrantFrom, type ReferenceGrantTo } from './reference-grant.js';
+export { type ValidationIssue, formatIssue } from './validation/issues.js';
+export { validateGatewayClassSpec } from './validation/gateway-class-rules.js';
+export { validateGatewaySpec } from './validation/gateway-rules.js';
+export { validateTlsRouteSpec } from './validation/tls-route-rules.js';
+export { validateReferenceGrantSpec } from './validation/reference-grant-rules.js';
+export { hostnameIntersection } from './validation/hostnames.js';
