@@ -61,9 +61,9 @@ export interface GatewayDeliveryStatus {
   currentVersion?: string;
   /** `currentVersion` when at least one connected proxy ACKed it; else the newest version any connected proxy ACKed. */
   ackedVersion?: string;
-  /** Connected proxies whose last answer is an ACK of `currentVersion`. */
+  /** Connected proxies that ACKed `currentVersion`. */
   ackedProxies: number;
-  /** The newest NACK among connected proxies whose last answer is a NACK. */
+  /** The newest NACK among connected proxies that have not ACKed anything since. */
   nack?: ProxyNack;
 }
 
@@ -85,8 +85,12 @@ interface ProxyConnection {
   alive: boolean;
   /** The version last sent on this connection; NACKs without a version refer to it. */
   sentVersion?: string;
-  /** The last answer, with a sequence number to find the newest across connections. */
-  answer?: { kind: 'ack'; version: string; order: number } | { kind: 'nack'; nack: ProxyNack; order: number };
+  /**
+   * The newest ACK (what the proxy serves: a NACKed config changes nothing there) and the NACK
+   * since then, if any; `order` finds the newest across connections.
+   */
+  acked?: { version: string; order: number };
+  nacked?: { nack: ProxyNack; order: number };
 }
 
 interface GatewayEntry {
@@ -193,11 +197,12 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     for (const connection of this.connections) {
       if (connection.gateway !== gateway) continue;
       connectedProxies++;
-      const answer = connection.answer;
-      if (answer?.kind === 'ack') {
-        if (answer.version === currentVersion) ackedProxies++;
-        if (!newestAck || answer.order > newestAck.order) newestAck = answer;
-      } else if (answer?.kind === 'nack' && (!newestNack || answer.order > newestNack.order)) newestNack = answer;
+      const { acked, nacked } = connection;
+      if (acked) {
+        if (acked.version === currentVersion) ackedProxies++;
+        if (!newestAck || acked.order > newestAck.order) newestAck = acked;
+      }
+      if (nacked && (!newestNack || nacked.order > newestNack.order)) newestNack = nacked;
     }
     const status: GatewayDeliveryStatus = { connectedProxies, ackedProxies };
     if (currentVersion !== undefined) status.currentVersion = currentVersion;
@@ -215,8 +220,8 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
         remoteAddress: connection.remoteAddress,
         certificateSerial: connection.certificateSerial,
       };
-      if (connection.answer?.kind === 'ack') proxy.ackedVersion = connection.answer.version;
-      if (connection.answer?.kind === 'nack') proxy.nack = { ...connection.answer.nack };
+      if (connection.acked) proxy.ackedVersion = connection.acked.version;
+      if (connection.nacked) proxy.nack = { ...connection.nacked.nack };
       return proxy;
     });
   }
@@ -324,11 +329,12 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     const message = parsed.message;
     const order = ++this.answerOrder;
     if (message.type === 'ack') {
-      connection.answer = { kind: 'ack', version: message.version, order };
+      connection.acked = { version: message.version, order };
+      connection.nacked = undefined;
       this.log('config_acked', { gateway: connection.gateway, version: message.version, remoteAddress: connection.remoteAddress });
     } else {
       const nack = { version: message.version ?? connection.sentVersion ?? null, error: sanitizeErrorText(message.error) };
-      connection.answer = { kind: 'nack', nack, order };
+      connection.nacked = { nack, order };
       this.log('config_nacked', { gateway: connection.gateway, version: nack.version, error: nack.error, remoteAddress: connection.remoteAddress });
     }
     this.emitStatus(connection.gateway);
