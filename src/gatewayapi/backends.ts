@@ -14,9 +14,12 @@ export interface ResolvedBackends {
   problems: Problem[];
 }
 
-function rawRef(ref: BackendRef, namespace: string): string {
-  const gk = `${ref.group ?? ''}/${ref.kind ?? 'Service'}`;
-  return `${gk} ${namespace}/${ref.name}${ref.port !== undefined ? ':' + ref.port : ''}`;
+/** `namespace/name:port` for Service refs; the raw group/kind too for anything else. */
+function refText(ref: BackendRef, namespace: string): string {
+  const target = `${namespace}/${ref.name}${ref.port !== undefined ? ':' + ref.port : ''}`;
+  const group = ref.group ?? '';
+  const kind = ref.kind ?? 'Service';
+  return group === '' && kind === 'Service' ? target : `${group ? group + '/' : ''}${kind} ${target}`;
 }
 
 /** Ready `address:port` endpoints of one Service port, from the Service's EndpointSlices. */
@@ -56,7 +59,7 @@ export function resolveBackends(route: TLSRoute, index: SnapshotIndex): Resolved
     const field = `spec.rules[0].backendRefs[${i}]`;
     const reject = (reason: string, message: string): void => {
       problems.push({ reason, message: `${field}: ${message}` });
-      backends.push({ ref: rawRef(ref, namespace), weight, reject: message, endpoints: [] });
+      backends.push({ ref: refText(ref, namespace), weight, reject: message, endpoints: [] });
     };
     if (group !== '' || kind !== 'Service') {
       reject('InvalidKind', `${group ? group + '/' : ''}${kind} ${ref.name} is not a supported backend kind (core Service)`);
@@ -85,17 +88,17 @@ export function resolveBackends(route: TLSRoute, index: SnapshotIndex): Resolved
       reject('BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port}`);
       continue;
     }
-    const refText = `${namespace}/${ref.name}:${ref.port}`;
+    const text = refText(ref, namespace);
     if (service.spec?.type === 'ExternalName') {
       // Valid ref (ResolvedRefs stays True) but nothing to dial: its share is rejected.
-      backends.push({ ref: refText, weight, reject: 'ExternalName Services are not supported', endpoints: [] });
+      backends.push({ ref: text, weight, reject: 'ExternalName Services are not supported', endpoints: [] });
       continue;
     }
     const endpoints = readyEndpoints(service, servicePort, index);
     backends.push(
       endpoints.length > 0
-        ? { ref: refText, weight, endpoints }
-        : { ref: refText, weight, reject: 'no ready endpoints', endpoints },
+        ? { ref: text, weight, endpoints }
+        : { ref: text, weight, reject: 'no ready endpoints', endpoints },
     );
   }
   if (refs.length === 0) {

@@ -57,7 +57,8 @@ function tlsModeOf(listener: Listener): string {
 /** Listeners terminating TLS with certificateRefs: TLS/Terminate and HTTPS. */
 function needsCertificates(listener: Listener): boolean {
   if (listener.protocol === 'HTTPS') return true;
-  return listener.protocol === 'TLS' && tlsModeOf(listener) === 'Terminate';
+  // A TLS listener without `tls` is rejected for its missing mode, not for certificates.
+  return listener.protocol === 'TLS' && listener.tls !== undefined && tlsModeOf(listener) === 'Terminate';
 }
 
 function evaluateKinds(listener: Listener, out: EvaluatedListener): void {

@@ -122,7 +122,13 @@ function settingsOf(params: GatewayParameters | undefined): ProxySettings | unde
 function mergeSettings(a: ProxySettings | undefined, b: ProxySettings | undefined): ProxySettings | undefined {
   if (!a) return b;
   if (!b) return a;
-  return { ...a, ...b };
+  // Rebuilt in a fixed key order so that the config hash never depends on merge order.
+  const merged: ProxySettings = {};
+  for (const k of PROXY_SETTING_KEYS) {
+    const v = b[k] ?? a[k];
+    if (v !== undefined) merged[k] = v;
+  }
+  return merged;
 }
 
 function compareKeys(a: { namespace: string; name: string }, b: { namespace: string; name: string }): number {
