@@ -1,0 +1,87 @@
+// The image table: there is no container runtime, so an image name is mapped to a local
+// command. Each entry plays the part of the image's ENTRYPOINT and CMD, with Docker's rules:
+// a container `command` replaces the entrypoint, `args` replace the default arguments.
+import path from 'node:path';
+import { projectRoot } from '../../helpers/paths.js';
+
+export interface ImageEntry {
+  /** What the table calls this image (shown in imageID). */
+  id: string;
+  entrypoint: string[];
+  defaultArgs: string[];
+  /** Maps a container `command` (paths inside the real image) to a local command line. */
+  mapCommand?: (command: string[]) => string[];
+}
+
+const node = process.execPath;
+const testImage = (file: string): string[] => [node, path.join(projectRoot, 'dist', 'test', 'images', file)];
+const tlsgateCli = [node, path.join(projectRoot, 'bin', 'tlsgate.js')];
+
+/** `command: ["tlsgate", ...]` or `["/usr/local/bin/tlsgate", ...]` or `["node", ".../tlsgate.js", ...]`. */
+function mapTlsgateCommand(command: string[]): string[] {
+  const [first = '', ...rest] = command;
+  const base = path.basename(first);
+  if (base === 'tlsgate' || base === 'tlsgate.js') return [...tlsgateCli, ...rest];
+  if (base === 'node' && rest[0] && path.basename(rest[0]).startsWith('tlsgate')) return [...tlsgateCli, ...rest.slice(1)];
+  throw new Error(`command ${JSON.stringify(command)} is not the tlsgate CLI; the test image table only runs "tlsgate"`);
+}
+
+interface TableRow {
+  /** Image references that match: exact repository names, compared without tag or digest. */
+  repositories: string[];
+  entry: ImageEntry;
+}
+
+const table: TableRow[] = [
+  {
+    repositories: ['ghcr.io/tlsgate/tlsgate', 'tlsgate', 'docker.io/library/tlsgate', 'localhost/tlsgate'],
+    entry: { id: 'tlsgate (this checkout: bin/tlsgate.js)', entrypoint: tlsgateCli, defaultArgs: [], mapCommand: mapTlsgateCommand },
+  },
+  {
+    // The Gateway API conformance backend; our twin picks HTTP, HTTPS or raw TCP by env like the original.
+    repositories: ['registry.k8s.io/gateway-api/echo-basic', 'gcr.io/k8s-staging-gateway-api/echo-basic'],
+    entry: { id: 'echo-basic (test/images/echo-basic.ts)', entrypoint: testImage('echo-basic.js'), defaultArgs: [] },
+  },
+  {
+    repositories: ['tlsgate.test/tcp-echo'],
+    entry: { id: 'tcp-echo (test/images/tcp-echo.ts)', entrypoint: testImage('tcp-echo.js'), defaultArgs: [] },
+  },
+  {
+    repositories: ['tlsgate.test/tls-echo'],
+    entry: { id: 'tls-echo (test/images/tls-echo.ts)', entrypoint: testImage('tls-echo.js'), defaultArgs: [] },
+  },
+  {
+    // A do-nothing container (e.g. for volume tests): sleeps until terminated.
+    repositories: ['tlsgate.test/pause', 'registry.k8s.io/pause'],
+    entry: { id: 'pause (sleep)', entrypoint: ['sleep', 'infinity'], defaultArgs: [] },
+  },
+];
+
+/** Strips `:tag` and `@digest` (a colon in the first path part is a registry port). */
+export function repositoryOf(image: string): string {
+  const noDigest = image.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+export class UnknownImageError extends Error {}
+
+export function lookupImage(image: string): ImageEntry {
+  const repository = repositoryOf(image);
+  const row = table.find((r) => r.repositories.includes(repository));
+  if (!row) {
+    const known = table.flatMap((r) => r.repositories).join(', ');
+    throw new UnknownImageError(`image "${image}" is not in the node agent's image table (test/cluster/agent/images.ts); known: ${known}`);
+  }
+  return row.entry;
+}
+
+/** The local argv for a container, following Docker's ENTRYPOINT/CMD rules. */
+export function commandLine(entry: ImageEntry, command: string[] | undefined, args: string[] | undefined): string[] {
+  if (command && command.length > 0) {
+    if (!entry.mapCommand) return [...command, ...(args ?? [])];
+    return [...entry.mapCommand(command), ...(args ?? [])];
+  }
+  return [...entry.entrypoint, ...(args ?? entry.defaultArgs)];
+}

@@ -1,0 +1,69 @@
+// What integration tests import to talk to the cluster in a box (`npm run cluster:up`).
+//
+//   import { loadTestKubeConfig, freshNamespace } from '../cluster/client.js';
+//   const kc = loadTestKubeConfig();
+//   const ns = await freshNamespace(kc, 'my-test');   // e.g. "my-test-k3x9a"
+//   ...
+//   await deleteNamespace(kc, ns);                    // in after()
+//
+// The kubeconfig is also a file (`.cache/cluster/kubeconfig`) for kubectl:
+//   kubectl --kubeconfig .cache/cluster/kubeconfig get pods -A
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { kubeconfigPath, nodeName, podNetwork } from './state.js';
+import { waitFor } from './control-plane/wait.js';
+
+export { kubeconfigPath, nodeName, podNetwork, waitFor };
+
+/** Whether `npm run cluster:up` has written a kubeconfig (tests may use this to explain a failure). */
+export function clusterIsUp(): boolean {
+  return existsSync(kubeconfigPath);
+}
+
+/** The admin (system:masters) KubeConfig of the running test cluster. */
+export function loadTestKubeConfig(): k8s.KubeConfig {
+  if (!clusterIsUp()) {
+    throw new Error(`no test cluster: ${kubeconfigPath} does not exist; run \`npm run cluster:up\` first (npm test does it for you)`);
+  }
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return kc;
+}
+
+/**
+ * Creates a namespace named `<prefix>-<random>` and waits until the controller-manager has
+ * given it its `default` ServiceAccount (Pods are rejected before that). Returns the name.
+ */
+export async function freshNamespace(kc: k8s.KubeConfig, prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();
+  await core.createNamespace({ body: { metadata: { name, labels: { 'tlsgate.dev/test': prefix, ...labels } } } });
+  await waitFor(`the default ServiceAccount in namespace ${name}`, 30_000, async () =>
+    core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true));
+  return name;
+}
+
+/** Deletes a namespace without waiting for it to go (the garbage collector finishes the job). */
+export async function deleteNamespace(kc: k8s.KubeConfig, name: string): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  try {
+    await core.deleteNamespace({ name });
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw error;
+  }
+}
+
+/** A KubeConfig for the same cluster that authenticates with `token` instead of the admin token. */
+export function kubeConfigWithToken(kc: k8s.KubeConfig, token: string, user = 'token-user'): k8s.KubeConfig {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const limited = new k8s.KubeConfig();
+  limited.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: user, token }],
+    contexts: [{ name: user, cluster: cluster.name, user }],
+    currentContext: user,
+  });
+  return limited;
+}
