@@ -17,6 +17,9 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { issueKeyAndCertificate, type KeyAndCertificate } from './delivery/x509.js';
 import type { ObjectRef } from '../src/proxy-config.js';
+import { gatewayFromSubjectAltName, gatewayIdentityUri } from '../src/config-protocol.js';
+
+export { GATEWAY_IDENTITY_PREFIX, gatewayFromSubjectAltName, gatewayIdentityUri } from '../src/config-protocol.js';
 
 export type { KeyAndCertificate } from './delivery/x509.js';
 
@@ -71,13 +74,6 @@ export interface ReconcileResult {
 export interface IssuedCertificate extends KeyAndCertificate {
   notBefore: string;
   notAfter: string;
-}
-
-export const GATEWAY_IDENTITY_PREFIX = 'tlsgate://gateway/';
-
-/** The URI SAN that names a Gateway in its proxies' client certificates. */
-export function gatewayIdentityUri(gateway: ObjectRef): string {
-  return `${GATEWAY_IDENTITY_PREFIX}${gateway.namespace}/${gateway.name}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,21 +248,6 @@ export function renewalDueAt(certificatePem: string, policy: CaPolicy = DEFAULT_
 /** The Gateway a client certificate names, or null when it names none (or several). */
 export function gatewayFromCertificate(certificate: X509Certificate): ObjectRef | null {
   return gatewayFromSubjectAltName(certificate.subjectAltName ?? '');
-}
-
-/**
- * Parse Node's subjectAltName text (`URI:tlsgate://gateway/ns/name, DNS:…`). Exactly one
- * Gateway URI must be present and both parts must be Kubernetes names, so nothing in the
- * string can smuggle a second identity.
- */
-export function gatewayFromSubjectAltName(subjectAltName: string): ObjectRef | null {
-  const uris = subjectAltName
-    .split(', ')
-    .filter((entry) => entry.startsWith(`URI:${GATEWAY_IDENTITY_PREFIX}`))
-    .map((entry) => entry.slice(`URI:${GATEWAY_IDENTITY_PREFIX}`.length));
-  if (uris.length !== 1) return null;
-  const match = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/.exec(uris[0]!);
-  return match ? { namespace: match[1]!, name: match[3]! } : null;
 }
 
 // ---------------------------------------------------------------------------------------------

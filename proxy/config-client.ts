@@ -15,6 +15,8 @@ import {
   CONFIG_PROTOCOL,
   CONFIG_PROTOCOL_PATH,
   MAX_CONFIG_MESSAGE_BYTES,
+  gatewayFromSubjectAltName,
+  gatewayIdentityUri,
   parseServerMessage,
   sanitizeErrorText,
   type ClientMessage,
@@ -311,7 +313,7 @@ export class ConfigClient extends EventEmitter<ConfigClientEvents> {
 }
 
 /** Read and check the mounted credentials; errors name the file, never its content. */
-async function readCredentials(options: Pick<ConfigClientOptions, 'certFile' | 'keyFile' | 'caFile'>): Promise<Credentials> {
+async function readCredentials(options: Pick<ConfigClientOptions, 'certFile' | 'keyFile' | 'caFile' | 'gateway'>): Promise<Credentials> {
   const read = async (file: string, flag: string): Promise<string> => {
     try {
       return await readFile(file, 'utf8');
@@ -333,6 +335,14 @@ async function readCredentials(options: Pick<ConfigClientOptions, 'certFile' | '
     throw new Error(`--key ${options.keyFile}: not a PEM private key`);
   }
   if (!matches) throw new Error(`--key ${options.keyFile}: does not belong to the certificate in ${options.certFile}`);
+  // The server decides by the certificate alone; a mismatch here would only ever get the
+  // wrong Gateway's config refused, so say so at startup instead.
+  const named = gatewayFromSubjectAltName(certificate.subjectAltName ?? '');
+  const expected = `${options.gateway.namespace}/${options.gateway.name}`;
+  if (!named) throw new Error(`--cert ${options.certFile}: names no Gateway (expected URI SAN ${gatewayIdentityUri(options.gateway)})`);
+  if (`${named.namespace}/${named.name}` !== expected) {
+    throw new Error(`--cert ${options.certFile}: names Gateway ${named.namespace}/${named.name}, but this proxy serves ${expected}`);
+  }
   if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new Error(`--ca ${options.caFile}: no PEM certificate in it`);
   const fingerprint = createHash('sha256').update(cert).update('\0').update(key).update('\0').update(ca).digest('hex');
   return { cert, key, ca, fingerprint };

@@ -16,7 +16,7 @@
  * certificate. Every message is validated on receipt; error texts name the field, never a value
  * (values can be private keys).
  */
-import { PROXY_CONFIG_SCHEMA, type ProxyConfig } from './proxy-config.js';
+import { PROXY_CONFIG_SCHEMA, type ObjectRef, type ProxyConfig } from './proxy-config.js';
 
 /** The WebSocket path and subprotocol of version 1 of this protocol. */
 export const CONFIG_PROTOCOL_PATH = '/v1/config';
@@ -103,6 +103,31 @@ export function sanitizeErrorText(text: string): string {
     // A PEM body without its armour still is key material: long base64 runs go too.
     .replace(/[A-Za-z0-9+/=\r\n]{120,}/g, '<base64 removed>');
   return withoutPem.length > MAX_ERROR_TEXT ? withoutPem.slice(0, MAX_ERROR_TEXT) + '…' : withoutPem;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity: the URI SAN of a proxy's client certificate names its Gateway.
+
+export const GATEWAY_IDENTITY_PREFIX = 'tlsgate://gateway/';
+
+/** The URI SAN that names a Gateway in its proxies' client certificates. */
+export function gatewayIdentityUri(gateway: ObjectRef): string {
+  return `${GATEWAY_IDENTITY_PREFIX}${gateway.namespace}/${gateway.name}`;
+}
+
+/**
+ * Parse Node's subjectAltName text (`URI:tlsgate://gateway/ns/name, DNS:…`). Exactly one
+ * Gateway URI must be present and both parts must be Kubernetes names, so nothing in the
+ * string can smuggle a second identity.
+ */
+export function gatewayFromSubjectAltName(subjectAltName: string): ObjectRef | null {
+  const uris = subjectAltName
+    .split(', ')
+    .filter((entry) => entry.startsWith(`URI:${GATEWAY_IDENTITY_PREFIX}`))
+    .map((entry) => entry.slice(`URI:${GATEWAY_IDENTITY_PREFIX}`.length));
+  if (uris.length !== 1) return null;
+  const match = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/.exec(uris[0]!);
+  return match ? { namespace: match[1]!, name: match[3]! } : null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -114,6 +114,18 @@ describe('config delivery over mutual TLS', { timeout: 60_000 }, () => {
     }
   });
 
+  it('refuses to start with a certificate that names another Gateway, or a key that is not its own', async () => {
+    await assert.rejects(
+      startClient({ url: 'wss://127.0.0.1:1', gateway: GATEWAY_B, ...filesA, sink: new RecordingSink() }),
+      /--cert .*a\.crt: names Gateway team-a\/gw-a, but this proxy serves team-b\/gw-b/,
+    );
+    await assert.rejects(
+      startClient({ url: 'wss://127.0.0.1:1', ...filesA, keyFile: filesB.keyFile, sink: new RecordingSink() }),
+      /--key .*b\.key: does not belong to the certificate/,
+    );
+    await assert.rejects(startClient({ url: 'ws://127.0.0.1:1', ...filesA, sink: new RecordingSink() }), /expected a wss:\/\/ URL/);
+  });
+
   it("sends a proxy its own Gateway's config and nothing else", async () => {
     const c = cleanups();
     try {
