@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { translate, type GatewayRuntime, type TranslateOutput } from '../../src/gatewayapi/translate.js';
+import { translate, type GatewayRuntime, type Snapshot, type TranslateOutput } from '../../src/gatewayapi/translate.js';
 import { addDocument, emptySnapshot, parseDocuments } from '../../src/manifests/load.js';
 import { renderDocuments, toYamlStream } from '../../src/manifests/render.js';
 import { fromRoot } from '../helpers/paths.js';
@@ -41,6 +41,7 @@ export function listScenarios(): string[] {
 }
 
 export interface ScenarioResult {
+  snapshot: Snapshot;
   rendered: string;
   output: TranslateOutput;
   /** Proxy configs before runtime was applied; must equal output.proxyConfigs. */
@@ -79,7 +80,7 @@ export function runScenario(name: string): ScenarioResult {
     ...warnings.map((w) => `# warning: ${w}`),
   ].join('\n');
   const rendered = header + '\n' + toYamlStream(renderDocuments(snapshot, output));
-  return { rendered, output, configsWithoutRuntime: first.proxyConfigs, warnings };
+  return { snapshot, rendered, output, configsWithoutRuntime: first.proxyConfigs, warnings };
 }
 
 export function expectedOutput(name: string): string | undefined {
