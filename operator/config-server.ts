@@ -18,7 +18,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CONFIG_PROTOCOL,
   CONFIG_PROTOCOL_PATH,
-  MAX_CONFIG_MESSAGE_BYTES,
   parseClientMessage,
   sanitizeErrorText,
   type ConfigMessage,
@@ -98,6 +97,7 @@ interface GatewayEntry {
   generation: number;
 }
 
+const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 const FORBIDDEN = 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 const NOT_FOUND = 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
@@ -137,7 +137,9 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     });
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: MAX_CONFIG_MESSAGE_BYTES,
+      // Proxies only send ACKs and NACKs (bounded texts): a small cap keeps a misbehaving
+      // authenticated peer from making the operator buffer large messages.
+      maxPayload: MAX_CLIENT_MESSAGE_BYTES,
       handleProtocols: (protocols) => (protocols.has(CONFIG_PROTOCOL) ? CONFIG_PROTOCOL : false),
     });
     // Handshake failures (no certificate, unknown CA, expired) end here; TLS already closed them.

@@ -261,6 +261,24 @@ describe('config delivery over mutual TLS', { timeout: 60_000 }, () => {
     }
   });
 
+  it('closes the connection of a proxy that sends a malformed message', async () => {
+    const c = cleanups();
+    try {
+      const { server, logs } = await startServer(pki);
+      c.add(() => server.close());
+      const peer = rawPeer(server.port, { cert: pki.clientA.certificatePem, key: pki.clientA.privateKeyPem, ca: bundle });
+      c.add(() => peer.ws.terminate());
+      assert.equal(await peer.opened, true);
+      const closeCode = new Promise<number>((resolve) => peer.ws.once('close', (code) => resolve(code)));
+      peer.ws.send(JSON.stringify({ type: 'ack', version: 42 }));
+      assert.equal(await closeCode, 1008);
+      assert.ok(logs.some((log) => log.event === 'proxy_message_refused' && /message\.version/.test(String(log.fields.error))));
+      await statusWhere(server, A, (s) => s.connectedProxies === 0);
+    } finally {
+      await c.run();
+    }
+  });
+
   /** A stand-in config server (real TLS and WebSocket) that the test scripts message by message. */
   async function scriptedServer(autoPong = true): Promise<{ port: number; sockets: WebSocket[]; answers: ClientMessage[]; nextSocket: () => Promise<WebSocket>; close: () => Promise<void> }> {
     const httpsServer = https.createServer({ cert: pki.server.certificatePem, key: pki.server.privateKeyPem, ca: bundle, requestCert: true, rejectUnauthorized: true });
