@@ -2,6 +2,7 @@
 // subcommand lives next to the code it runs and registers itself here.
 import { Command } from 'commander';
 import { registerTranslate } from './translate.js';
+import { registerOperator } from '../operator/cli.js';
 
 export function buildProgram(): Command {
   const program = new Command('tlsgate')
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerTranslate(program);
+  registerOperator(program);
   return program;
 }
 

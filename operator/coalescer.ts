@@ -1,0 +1,72 @@
+/**
+ * Runs an async job after a burst of triggers has settled: triggers within `delayMs` of
+ * each other coalesce into one run, a steady stream cannot postpone it beyond `maxDelayMs`,
+ * runs never overlap, and a trigger during a run schedules exactly one more run after it.
+ */
+export interface CoalescerOptions {
+  delayMs: number;
+  maxDelayMs: number;
+  onError: (err: unknown) => void;
+}
+
+export class Coalescer {
+  private timer: NodeJS.Timeout | undefined;
+  private firstTriggerAt: number | undefined;
+  private running: Promise<void> | undefined;
+  private pendingWhileRunning = false;
+  private stopped = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly job: () => Promise<void>,
+    private readonly options: CoalescerOptions,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.pendingWhileRunning = true;
+      return;
+    }
+    const now = this.clock();
+    this.firstTriggerAt ??= now;
+    const deadline = this.firstTriggerAt + this.options.maxDelayMs;
+    const delay = Math.max(0, Math.min(this.options.delayMs, deadline - now));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.runNow(), delay);
+  }
+
+  /** Resolves when no run is scheduled or in progress. */
+  idle(): Promise<void> {
+    if (!this.running && !this.timer) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private runNow(): void {
+    this.timer = undefined;
+    this.firstTriggerAt = undefined;
+    this.running = (async () => {
+      try {
+        await this.job();
+      } catch (err) {
+        this.options.onError(err);
+      }
+    })();
+    void this.running.then(() => {
+      this.running = undefined;
+      if (this.pendingWhileRunning && !this.stopped) {
+        this.pendingWhileRunning = false;
+        this.trigger();
+      } else if (!this.timer) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+    });
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Renders one Gateway's proxy infrastructure in memory with cdk8s-plus-28: ServiceAccount,
+ * Deployment, Service (every listener port), and optionally a PodDisruptionBudget and a
+ * HorizontalPodAutoscaler. Pure: same input, same objects. Construct IDs are stable
+ * because cdk8s derives names and metadata from them.
+ */
+import { App, Chart, Duration, type OwnerReference } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { GatewayObject } from '../objects.js';
+import type { EffectiveParameters } from './parameters.js';
+import {
+  COMPONENT_LABEL,
+  GATEWAY_NAME_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  labelValue,
+  proxyNames,
+  selectorLabels,
+} from './names.js';
+
+/** Where the proxy finds its client certificate, key and the config server's CA. */
+export const CLIENT_CERT_MOUNT = '/etc/tlsgate/client';
+/** The proxy's admin server (health, metrics): /readyz answers 200 once a config is applied. */
+export const PROXY_ADMIN_PORT = 9901;
+/** UID/GID of the proxy process: non-root, the conventional "nonroot" id. */
+export const PROXY_UID = 65532;
+
+export interface ProxyInfraOptions {
+  gateway: GatewayObject;
+  parameters: EffectiveParameters;
+  /** The proxy image (the tlsgate image; the proxy is `tlsgate proxy`). */
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** wss:// URL of the operator's config server, as reachable from the Gateway's namespace. */
+  configServerUrl: string;
+}
+
+export interface RenderedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: unknown[] };
+  [field: string]: unknown;
+}
+
+/** Distinct listener ports, ascending: the proxy listens on each and the Service exposes each. */
+export function listenerPorts(gateway: GatewayObject): number[] {
+  return [...new Set(gateway.spec.listeners.map((l) => l.port))].sort((a, b) => a - b);
+}
+
+function ownerReference(gateway: GatewayObject): OwnerReference {
+  const uid = gateway.metadata?.uid;
+  if (!uid) throw new Error(`Gateway ${gateway.metadata?.namespace}/${gateway.metadata?.name}: metadata.uid is required to own its proxy objects`);
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    name: gateway.metadata?.name ?? '',
+    uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/**
+ * The Secret with the proxies' client certificate, key and CA bundle (mounted at
+ * CLIENT_CERT_MOUNT). Rendered like the rest so that it carries the same labels and owner.
+ */
+export function renderClientCertSecret(gateway: GatewayObject, data: Record<string, string>): RenderedObject {
+  const gatewayName = gateway.metadata?.name ?? '';
+  const namespace = gateway.metadata?.namespace ?? '';
+  const infra = gateway.spec.infrastructure ?? {};
+  const labels = { ...infra.labels, ...selectorLabels(gatewayName), [COMPONENT_LABEL]: 'proxy-credentials', [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+  const app = new App();
+  const chart = new Chart(app, 'gateway', { namespace, disableResourceNameHashes: true });
+  new kplus.k8s.KubeSecret(chart, 'client-cert', {
+    metadata: { name: proxyNames(gatewayName).clientCertSecret, namespace, labels, ownerReferences: [ownerReference(gateway)] },
+    type: 'kubernetes.io/tls',
+    data,
+  });
+  return chart.toJson()[0] as RenderedObject;
+}
+
+export function renderProxyInfrastructure(options: ProxyInfraOptions): RenderedObject[] {
+  const { gateway, parameters } = options;
+  const gatewayName = gateway.metadata?.name ?? '';
+  const namespace = gateway.metadata?.namespace ?? '';
+  if (!gatewayName || !namespace) throw new Error('Gateway metadata.name and metadata.namespace are required to render its proxy');
+  const names = proxyNames(gatewayName);
+  const selector = selectorLabels(gatewayName);
+  const infra = gateway.spec.infrastructure ?? {};
+  // Our labels come last so that spec.infrastructure.labels cannot break the selector.
+  const labels: Record<string, string> = {
+    ...infra.labels,
+    ...selector,
+    [COMPONENT_LABEL]: 'proxy',
+    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+  };
+  const annotations = { ...infra.annotations };
+  const ports = listenerPorts(gateway);
+
+  const app = new App();
+  const chart = new Chart(app, 'gateway', { namespace, disableResourceNameHashes: true, labels });
+  const metadata = (name: string, extraAnnotations: Record<string, string> = {}) => ({
+    name,
+    namespace,
+    labels,
+    annotations: { ...annotations, ...extraAnnotations },
+    ownerReferences: [ownerReference(gateway)],
+  });
+
+  const serviceAccount = new kplus.ServiceAccount(chart, 'service-account', {
+    metadata: metadata(names.workload),
+    automountToken: false,
+  });
+
+  const clientCert = kplus.Secret.fromSecretName(chart, 'client-cert-secret', names.clientCertSecret);
+  const deployment = new kplus.Deployment(chart, 'deployment', {
+    metadata: metadata(names.workload),
+    replicas: parameters.autoscaling ? undefined : parameters.replicas,
+    select: false,
+    spread: false,
+    podMetadata: { labels, annotations },
+    serviceAccount,
+    automountServiceAccountToken: false,
+    securityContext: {
+      user: PROXY_UID,
+      group: PROXY_UID,
+      ensureNonRoot: true,
+      // Lets the non-root proxy bind listener ports below 1024 (a namespaced, "safe" sysctl).
+      sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+    },
+    volumes: [],
+    containers: [
+      {
+        name: 'proxy',
+        image: options.image,
+        imagePullPolicy: (options.imagePullPolicy ?? 'IfNotPresent') as kplus.ImagePullPolicy,
+        args: [
+          'proxy',
+          '--config-server', options.configServerUrl,
+          '--gateway', `${namespace}/${gatewayName}`,
+          '--cert', `${CLIENT_CERT_MOUNT}/tls.crt`,
+          '--key', `${CLIENT_CERT_MOUNT}/tls.key`,
+          '--ca', `${CLIENT_CERT_MOUNT}/ca.crt`,
+          '--admin-address', `0.0.0.0:${PROXY_ADMIN_PORT}`,
+        ],
+        ports: [
+          ...ports.map((port) => ({ number: port, name: `tls-${port}`, protocol: kplus.Protocol.TCP })),
+          { number: PROXY_ADMIN_PORT, name: 'admin', protocol: kplus.Protocol.TCP },
+        ],
+        readiness: kplus.Probe.fromHttpGet('/readyz', { port: PROXY_ADMIN_PORT, periodSeconds: Duration.seconds(2), failureThreshold: 2 }),
+        liveness: kplus.Probe.fromHttpGet('/healthz', { port: PROXY_ADMIN_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+        resources: {},
+        securityContext: {
+          user: PROXY_UID,
+          group: PROXY_UID,
+          ensureNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+        },
+        volumeMounts: [
+          {
+            path: CLIENT_CERT_MOUNT,
+            readOnly: true,
+            volume: kplus.Volume.fromSecret(chart, 'client-cert-volume', clientCert, { name: 'client-cert' }),
+          },
+        ],
+      },
+    ],
+  });
+  deployment.select(kplus.LabelSelector.of({ labels: selector }));
+
+  const service = new kplus.Service(chart, 'service', {
+    metadata: metadata(names.workload, parameters.serviceAnnotations),
+    type: parameters.serviceType as kplus.ServiceType,
+    ports: ports.map((port) => ({ name: `tls-${port}`, port, targetPort: port, protocol: kplus.Protocol.TCP })),
+  });
+  for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
+  if (parameters.podDisruptionBudget) {
+    new kplus.k8s.KubePodDisruptionBudget(chart, 'pod-disruption-budget', {
+      metadata: metadata(names.workload),
+      spec: {
+        selector: { matchLabels: selector },
+        ...(parameters.podDisruptionBudget.minAvailable !== undefined
+          ? { minAvailable: kplus.k8s.IntOrString.fromString(String(parameters.podDisruptionBudget.minAvailable)) }
+          : {}),
+        ...(parameters.podDisruptionBudget.maxUnavailable !== undefined
+          ? { maxUnavailable: kplus.k8s.IntOrString.fromString(String(parameters.podDisruptionBudget.maxUnavailable)) }
+          : {}),
+      },
+    });
+  }
+
+  if (parameters.autoscaling) {
+    new kplus.k8s.KubeHorizontalPodAutoscalerV2(chart, 'autoscaler', {
+      metadata: metadata(names.workload),
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.workload },
+        minReplicas: parameters.autoscaling.minReplicas,
+        maxReplicas: parameters.autoscaling.maxReplicas,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: parameters.autoscaling.targetCPUUtilizationPercentage } },
+          },
+        ],
+      },
+    });
+  }
+
+  return chart.toJson().map((object) => finish(object as RenderedObject, gatewayName, parameters));
+}
+
+/**
+ * Fields cdk8s-plus has no typed prop for, or whose emitted defaults we replace, are set on
+ * the synthesized plain object: the generated k8s types re-serialise every nested value
+ * (Quantity, IntOrString) and silently drop what they do not model, so raw user-supplied
+ * shapes (resources, affinity) must not pass through them.
+ */
+function finish(object: RenderedObject, gatewayName: string, parameters: EffectiveParameters): RenderedObject {
+  object.metadata.labels = { ...object.metadata.labels, [GATEWAY_NAME_LABEL]: labelValue(gatewayName) };
+  const spec = object.spec as Record<string, any>;
+  switch (object.kind) {
+    case 'Deployment': {
+      // With an autoscaler the HPA owns spec.replicas; applying ours would fight it.
+      if (parameters.autoscaling) delete spec.replicas;
+      const pod = spec.template.spec as Record<string, any>;
+      pod.securityContext.seccompProfile = { type: 'RuntimeDefault' };
+      if (parameters.nodeSelector) pod.nodeSelector = structuredClone(parameters.nodeSelector);
+      if (parameters.tolerations) pod.tolerations = structuredClone(parameters.tolerations);
+      if (parameters.affinity) pod.affinity = structuredClone(parameters.affinity);
+      const container = pod.containers[0] as Record<string, any>;
+      container.resources = structuredClone(parameters.resources);
+      container.securityContext.capabilities = { drop: ['ALL'] };
+      break;
+    }
+    case 'Service':
+      // cdk8s-plus emits `externalIPs: []`; leave it out so that our field manager never owns it.
+      delete spec.externalIPs;
+      if (parameters.externalTrafficPolicy && parameters.serviceType !== 'ClusterIP') spec.externalTrafficPolicy = parameters.externalTrafficPolicy;
+      if (parameters.loadBalancerClass && parameters.serviceType === 'LoadBalancer') spec.loadBalancerClass = parameters.loadBalancerClass;
+      break;
+    case 'PodDisruptionBudget':
+      // Written as strings through IntOrString above; integers must be integers again.
+      for (const key of ['minAvailable', 'maxUnavailable']) {
+        const value = spec[key];
+        if (typeof value === 'string' && /^\d+$/.test(value)) spec[key] = Number(value);
+      }
+      break;
+  }
+  return object;
+}

@@ -1,0 +1,326 @@
+/**
+ * The operator process: informers → coalesced reconcile → translate → sinks.
+ *
+ * Every replica watches, translates and publishes proxy configs on its own config server,
+ * so a proxy can be served by any replica. Only the Lease holder writes statuses and
+ * infrastructure and maintains the CA. The leader also labels its own pod so that the
+ * config-server Service routes proxies to it: the leader then sees every proxy's ACK or
+ * NACK, which is what its Programmed conditions must report.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { translate, CONTROLLER_NAME, type TranslateOutput } from '../src/gatewayapi/translate.js';
+import type { ProxyConfig } from '../src/proxy-config.js';
+import { ConfigServer } from './config-server.js';
+import { Coalescer } from './coalescer.js';
+import { CA_SECRET_NAME, CaSecretStore, clientSecretData, needsRenewal, serverCertificate, trustBundlePem, type AuthorityState, type SecretLike } from './credentials.js';
+import { EventRecorder, planEvents } from './events.js';
+import { InfraClient, type AppliableObject } from './infra/apply.js';
+import { proxyNames } from './infra/names.js';
+import { effectiveParameters, referencedParameters, type GatewayParametersObject } from './infra/parameters.js';
+import { renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
+import { InfrastructureSync, type GatewayInfrastructure } from './infra/sync.js';
+import { LeaderElector } from './leader.js';
+import type { GatewayClassObject, GatewayObject, KubeObject } from './objects.js';
+import { objectKey } from './objects.js';
+import { buildRuntime, buildSnapshot, type Stores } from './snapshot.js';
+import { ResilientInformer } from './sources/informer.js';
+import { watchedKinds, type SnapshotField } from './sources/kinds.js';
+import type { RouteParentStatus, ObjectStatusWithConditions } from './status/merge.js';
+import { StatusWriter, describe, type CachedStatuses } from './status/writer.js';
+
+/** The pod label the config-server Service selects on (set on the leader's pod only). */
+export const LEADER_LABEL = 'tlsgate.dev/config-server-leader';
+
+export interface OperatorOptions {
+  kubeConfig: k8s.KubeConfig;
+  /** The operator's own namespace: CA Secret and Lease live here. */
+  namespace: string;
+  /** Unique per replica (the pod name in a cluster). */
+  identity: string;
+  /** This replica's pod; when set, the leader labels it with LEADER_LABEL. */
+  podName?: string;
+  controllerName?: string;
+  proxyImage: string;
+  proxyImagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  configServer: {
+    host: string;
+    port: number;
+    /** The wss:// URL proxies dial (written into every proxy Deployment). */
+    advertisedUrl: string;
+    /** SANs of the server certificate: the names and IPs in advertisedUrl and any others. */
+    dnsNames: string[];
+    ipAddresses: string[];
+  };
+  lease: { name: string; durationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
+  debounceMs?: number;
+  maxDebounceMs?: number;
+  resyncMs?: number;
+  log?: (message: string) => void;
+}
+
+export class Operator {
+  readonly controllerName: string;
+  private readonly log: (message: string) => void;
+  private readonly informers: Map<SnapshotField, ResilientInformer>;
+  private readonly coalescer: Coalescer;
+  private readonly elector: LeaderElector;
+  private readonly statusWriter: StatusWriter;
+  private readonly events: EventRecorder;
+  private readonly infra: InfrastructureSync;
+  private readonly caStore: CaSecretStore;
+  private readonly core: k8s.CoreV1Api;
+  private server: ConfigServer | undefined;
+  private caState: AuthorityState | undefined;
+  private serverCertificatePem: string | undefined;
+  private published = new Set<string>();
+  private fullSyncDue = true;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private reconciles = 0;
+  /** The last translate output (for tests and debugging). */
+  lastOutput: TranslateOutput | undefined;
+
+  constructor(private readonly options: OperatorOptions) {
+    this.controllerName = options.controllerName ?? CONTROLLER_NAME;
+    this.log = options.log ?? ((message) => process.stderr.write(`${new Date().toISOString()} operator ${message}\n`));
+    const resyncMs = options.resyncMs ?? 5 * 60_000;
+    this.coalescer = new Coalescer(() => this.reconcile(), {
+      delayMs: options.debounceMs ?? 75,
+      maxDelayMs: options.maxDebounceMs ?? 1000,
+      onError: (err) => this.log(`reconcile failed: ${describe(err)}`),
+    });
+    this.informers = new Map(
+      watchedKinds(options.kubeConfig).map((kind) => [
+        kind.field,
+        new ResilientInformer(options.kubeConfig, kind, { resyncMs, log: this.log, onChange: () => this.coalescer.trigger() }),
+      ]),
+    );
+    this.elector = new LeaderElector(options.kubeConfig, {
+      namespace: options.namespace,
+      name: options.lease.name,
+      identity: options.identity,
+      leaseDurationSeconds: options.lease.durationSeconds,
+      renewDeadlineSeconds: options.lease.renewDeadlineSeconds,
+      retryPeriodSeconds: options.lease.retryPeriodSeconds,
+      log: this.log,
+    });
+    this.statusWriter = new StatusWriter(options.kubeConfig, { controllerName: this.controllerName, log: this.log });
+    this.events = new EventRecorder(options.kubeConfig, this.controllerName, options.identity, this.log);
+    this.infra = new InfrastructureSync(new InfraClient(options.kubeConfig), this.log);
+    this.caStore = new CaSecretStore(options.kubeConfig, options.namespace, this.log);
+    this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+  }
+
+  get isLeader(): boolean {
+    return this.elector.isLeader;
+  }
+
+  get configServerPort(): number | undefined {
+    return this.server?.port;
+  }
+
+  get reconcileCount(): number {
+    return this.reconciles;
+  }
+
+  /** True once every informer has listed (the readiness of the operator). */
+  get synced(): boolean {
+    return [...this.informers.values()].every((informer) => informer.synced);
+  }
+
+  async start(): Promise<void> {
+    this.caState = await this.caStore.loadOrCreate(new Date());
+    this.server = await this.startConfigServer();
+    this.elector.on('started-leading', () => {
+      this.fullSyncDue = true;
+      this.infra.reset();
+      void this.labelOwnPod(true);
+      this.coalescer.trigger();
+    });
+    this.elector.on('stopped-leading', () => {
+      this.infra.reset();
+      void this.labelOwnPod(false).then(() => this.restartConfigServer());
+    });
+    await Promise.all([...this.informers.values()].map((informer) => informer.start()));
+    this.elector.start();
+    const resyncMs = this.options.resyncMs ?? 5 * 60_000;
+    this.resyncTimer = setInterval(() => {
+      this.fullSyncDue = true;
+      this.coalescer.trigger();
+    }, resyncMs);
+    this.resyncTimer.unref?.();
+    this.coalescer.trigger();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    this.coalescer.stop();
+    for (const informer of this.informers.values()) informer.stop();
+    if (this.elector.isLeader) await this.labelOwnPod(false);
+    await this.elector.stop();
+    await this.coalescer.idle();
+    await this.server?.close();
+  }
+
+  /** Resolves when no reconcile is pending or running (for tests and graceful shutdown). */
+  idle(): Promise<void> {
+    return this.coalescer.idle();
+  }
+
+  /** Asks for a reconcile now (coalesced with any pending one). */
+  trigger(): void {
+    this.coalescer.trigger();
+  }
+
+  private async startConfigServer(): Promise<ConfigServer> {
+    const tls = this.serverTls(this.caState!);
+    const server = await ConfigServer.start({
+      host: this.options.configServer.host,
+      port: this.options.configServer.port,
+      tls,
+      log: (event, fields) => this.log(`config-server ${event} ${JSON.stringify(fields)}`),
+    });
+    server.on('status', () => this.coalescer.trigger());
+    return server;
+  }
+
+  /** Proxies connected to a former leader must reconnect (through the Service) to the new one. */
+  private async restartConfigServer(): Promise<void> {
+    if (!this.options.podName || this.stopped || !this.server) return;
+    const old = this.server;
+    await old.close();
+    if (this.stopped) return;
+    this.server = await this.startConfigServer();
+    this.published.clear();
+    this.coalescer.trigger();
+  }
+
+  private serverTls(state: AuthorityState): { certificatePem: string; privateKeyPem: string; trustBundlePem: string } {
+    const issued = serverCertificate(state, this.options.configServer.dnsNames, this.options.configServer.ipAddresses, new Date());
+    this.serverCertificatePem = issued.certificatePem;
+    return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, trustBundlePem: trustBundlePem(state) };
+  }
+
+  private async labelOwnPod(leader: boolean): Promise<void> {
+    if (!this.options.podName) return;
+    try {
+      await this.core.patchNamespacedPod(
+        { name: this.options.podName, namespace: this.options.namespace, body: { metadata: { labels: { [LEADER_LABEL]: leader ? 'true' : null } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      this.log(`label pod ${this.options.namespace}/${this.options.podName}: ${describe(err)}`);
+    }
+  }
+
+  private stores(): Stores {
+    const stores = {} as Stores;
+    for (const [field, informer] of this.informers) stores[field] = informer.list();
+    return stores;
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.stopped || !this.synced) return;
+    this.reconciles++;
+    const full = this.fullSyncDue;
+    this.fullSyncDue = false;
+    const stores = this.stores();
+    const snapshot = buildSnapshot(stores);
+    // Conditions carry whole seconds on the wire; translating with whole seconds keeps equal equal.
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    this.refreshCredentials(stores.secrets as SecretLike[], now);
+
+    const runtime = buildRuntime(snapshot, (key) => this.server?.status(key));
+    const output = translate({ snapshot, now, controllerName: this.controllerName, runtime });
+    this.lastOutput = output;
+    this.publish(output.proxyConfigs);
+
+    if (!this.elector.isLeader) return;
+    if (full) await this.maintainCa(stores.secrets as SecretLike[], now);
+    const desired = this.desiredInfrastructure(output.proxyConfigs, stores, now);
+    await this.infra.sync(desired, full);
+    const changes = await this.statusWriter.write(output, cachedStatuses(stores));
+    await this.events.record(planEvents(changes, this.controllerName));
+  }
+
+  private publish(configs: ProxyConfig[]): void {
+    if (!this.server) return;
+    const current = new Set<string>();
+    for (const config of configs) {
+      const key = objectKey(config.gateway.namespace, config.gateway.name);
+      current.add(key);
+      this.server.publish(config);
+    }
+    for (const key of this.published) if (!current.has(key)) this.server.withdraw(key);
+    this.published = current;
+  }
+
+  /** Follow the CA Secret (the leader may have rotated it) and renew our server certificate. */
+  private refreshCredentials(secrets: SecretLike[], now: Date): void {
+    const caSecret = secrets.find((s) => s.metadata?.namespace === this.options.namespace && s.metadata?.name === CA_SECRET_NAME);
+    const state = this.caStore.stateFrom(caSecret) ?? this.caState;
+    if (!state || !this.server) return;
+    const bundleChanged = !this.caState || trustBundlePem(state) !== trustBundlePem(this.caState);
+    this.caState = state;
+    const renew = !this.serverCertificatePem || needsRenewal(this.serverCertificatePem, state, now) !== null;
+    if (bundleChanged || renew) this.server.updateTls(this.serverTls(state));
+  }
+
+  private async maintainCa(secrets: SecretLike[], now: Date): Promise<void> {
+    const caSecret = secrets.find((s) => s.metadata?.namespace === this.options.namespace && s.metadata?.name === CA_SECRET_NAME);
+    if (!caSecret) return;
+    const liveLeaves = secrets
+      .filter((s) => s.metadata?.labels?.['app.kubernetes.io/component'] === 'proxy-credentials' && s.data?.['tls.crt'])
+      .map((s) => Buffer.from(s.data!['tls.crt']!, 'base64').toString('utf8'));
+    if (this.serverCertificatePem) liveLeaves.push(this.serverCertificatePem);
+    try {
+      await this.caStore.maintain(caSecret, now, liveLeaves);
+    } catch (err) {
+      this.log(`CA maintenance: ${describe(err)}`);
+    }
+  }
+
+  /** Rendered infrastructure for every Gateway that has a proxy config (the ones we serve). */
+  private desiredInfrastructure(configs: ProxyConfig[], stores: Stores, now: Date): GatewayInfrastructure[] {
+    const gateways = new Map((stores.gateways as GatewayObject[]).map((g) => [objectKey(g.metadata?.namespace, g.metadata?.name), g]));
+    const classes = new Map((stores.gatewayClasses as GatewayClassObject[]).map((c) => [c.metadata?.name ?? '', c]));
+    const secrets = new Map((stores.secrets as SecretLike[]).map((s) => [objectKey(s.metadata?.namespace, s.metadata?.name), s]));
+    const result: GatewayInfrastructure[] = [];
+    for (const config of configs) {
+      const key = objectKey(config.gateway.namespace, config.gateway.name);
+      const gateway = gateways.get(key);
+      if (!gateway || !this.caState) continue;
+      try {
+        const params = referencedParameters(gateway, classes.get(gateway.spec.gatewayClassName), stores.gatewayParameters as GatewayParametersObject[]);
+        const objects: AppliableObject[] = renderProxyInfrastructure({
+          gateway,
+          parameters: effectiveParameters(params.fromClass, params.fromGateway),
+          image: this.options.proxyImage,
+          imagePullPolicy: this.options.proxyImagePullPolicy,
+          configServerUrl: this.options.configServer.advertisedUrl,
+        });
+        const secretKey = objectKey(config.gateway.namespace, proxyNames(config.gateway.name).clientCertSecret);
+        const credentials = clientSecretData(secrets.get(secretKey), config.gateway, this.caState, now);
+        if (credentials.reissued) this.log(`issuing a client certificate for Gateway ${key} (${credentials.reissued})`);
+        objects.unshift(renderClientCertSecret(gateway, credentials.data));
+        result.push({ gateway: key, objects });
+      } catch (err) {
+        this.log(`render infrastructure of Gateway ${key}: ${(err as Error).message}`);
+      }
+    }
+    return result;
+  }
+}
+
+function cachedStatuses(stores: Stores): CachedStatuses {
+  const index = (items: KubeObject[]) => new Map(items.map((o) => [objectKey(o.metadata?.namespace, o.metadata?.name), o as KubeObject & { status?: unknown }]));
+  const classes = index(stores.gatewayClasses);
+  const gateways = index(stores.gateways);
+  const routes = index(stores.tlsRoutes);
+  return {
+    gatewayClass: (name) => classes.get(objectKey(undefined, name))?.status as ObjectStatusWithConditions | undefined,
+    gateway: (namespace, name) => gateways.get(objectKey(namespace, name))?.status as ObjectStatusWithConditions | undefined,
+    tlsRouteParents: (namespace, name) => (routes.get(objectKey(namespace, name))?.status as { parents?: RouteParentStatus[] } | undefined)?.parents,
+  };
+}
