@@ -2,7 +2,9 @@
 // subcommand lives next to the code it runs and registers itself here.
 import { Command } from 'commander';
 import { registerTranslate } from './translate.js';
+import { registerStandaloneCommand } from '../proxy/standalone/command.js';
 import { registerOperator } from '../operator/cli.js';
+import { registerProxyCommand } from '../proxy/cli-proxy.js';
 
 export function buildProgram(): Command {
   const program = new Command('tlsgate')
@@ -10,7 +12,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerTranslate(program);
+  registerStandaloneCommand(program);
   registerOperator(program);
+  registerProxyCommand(program);
   return program;
 }
 

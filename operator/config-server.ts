@@ -13,7 +13,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type X509Certificate } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CONFIG_PROTOCOL,
@@ -276,7 +276,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     // rejectUnauthorized already refused unverified peers; checked again so that a change of
     // server options can never silently admit one.
     const certificate = socket.authorized ? socket.getPeerX509Certificate() : undefined;
-    const gateway = certificate && isClientCertificate(certificate.keyUsage) ? gatewayFromCertificate(certificate) : null;
+    const gateway = certificate && isClientCertificate(extendedKeyUsageOf(certificate)) ? gatewayFromCertificate(certificate) : null;
     if (!certificate || !gateway) {
       this.log('upgrade_refused', { remoteAddress: socket.remoteAddress, reason: certificate ? 'certificate names no Gateway or is not a client certificate' : 'no verified certificate' });
       socket.end(FORBIDDEN);
@@ -374,6 +374,11 @@ const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 /** The certificate's extended key usage allows TLS client authentication. */
 function isClientCertificate(extendedKeyUsage: string[] | undefined): boolean {
   return Array.isArray(extendedKeyUsage) && extendedKeyUsage.includes(CLIENT_AUTH_OID);
+}
+
+/** X509Certificate's EKU list: `keyUsage` on every supported Node (docs briefly called it `extKeyUsage`). */
+function extendedKeyUsageOf(certificate: X509Certificate): string[] | undefined {
+  return certificate.keyUsage ?? (certificate as unknown as { extKeyUsage?: string[] }).extKeyUsage;
 }
 
 function secureContextOptions(tls: ConfigServerTls): { cert: string; key: string; ca: string } {
