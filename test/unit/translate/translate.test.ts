@@ -1,0 +1,154 @@
+// Focused translate behaviour that goldens show but do not isolate: purity and
+// determinism, versions as content hashes, key material kept out of status, one broken
+// Secret not touching its neighbours, lastTransitionTime semantics, certificate expiry.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { translate, type Snapshot } from '../../../src/gatewayapi/translate.js';
+import { canonicalJson, sha256Hex } from '../../../src/gatewayapi/canonical-json.js';
+import { loadManifests } from '../../../src/manifests/load.js';
+import { runScenario } from '../../golden/golden.js';
+import { fromRoot } from '../../helpers/paths.js';
+
+const now = new Date('2027-01-01T00:00:00Z');
+
+async function upstream(): Promise<Snapshot> {
+  return (await loadManifests([fromRoot('examples', 'upstream')])).snapshot;
+}
+
+test('translate is deterministic and does not mutate its input', async () => {
+  const snapshot = await upstream();
+  const before = JSON.stringify(snapshot);
+  const a = translate({ snapshot, now });
+  const b = translate({ snapshot: structuredClone(snapshot), now });
+  assert.equal(JSON.stringify(a), JSON.stringify(b));
+  assert.equal(JSON.stringify(snapshot), before);
+});
+
+test('the proxy config version is the sha256 of the canonical config without version', async () => {
+  const { proxyConfigs } = translate({ snapshot: await upstream(), now });
+  for (const config of proxyConfigs) {
+    const { version, ...rest } = config;
+    assert.equal(version, sha256Hex(canonicalJson(rest)));
+    assert.match(version, /^[0-9a-f]{64}$/);
+  }
+});
+
+test('a route change changes only its Gateway config version', async () => {
+  const snapshot = await upstream();
+  const a = translate({ snapshot, now });
+  const changed = structuredClone(snapshot);
+  changed.tlsRoutes[0]!.spec.hostnames = ['baz.example.com'];
+  const b = translate({ snapshot: changed, now });
+  assert.notEqual(a.proxyConfigs[0]!.version, b.proxyConfigs[0]!.version);
+  // and nothing else: same input again gives the same version.
+  assert.equal(translate({ snapshot, now }).proxyConfigs[0]!.version, a.proxyConfigs[0]!.version);
+});
+
+test('every upstream example object is Accepted with resolved references', async () => {
+  const out = translate({ snapshot: await upstream(), now });
+  assert.equal(out.gatewayClasses[0]!.status.conditions!.find((c) => c.type === 'Accepted')!.status, 'True');
+  const gw = out.gateways[0]!.status;
+  assert.equal(gw.conditions!.find((c) => c.type === 'Accepted')!.reason, 'Accepted');
+  for (const l of gw.listeners!) {
+    assert.equal(l.attachedRoutes, 1);
+    for (const type of ['Accepted', 'ResolvedRefs']) assert.equal(l.conditions.find((c) => c.type === type)!.status, 'True', `${l.name} ${type}`);
+  }
+  for (const r of out.tlsRoutes) {
+    for (const type of ['Accepted', 'ResolvedRefs']) assert.equal(r.status.parents[0]!.conditions.find((c) => c.type === type)!.status, 'True');
+  }
+});
+
+test('without runtime a Gateway is not Programmed: AddressNotAssigned', async () => {
+  const out = translate({ snapshot: await upstream(), now });
+  const programmed = out.gateways[0]!.status.conditions!.find((c) => c.type === 'Programmed')!;
+  assert.equal(programmed.status, 'False');
+  assert.equal(programmed.reason, 'AddressNotAssigned');
+  assert.equal(out.gateways[0]!.status.addresses, undefined);
+});
+
+test('an ACK of an older version leaves Programmed=False/Pending with the runtime message', async () => {
+  const snapshot = await upstream();
+  const out = translate({
+    snapshot,
+    now,
+    runtime: { 'default/example-gateway': { addresses: [{ type: 'IPAddress', value: '10.9.9.9' }], acknowledgedVersion: 'old', message: 'proxy NACK: boom' } },
+  });
+  const programmed = out.gateways[0]!.status.conditions!.find((c) => c.type === 'Programmed')!;
+  assert.equal(programmed.reason, 'Pending');
+  assert.match(programmed.message, /proxy NACK: boom/);
+  assert.deepEqual(out.gateways[0]!.status.addresses, [{ type: 'IPAddress', value: '10.9.9.9' }]);
+});
+
+test('lastTransitionTime moves only when the status of a condition changes', async () => {
+  const snapshot = await upstream();
+  const first = translate({ snapshot, now });
+  const later = new Date('2027-02-01T00:00:00Z');
+  const withStatus = structuredClone(snapshot);
+  withStatus.gateways[0]!.status = first.gateways[0]!.status;
+  const second = translate({ snapshot: withStatus, now: later, runtime: { 'default/example-gateway': { addresses: [{ type: 'IPAddress', value: '10.0.0.1' }], acknowledgedVersion: first.proxyConfigs[0]!.version } } });
+  const accepted = second.gateways[0]!.status.conditions!.find((c) => c.type === 'Accepted')!;
+  const programmed = second.gateways[0]!.status.conditions!.find((c) => c.type === 'Programmed')!;
+  assert.equal(accepted.lastTransitionTime, now.toISOString(), 'unchanged status keeps its time');
+  assert.equal(programmed.status, 'True');
+  assert.equal(programmed.lastTransitionTime, later.toISOString(), 'changed status takes the new time');
+});
+
+test('certificate expiry is judged against input.now, and reported relative to it', async () => {
+  const snapshot = await upstream();
+  const future = translate({ snapshot, now: new Date('2040-01-01T00:00:00Z') });
+  const listener = future.gateways[0]!.status.listeners!.find((l) => l.name === 'tls-terminate')!;
+  const refs = listener.conditions.find((c) => c.type === 'ResolvedRefs')!;
+  assert.equal(refs.reason, 'InvalidCertificateRef');
+  assert.match(refs.message, /expired 2036-.* \(\d+ days ago\)/);
+  const config = future.proxyConfigs[0]!.ports.find((p) => p.port === 8443)!.listeners[0]!;
+  assert.equal(config.reject, 'invalid certificate');
+  assert.deepEqual(config.certificates, []);
+  // The passthrough listener of the same Gateway is untouched.
+  const passthrough = future.proxyConfigs[0]!.ports.find((p) => p.port === 443)!.listeners[0]!;
+  assert.equal(passthrough.reject, undefined);
+  assert.equal(passthrough.routes.length, 1);
+});
+
+test('no key material reaches any status message, even from a broken key', async () => {
+  const snapshot = await upstream();
+  const secret = snapshot.secrets[0]!;
+  const key = secret.stringData!['tls.key']!;
+  // Corrupt the key body but keep its PEM armour: the parser error must not quote it.
+  secret.stringData!['tls.key'] = key.replace(/\n[A-Za-z0-9+/]{10}/, '\nAAAAAAAAAA');
+  const out = translate({ snapshot, now });
+  const text = JSON.stringify([out.gateways, out.tlsRoutes, out.gatewayClasses]);
+  assert.doesNotMatch(text, /PRIVATE KEY|BEGIN/);
+  const refs = out.gateways[0]!.status.listeners!.find((l) => l.name === 'tls-terminate')!.conditions.find((c) => c.type === 'ResolvedRefs')!;
+  assert.equal(refs.reason, 'InvalidCertificateRef');
+  assert.match(refs.message, /Secret default\/tls-terminate-certificate "tls.key"/);
+});
+
+test('edge scenario: a broken Secret breaks only its own listener', () => {
+  const { output } = runScenario('edge-certificates');
+  const neighbour = output.proxyConfigs.find((c) => c.gateway.name === 'neighbour')!;
+  assert.equal(neighbour.ports[0]!.listeners[0]!.reject, undefined);
+  assert.equal(neighbour.ports[0]!.listeners[0]!.certificates.length, 1);
+  const certs = output.proxyConfigs.find((c) => c.gateway.name === 'certificates')!;
+  const rejected = certs.ports.flatMap((p) => p.listeners).filter((l) => l.reject).map((l) => l.name).sort();
+  assert.deepEqual(rejected, ['expired', 'mismatch', 'no-refs', 'opaque']);
+  const served = certs.ports.flatMap((p) => p.listeners).filter((l) => !l.reject);
+  assert.deepEqual(served.map((l) => [l.name, l.certificates.map((c) => c.keyType)]).sort(), [
+    ['cross-namespace', ['EC']],
+    ['good', ['RSA']],
+    ['two-certs', ['RSA', 'EC']],
+  ]);
+});
+
+test('edge scenario: weights keep invalid shares so rejection respects weight', () => {
+  const { output } = runScenario('edge-backends-weights-endpoints');
+  const routes = output.proxyConfigs[0]!.ports[0]!.listeners[0]!.routes;
+  const weighted = routes.find((r) => r.name === 'weighted')!;
+  assert.deepEqual(
+    weighted.backends.map((b) => [b.weight, b.reject !== undefined]),
+    [
+      [80, false],
+      [20, true],
+      [0, false],
+    ],
+  );
+});
