@@ -1,0 +1,192 @@
+// The cluster primary behind `workers > 1`: forks the workers, checks every config once
+// before any worker sees it, sends it to all of them and resolves apply() only when all have
+// applied it. A worker that dies is replaced and given the current config. The primary owns
+// the admin server (metrics aggregated across workers) and the access-log stream.
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import client from 'prom-client';
+import type { ProxyConfig } from '../src/proxy-config.js';
+import { startAdminServer, type AdminServer } from './admin.js';
+import { prepareConfigs, slotKey, type BoundPort } from './engine.js';
+import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
+import { gatewayKey } from './routing.js';
+import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versionsOf, type ProxyRuntime, type ProxyRuntimeOptions } from './runtime.js';
+
+interface WorkerState {
+  worker: Worker;
+  started: Promise<void>;
+  /** The id of the last apply this worker acknowledged successfully. */
+  appliedId: number;
+  pending: Map<number, (reply: { error: string | null; bound: BoundPort[] }) => void>;
+}
+
+/** Picks a free port for a port-0 listener so that all workers share that one port. */
+async function freePort(address: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host: address, port: 0 }, resolve);
+  });
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
+  const count = options.workers ?? 1;
+  const portOffset = options.portOffset ?? 0;
+  const sink = accessLogSink(options.accessLog);
+  let ticketKeys = randomBytes(48);
+  const boot: WorkerBootOptions = {
+    address: options.address,
+    portOffset,
+    settings: options.settings,
+    accessLog: sink !== null,
+    ticketKeysHex: ticketKeys.toString('hex'),
+  };
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)),
+    args: [],
+    // The test runner's flags must not turn workers into test processes.
+    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--test')),
+  });
+  const aggregator = new client.AggregatorRegistry();
+  const workers = new Map<number, WorkerState>();
+  let stopping = false;
+  let applyId = 0;
+  let current: { id: number; configs: ProxyConfig[]; ephemeralPorts: Record<string, number> } | null = null;
+  let appliedVersions = new Map<string, string>();
+  let bound: BoundPort[] = [];
+  let chain: Promise<void> = Promise.resolve();
+
+  function fork(): WorkerState {
+    const worker = cluster.fork({ [WORKER_OPTIONS_ENV]: JSON.stringify({ ...boot, ticketKeysHex: ticketKeys.toString('hex') }) });
+    let markStarted!: () => void;
+    const state: WorkerState = { worker, started: new Promise((r) => (markStarted = r)), appliedId: -1, pending: new Map() };
+    workers.set(worker.id, state);
+    worker.on('message', (message: unknown) => {
+      if (!isWorkerMessage(message)) return;
+      const m = message as WorkerMessage;
+      if (m.type === 'tlsgate:started') markStarted();
+      else if (m.type === 'tlsgate:log') sink?.write(m.lines);
+      else if (m.type === 'tlsgate:applied') {
+        if (m.error === null) state.appliedId = Math.max(state.appliedId, m.id);
+        state.pending.get(m.id)?.({ error: m.error, bound: m.bound });
+        state.pending.delete(m.id);
+      }
+    });
+    worker.on('error', () => undefined); // IPC errors surface as 'exit' below
+    worker.on('exit', (code, signal) => {
+      workers.delete(worker.id);
+      for (const resolve of state.pending.values()) resolve({ error: `worker ${worker.id} exited (${signal ?? code})`, bound: [] });
+      state.pending.clear();
+      if (stopping) return;
+      process.stderr.write(`tlsgate proxy: worker ${worker.id} exited (${signal ?? code}); starting a replacement\n`);
+      const replacement = fork();
+      if (current !== null) void sendApply(replacement, current.id, current.configs, current.ephemeralPorts).catch(() => undefined);
+    });
+    return state;
+  }
+
+  async function sendApply(state: WorkerState, id: number, configs: ProxyConfig[], ephemeralPorts: Record<string, number>) {
+    await state.started;
+    return new Promise<{ error: string | null; bound: BoundPort[] }>((resolve) => {
+      state.pending.set(id, resolve);
+      const message: PrimaryMessage = { type: 'tlsgate:apply', id, configs, ephemeralPorts };
+      state.worker.send(message);
+    });
+  }
+
+  async function applyNow(configs: ProxyConfig[]): Promise<void> {
+    if (stopping) throw new Error('apply: the proxy is shutting down');
+    // Check once here (structure, ports, every certificate), so workers never disagree.
+    prepareConfigs(configs, portOffset, options.settings, ticketKeys, () => ({ active: 0 }));
+    const ephemeralPorts: Record<string, number> = {};
+    for (const config of configs) {
+      const gateway = gatewayKey(config);
+      for (let i = 0; i < config.ports.length; i++) {
+        if (config.ports[i]!.port !== 0) continue;
+        const key = slotKey(gateway, i, 0, portOffset);
+        ephemeralPorts[key] = current?.ephemeralPorts[key] ?? (await freePort(options.address));
+      }
+    }
+    const id = ++applyId;
+    const states = [...workers.values()];
+    const replies = await Promise.all(states.map((s) => sendApply(s, id, configs, ephemeralPorts)));
+    const failed = replies.find((r) => r.error !== null);
+    if (failed) {
+      // Put every worker back on the previous config, so that "nothing changed" holds.
+      if (current !== null) {
+        const previous = current;
+        const rollbackId = ++applyId;
+        await Promise.all([...workers.values()].map((s) => sendApply(s, rollbackId, previous.configs, previous.ephemeralPorts)));
+        current = { ...previous, id: rollbackId };
+      }
+      throw new Error(failed.error as string);
+    }
+    current = { id, configs, ephemeralPorts };
+    appliedVersions = versionsOf(configs);
+    bound = replies[0]?.bound ?? [];
+  }
+
+  const rotation = setInterval(() => {
+    ticketKeys = randomBytes(48);
+    const message: PrimaryMessage = { type: 'tlsgate:ticket-keys', keysHex: ticketKeys.toString('hex') };
+    for (const s of workers.values()) if (s.worker.isConnected()) s.worker.send(message);
+  }, TICKET_KEY_ROTATION_MS).unref();
+
+  const runtime: ProxyRuntime = {
+    apply(configs) {
+      const run = chain.then(() => applyNow(configs));
+      chain = run.catch(() => undefined);
+      return run;
+    },
+    get appliedVersions() {
+      return appliedVersions;
+    },
+    ready() {
+      if (stopping || current === null || workers.size !== count) return false;
+      for (const s of workers.values()) if (s.appliedId !== current.id) return false;
+      return true;
+    },
+    async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(rotation);
+      const exits = [...workers.values()].map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.worker.isDead()) return resolve();
+            s.worker.once('exit', () => resolve());
+            const kill = setTimeout(() => s.worker.process.kill('SIGKILL'), graceMs + 5000);
+            s.worker.once('exit', () => clearTimeout(kill));
+            const message: PrimaryMessage = { type: 'tlsgate:shutdown', graceMs };
+            if (s.worker.isConnected()) s.worker.send(message);
+            else s.worker.process.kill('SIGTERM');
+          }),
+      );
+      await Promise.all(exits);
+      await admin?.close();
+    },
+    boundPorts: () => bound.map((b) => ({ ...b })),
+    adminPort: () => admin?.port ?? null,
+  };
+
+  for (let i = 0; i < count; i++) fork();
+  await Promise.all([...workers.values()].map((s) => s.started));
+
+  let admin: AdminServer | undefined;
+  if (options.adminAddress) {
+    admin = await startAdminServer(options.adminAddress, {
+      ready: () => runtime.ready(),
+      metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
+      configs: () => current?.configs ?? [],
+      get appliedVersions() {
+        return appliedVersions;
+      },
+    });
+  }
+  return runtime;
+}

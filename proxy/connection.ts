@@ -1,0 +1,499 @@
+// One client connection, from accept to close: read the ClientHello, route, then reject,
+// pass through, or terminate. Handlers are module-level functions that find their
+// Connection through a symbol on the socket, so a connection costs one object and no
+// closures; every socket gets exactly one 'error' and one 'close' handler, and every path
+// ends in finish(), which runs once.
+import net from 'node:net';
+import tls from 'node:tls';
+import { chooseCertificate } from './certificates.js';
+import { ClientHelloAssembler, type ClientHello, type ClientHelloError } from './clienthello.js';
+import type { Metrics } from './metrics.js';
+import { nextEndpoint, pickBackend, type CompiledBackend, type CompiledListener, type CompiledRoute, type PortTable } from './routing.js';
+import type { EndpointConfig } from '../src/proxy-config.js';
+
+/** A listening port; the engine swaps `table` on config changes, connections read it once. */
+export interface PortSlot {
+  table: PortTable;
+}
+
+export interface AccessLogSink {
+  write(line: string): void;
+}
+
+/** What a connection needs from the engine that owns it. */
+export interface ConnectionHost {
+  metrics: Metrics;
+  accessLog: AccessLogSink | null;
+  /** Called once when the connection has fully closed. */
+  connectionClosed(conn: Connection): void;
+}
+
+export type ConnectionResult = 'ok' | 'rejected' | 'backend_failed' | 'handshake_failed' | 'error' | 'idle_timeout';
+
+/** Connect attempts per connection across a backend's endpoints. */
+export const MAX_CONNECT_ATTEMPTS = 3;
+
+const kConn = Symbol('tlsgate.connection');
+type Tagged<T> = T & { [kConn]?: Connection };
+
+const IPV4_LITERAL = /^\d+\.\d+\.\d+\.\d+$/;
+
+const enum Phase {
+  Hello,
+  Handshake,
+  Connecting,
+  Relaying,
+  Closing,
+}
+
+export class Connection {
+  readonly host: ConnectionHost;
+  readonly client: net.Socket;
+  readonly clientAddress: string;
+  readonly startedAt = performance.now();
+  readonly table: PortTable;
+  phase = Phase.Hello;
+
+  assembler: ClientHelloAssembler | null;
+  timer: NodeJS.Timeout | null = null;
+  hello: ClientHello | null = null;
+  listener: CompiledListener | null = null;
+  route: CompiledRoute | null = null;
+  backend: CompiledBackend | null = null;
+  endpoint: EndpointConfig | null = null;
+  /** The socket facing the client: the accepted socket, or the TLSSocket over it. */
+  front: net.Socket;
+  secure: tls.TLSSocket | null = null;
+  upstream: net.Socket | null = null;
+  attempts = 0;
+  connectStartedAt = 0;
+  handshakeStartedAt = 0;
+  counted = false; // counted in listener.load
+  frontClosed = false;
+  upstreamClosed = true;
+  finished = false;
+  result: ConnectionResult = 'ok';
+  reason = '';
+
+  constructor(host: ConnectionHost, client: net.Socket, slot: PortSlot) {
+    this.host = host;
+    this.client = client;
+    this.front = client;
+    // The table current at accept is the one this connection uses for its whole life; a
+    // config swap affects only later connections.
+    this.table = slot.table;
+    this.clientAddress = `${client.remoteAddress}:${client.remotePort}`;
+    this.assembler = new ClientHelloAssembler(this.table.settings.maxClientHelloBytes);
+  }
+}
+
+/** Entry point for every accepted socket. */
+export function acceptConnection(host: ConnectionHost, socket: net.Socket, slot: PortSlot): Connection {
+  const conn = new Connection(host, socket, slot);
+  conn.table.gatewayLoad.active++;
+  (socket as Tagged<net.Socket>)[kConn] = conn;
+  socket.setNoDelay(true);
+  socket.on('error', onClientError);
+  socket.on('close', onClientClose);
+  socket.on('data', onHelloData);
+  socket.on('end', onHelloEnd);
+  conn.timer = setTimeout(onHelloTimeout, conn.table.settings.clientHelloTimeoutMs, conn);
+  return conn;
+}
+
+function connOf(socket: net.Socket): Connection {
+  return (socket as Tagged<net.Socket>)[kConn] as Connection;
+}
+
+// ---- ClientHello phase ------------------------------------------------------------------
+
+function onHelloData(this: net.Socket, chunk: Buffer): void {
+  const conn = connOf(this);
+  const result = (conn.assembler as ClientHelloAssembler).push(chunk);
+  if (result.kind === 'more') return;
+  this.removeListener('data', onHelloData);
+  this.removeListener('end', onHelloEnd);
+  this.pause();
+  if (result.kind === 'error') {
+    if (result.hello !== undefined) conn.hello = result.hello; // no_sni: keep ALPN for the log
+    helloFailed(conn, result.reason);
+    return;
+  }
+  conn.hello = result.hello;
+  routeConnection(conn);
+}
+
+function onHelloEnd(this: net.Socket): void {
+  const conn = connOf(this);
+  this.removeListener('data', onHelloData);
+  helloFailed(conn, 'truncated');
+}
+
+function onHelloTimeout(conn: Connection): void {
+  conn.timer = null;
+  if (conn.phase === Phase.Hello) {
+    conn.client.removeListener('data', onHelloData);
+    conn.client.removeListener('end', onHelloEnd);
+    helloFailed(conn, 'timeout');
+  } else if (conn.phase === Phase.Handshake) {
+    conn.host.metrics.handshakeErrors.inc({ reason: 'timeout' });
+    fail(conn, 'handshake_failed', 'handshake_timeout');
+  }
+}
+
+function helloFailed(conn: Connection, reason: ClientHelloError): void {
+  conn.host.metrics.clientHelloErrors.inc({ reason });
+  reject(conn, reason);
+}
+
+// ---- Routing ------------------------------------------------------------------------------
+
+function routeConnection(conn: Connection): void {
+  const sni = (conn.hello as ClientHello).sni as string;
+  const table = conn.table;
+  if (IPV4_LITERAL.test(sni)) return reject(conn, 'no_listener');
+  const listener = table.listeners.lookup(sni);
+  if (listener === undefined) return reject(conn, 'no_listener');
+  conn.listener = listener;
+  if (listener.reject !== undefined) return reject(conn, 'listener_rejected');
+  const route = listener.routes.lookup(sni);
+  if (route === undefined) return reject(conn, 'no_route');
+  conn.route = route;
+  const backend = pickBackend(route);
+  if (backend === null) return reject(conn, 'no_backend');
+  conn.backend = backend;
+  if (backend.reject !== undefined) return reject(conn, 'backend_rejected');
+  if (listener.load.active >= table.settings.maxConnectionsPerListener) return reject(conn, 'max_connections');
+  listener.load.active++;
+  conn.counted = true;
+  if (listener.mode === 'Passthrough') {
+    clearHelloTimer(conn);
+    connectUpstream(conn);
+  } else {
+    startTermination(conn, listener);
+  }
+}
+
+/** Closes the client without writing a byte (no TLS alert): FIN, or RST if it sent more. */
+function reject(conn: Connection, reason: string): void {
+  clearHelloTimer(conn);
+  conn.result = 'rejected';
+  conn.reason = reason;
+  conn.host.metrics.rejections.inc({ gateway: conn.table.gateway, reason });
+  conn.phase = Phase.Closing;
+  conn.client.destroy();
+}
+
+function clearHelloTimer(conn: Connection): void {
+  if (conn.timer !== null) {
+    clearTimeout(conn.timer);
+    conn.timer = null;
+  }
+}
+
+// ---- Terminate ----------------------------------------------------------------------------
+
+function startTermination(conn: Connection, listener: CompiledListener): void {
+  const hello = conn.hello as ClientHello;
+  const cert = chooseCertificate(listener.certificates, hello.sni as string, hello.keyTypes);
+  const client = conn.client;
+  // Replay the bytes already read: TLSSocket feeds whatever the wrapped socket has buffered
+  // into OpenSSL before reading from the handle.
+  client.unshift((conn.assembler as ClientHelloAssembler).bytes());
+  conn.assembler = null;
+  conn.phase = Phase.Handshake;
+  conn.handshakeStartedAt = performance.now();
+  const secure = new tls.TLSSocket(client, { isServer: true, secureContext: cert.context, requestCert: false });
+  (secure as Tagged<tls.TLSSocket>)[kConn] = conn;
+  conn.secure = secure;
+  conn.front = secure;
+  secure.on('error', onSecureError);
+  secure.on('close', onSecureClose);
+  secure.once('secure', onSecure);
+}
+
+function onSecure(this: tls.TLSSocket): void {
+  const conn = connOf(this);
+  clearHelloTimer(conn);
+  conn.host.metrics.handshakeDuration.observe((performance.now() - conn.handshakeStartedAt) / 1000);
+  connectUpstream(conn);
+}
+
+function onSecureError(this: tls.TLSSocket, err: NodeJS.ErrnoException): void {
+  const conn = connOf(this);
+  if (conn.phase === Phase.Handshake) {
+    const reason = handshakeReason(err);
+    conn.host.metrics.handshakeErrors.inc({ reason });
+    fail(conn, 'handshake_failed', reason);
+  } else {
+    clientFailed(conn, err);
+  }
+}
+
+function onSecureClose(this: tls.TLSSocket): void {
+  const conn = connOf(this);
+  if (conn.phase === Phase.Handshake) {
+    conn.host.metrics.handshakeErrors.inc({ reason: 'client_closed' });
+    fail(conn, 'handshake_failed', 'client_closed');
+  }
+  frontClosed(conn);
+}
+
+/** A short, bounded label for a failed handshake: OpenSSL's reason code in lower case. */
+function handshakeReason(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? '';
+  if (code.startsWith('ERR_SSL_')) return code.slice(8).toLowerCase();
+  if (code === 'ECONNRESET') return 'client_reset';
+  return code ? code.toLowerCase() : 'other';
+}
+
+// ---- Backend connect with bounded failover ------------------------------------------------
+
+function connectUpstream(conn: Connection): void {
+  const backend = conn.backend as CompiledBackend;
+  const endpoint = nextEndpoint(backend);
+  conn.endpoint = endpoint;
+  conn.attempts++;
+  conn.phase = Phase.Connecting;
+  conn.connectStartedAt = performance.now();
+  const upstream = net.connect({ host: endpoint.address, port: endpoint.port, allowHalfOpen: true, noDelay: true });
+  (upstream as Tagged<net.Socket>)[kConn] = conn;
+  conn.upstream = upstream;
+  conn.upstreamClosed = false;
+  upstream.setTimeout(conn.table.settings.connectTimeoutMs);
+  upstream.on('timeout', onUpstreamTimeout);
+  upstream.on('error', onUpstreamError);
+  upstream.on('close', onUpstreamClose);
+  upstream.once('connect', onUpstreamConnect);
+}
+
+function onUpstreamConnect(this: net.Socket): void {
+  const conn = connOf(this);
+  if (conn.upstream !== this || conn.phase !== Phase.Connecting) return;
+  conn.host.metrics.backendConnectDuration.observe((performance.now() - conn.connectStartedAt) / 1000);
+  this.setTimeout(0);
+  this.removeListener('timeout', onUpstreamTimeout);
+  conn.phase = Phase.Relaying;
+  const front = conn.front;
+  if (conn.secure === null) {
+    // Passthrough: the exact ClientHello bytes first, then the raw stream.
+    this.write((conn.assembler as ClientHelloAssembler).bytes());
+    conn.assembler = null;
+  }
+  front.setTimeout(conn.table.settings.idleTimeoutMs);
+  front.on('timeout', onIdleTimeout);
+  front.pipe(this);
+  this.pipe(front);
+}
+
+function onUpstreamTimeout(this: net.Socket): void {
+  const conn = connOf(this);
+  if (conn.upstream !== this) return;
+  if (conn.phase === Phase.Connecting) {
+    connectFailed(conn, this, 'timeout');
+  }
+}
+
+function onUpstreamError(this: net.Socket, err: NodeJS.ErrnoException): void {
+  const conn = connOf(this);
+  if (conn.upstream !== this) return; // a failed attempt already replaced
+  if (conn.phase === Phase.Connecting) {
+    connectFailed(conn, this, connectFailureReason(err));
+    return;
+  }
+  if (conn.phase === Phase.Relaying) {
+    conn.result = 'error';
+    conn.reason = err.code === 'ECONNRESET' ? 'backend_reset' : `backend_${(err.code ?? 'error').toLowerCase()}`;
+    conn.phase = Phase.Closing;
+    // Mirror a backend reset as a reset toward the client, so it cannot mistake the cut
+    // for a clean end of stream.
+    if (err.code === 'ECONNRESET' && !conn.client.destroyed) {
+      if (conn.secure !== null) conn.secure.destroy();
+      conn.client.resetAndDestroy();
+    } else {
+      destroyFront(conn);
+    }
+  }
+}
+
+function connectFailureReason(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'unreachable';
+    case 'ECONNRESET':
+      return 'reset';
+    default:
+      return 'other';
+  }
+}
+
+function connectFailed(conn: Connection, upstream: net.Socket, reason: string): void {
+  conn.host.metrics.backendConnectFailures.inc({ gateway: conn.table.gateway, reason });
+  upstream.destroy();
+  const backend = conn.backend as CompiledBackend;
+  const client = conn.front;
+  if (conn.attempts < Math.min(MAX_CONNECT_ATTEMPTS, backend.endpoints.length) && !client.destroyed) {
+    connectUpstream(conn); // failover to the next endpoint
+    return;
+  }
+  conn.upstream = null;
+  conn.upstreamClosed = true;
+  conn.result = 'backend_failed';
+  conn.reason = `connect_${reason}`;
+  conn.phase = Phase.Closing;
+  // Passthrough has written nothing to the client yet, so this is a byte-less close too.
+  destroyFront(conn);
+}
+
+function onUpstreamClose(this: net.Socket): void {
+  const conn = connOf(this);
+  if (conn.upstream !== this) return;
+  conn.upstreamClosed = true;
+  if (!conn.frontClosed) {
+    // The backend is gone; once its data is flushed to the client, close the client too.
+    if (conn.phase === Phase.Relaying) {
+      conn.phase = Phase.Closing;
+      const front = conn.front;
+      if (!front.writableEnded) front.end();
+      front.destroySoon();
+    } else {
+      destroyFront(conn);
+    }
+    return;
+  }
+  finish(conn);
+}
+
+// ---- Client side --------------------------------------------------------------------------
+
+function onClientError(this: net.Socket, err: NodeJS.ErrnoException): void {
+  const conn = connOf(this);
+  if (conn.secure !== null) {
+    // After wrapping, errors belong to the TLSSocket; make sure it goes down.
+    if (!conn.secure.destroyed) conn.secure.destroy();
+    return;
+  }
+  if (conn.phase === Phase.Hello) {
+    clearHelloTimer(conn);
+    conn.host.metrics.clientHelloErrors.inc({ reason: 'truncated' });
+    conn.result = 'rejected';
+    conn.reason = 'truncated';
+    conn.host.metrics.rejections.inc({ gateway: conn.table.gateway, reason: 'truncated' });
+    return;
+  }
+  clientFailed(conn, err);
+}
+
+function clientFailed(conn: Connection, err: NodeJS.ErrnoException): void {
+  if (conn.phase === Phase.Closing) return;
+  conn.result = 'error';
+  conn.reason = err.code === 'ECONNRESET' ? 'client_reset' : `client_${(err.code ?? 'error').toLowerCase()}`;
+  conn.phase = Phase.Closing;
+  if (conn.upstream !== null && !conn.upstream.destroyed) conn.upstream.destroy();
+}
+
+function onClientClose(this: net.Socket): void {
+  const conn = connOf(this);
+  if (conn.secure !== null) return; // the TLSSocket's 'close' tracks the front side
+  frontClosed(conn);
+}
+
+function frontClosed(conn: Connection): void {
+  if (conn.frontClosed) return;
+  conn.frontClosed = true;
+  clearHelloTimer(conn);
+  if (conn.phase === Phase.Hello) {
+    // Closed (FIN+close or RST) before a full hello; 'end'/'error' may not have said so.
+    if (conn.reason === '') {
+      conn.host.metrics.clientHelloErrors.inc({ reason: 'truncated' });
+      conn.host.metrics.rejections.inc({ gateway: conn.table.gateway, reason: 'truncated' });
+      conn.result = 'rejected';
+      conn.reason = 'truncated';
+    }
+  }
+  if (conn.upstream !== null && !conn.upstreamClosed) {
+    const upstream = conn.upstream;
+    if (conn.phase === Phase.Relaying) {
+      conn.phase = Phase.Closing;
+      // The client is gone for good; whatever the backend still sends has nowhere to go.
+      upstream.destroy();
+    } else {
+      upstream.destroy();
+    }
+    return;
+  }
+  finish(conn);
+}
+
+function onIdleTimeout(this: net.Socket): void {
+  const conn = connOf(this);
+  if (conn.phase !== Phase.Relaying) return;
+  conn.result = 'idle_timeout';
+  conn.reason = 'idle_timeout';
+  conn.phase = Phase.Closing;
+  this.destroy();
+  if (conn.upstream !== null) conn.upstream.destroy();
+}
+
+function fail(conn: Connection, result: ConnectionResult, reason: string): void {
+  clearHelloTimer(conn);
+  conn.result = result;
+  conn.reason = reason;
+  conn.phase = Phase.Closing;
+  destroyFront(conn);
+  if (conn.upstream !== null && !conn.upstream.destroyed) conn.upstream.destroy();
+}
+
+function destroyFront(conn: Connection): void {
+  if (!conn.front.destroyed) conn.front.destroy();
+  if (conn.front !== conn.client && !conn.client.destroyed) conn.client.destroy();
+}
+
+// ---- The end ------------------------------------------------------------------------------
+
+function finish(conn: Connection): void {
+  if (conn.finished) return;
+  conn.finished = true;
+  clearHelloTimer(conn);
+  conn.table.gatewayLoad.active--;
+  if (conn.counted) (conn.listener as CompiledListener).load.active--;
+  const upstream = conn.upstream;
+  // Bytes as seen on the backend socket (Terminate: decrypted payload), ClientHello included.
+  const fromClient = upstream !== null ? upstream.bytesWritten : 0;
+  const toClient = upstream !== null ? upstream.bytesRead : 0;
+  const host = conn.host;
+  const metrics = host.metrics;
+  if (fromClient > 0) metrics.bytes.inc({ direction: 'from_client' }, fromClient);
+  if (toClient > 0) metrics.bytes.inc({ direction: 'to_client' }, toClient);
+  const listenerName = conn.listener !== null ? conn.listener.name : '';
+  const routeName = conn.route !== null ? conn.route.name : '';
+  metrics.connections.inc({ gateway: conn.table.gateway, listener: listenerName, route: routeName, result: conn.result });
+  if (host.accessLog !== null) {
+    const hello = conn.hello;
+    const endpoint = conn.endpoint;
+    host.accessLog.write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        client: conn.clientAddress,
+        gateway: conn.table.gateway,
+        port: conn.table.port,
+        listener: listenerName || null,
+        mode: conn.listener !== null ? conn.listener.mode : null,
+        sni: hello !== null ? hello.sni : null,
+        alpn: hello !== null ? hello.alpn : null,
+        route: routeName || null,
+        backend: conn.backend !== null ? conn.backend.ref : null,
+        endpoint: endpoint !== null ? `${endpoint.address}:${endpoint.port}` : null,
+        bytes_from_client: fromClient,
+        bytes_to_client: toClient,
+        duration_ms: Math.round((performance.now() - conn.startedAt) * 1000) / 1000,
+        result: conn.result,
+        reason: conn.reason || null,
+      }) + '\n',
+    );
+  }
+  host.connectionClosed(conn);
+}

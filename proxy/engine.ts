@@ -1,0 +1,269 @@
+// The engine of one process: owns the listening sockets, the compiled routing tables and
+// the live connections. apply() swaps configs atomically: everything that can fail
+// (validation, certificate loading, binding new ports) happens before anything changes.
+import net from 'node:net';
+import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
+import { setTicketKeys } from './certificates.js';
+import { acceptConnection, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
+import type { Metrics } from './metrics.js';
+import { compileConfig, gatewayKey, type CompiledConfig, type ListenerLoad } from './routing.js';
+import { validateProxyConfigs } from './validate.js';
+
+export interface EngineOptions {
+  address: string;
+  portOffset: number;
+  settings: ProxySettings | undefined;
+  accessLog: AccessLogSink | null;
+  metrics: Metrics;
+  ticketKeys: Buffer;
+  /** Logs operational events (bind errors, accept errors); never key material. */
+  log?: (message: string) => void;
+}
+
+export interface BoundPort {
+  gateway: string;
+  port: number;
+  boundPort: number;
+}
+
+interface Listening {
+  key: string;
+  slot: PortSlot;
+  server: net.Server;
+  boundPort: number;
+}
+
+/** Where a config port listens: the offset port, or an ephemeral one for port 0. */
+export function slotKey(gateway: string, portIndex: number, port: number, portOffset: number): string {
+  return port === 0 ? `${gateway}|${portIndex}|0` : String(port + portOffset);
+}
+
+/**
+ * Everything that can reject a set of configs without touching sockets: structure, port
+ * ownership across Gateways, and loading every certificate. Returns the compiled tables.
+ */
+export function prepareConfigs(
+  configs: ProxyConfig[],
+  portOffset: number,
+  settings: ProxySettings | undefined,
+  ticketKeys: Buffer,
+  loadFor: (gateway: string, listener: string | null) => ListenerLoad,
+): Map<string, CompiledConfig> {
+  validateProxyConfigs(configs);
+  const owners = new Map<string, string>();
+  for (const config of configs) {
+    const gateway = gatewayKey(config);
+    config.ports.forEach((port, i) => {
+      const key = slotKey(gateway, i, port.port, portOffset);
+      if (port.port !== 0 && port.port + portOffset > 65535) {
+        throw new Error(`proxy config ${gateway}: ports[${i}].port: ${port.port} + port offset ${portOffset} exceeds 65535`);
+      }
+      const other = owners.get(key);
+      if (other !== undefined && other !== gateway) {
+        throw new Error(`proxy config ${gateway}: ports[${i}].port: ${port.port + portOffset} is also a port of Gateway ${other}`);
+      }
+      owners.set(key, gateway);
+    });
+  }
+  const compiled = new Map<string, CompiledConfig>();
+  for (const config of configs) compiled.set(gatewayKey(config), compileConfig(config, settings, ticketKeys, loadFor));
+  return compiled;
+}
+
+export class ProxyEngine implements ConnectionHost {
+  readonly metrics: Metrics;
+  readonly accessLog: AccessLogSink | null;
+  private readonly options: EngineOptions;
+  private readonly listening = new Map<string, Listening>();
+  private compiled = new Map<string, CompiledConfig>();
+  private readonly loads = new Map<string, ListenerLoad>();
+  private readonly connections = new Set<Connection>();
+  private ticketKeys: Buffer;
+  private applyChain: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private drained: (() => void) | null = null;
+  appliedOnce = false;
+
+  constructor(options: EngineOptions) {
+    this.options = options;
+    this.metrics = options.metrics;
+    this.accessLog = options.accessLog;
+    this.ticketKeys = options.ticketKeys;
+  }
+
+  /** Open connections per Gateway, for the active-connections gauge. */
+  *activeByGateway(): Iterable<[string, number]> {
+    for (const [key, load] of this.loads) if (key.endsWith('|')) yield [key.slice(0, -1), load.active];
+  }
+
+  get activeConnections(): number {
+    return this.connections.size;
+  }
+
+  appliedConfigs(): ProxyConfig[] {
+    return [...this.compiled.values()].map((c) => c.config);
+  }
+
+  /**
+   * Applies the complete set of configs. Serialised: a second apply waits for the first.
+   * `ephemeralPorts` (cluster mode) maps a port-0 slot key to the port the primary chose,
+   * so that every worker listens on the same one.
+   */
+  apply(configs: ProxyConfig[], ephemeralPorts?: Record<string, number>): Promise<void> {
+    const run = this.applyChain.then(() => this.applyNow(configs, ephemeralPorts));
+    this.applyChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(configs: ProxyConfig[], ephemeralPorts: Record<string, number> | undefined): Promise<void> {
+    if (this.stopping) throw new Error('apply: the proxy is shutting down');
+    const { portOffset } = this.options;
+    const compiled = prepareConfigs(configs, portOffset, this.options.settings, this.ticketKeys, (g, l) => this.loadFor(g, l));
+    // Bind the new ports; on failure close what this apply opened and give up.
+    const opened: Listening[] = [];
+    try {
+      for (const entry of compiled.values()) {
+        for (let i = 0; i < entry.ports.length; i++) {
+          const table = entry.ports[i]!;
+          const key = slotKey(entry.gateway, i, table.port, portOffset);
+          if (this.listening.has(key) || opened.some((o) => o.key === key)) continue;
+          const listenPort = table.port === 0 ? (ephemeralPorts?.[key] ?? 0) : table.port + portOffset;
+          opened.push(await this.listen(key, { table }, listenPort, `proxy config ${entry.gateway}: ports[${i}].port`));
+        }
+      }
+    } catch (err) {
+      await Promise.all(opened.map((o) => closeServer(o.server)));
+      throw err;
+    }
+    // Commit: swap tables, then stop listening where no config wants a port any more.
+    for (const o of opened) this.listening.set(o.key, o);
+    const wanted = new Set<string>();
+    for (const entry of compiled.values()) {
+      entry.ports.forEach((table, i) => {
+        const key = slotKey(entry.gateway, i, table.port, portOffset);
+        wanted.add(key);
+        (this.listening.get(key) as Listening).slot.table = table;
+      });
+    }
+    for (const [key, l] of this.listening) {
+      if (wanted.has(key)) continue;
+      this.listening.delete(key);
+      l.server.close(); // established connections are untouched; only accepting stops
+    }
+    const previous = this.compiled;
+    this.compiled = compiled;
+    this.appliedOnce = true;
+    this.updateConfigMetrics(previous);
+  }
+
+  private loadFor(gateway: string, listener: string | null): ListenerLoad {
+    const key = `${gateway}|${listener ?? ''}`;
+    let load = this.loads.get(key);
+    if (load === undefined) {
+      load = { active: 0 };
+      this.loads.set(key, load);
+    }
+    return load;
+  }
+
+  private listen(key: string, slot: PortSlot, port: number, where: string): Promise<Listening> {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+    const host = this;
+    server.on('connection', (socket: net.Socket) => {
+      if (host.stopping) {
+        socket.destroy();
+        return;
+      }
+      host.connections.add(acceptConnection(host, socket, slot));
+    });
+    return new Promise<Listening>((resolve, reject) => {
+      const onListenError = (err: NodeJS.ErrnoException) => {
+        reject(new Error(`${where}: cannot listen on ${this.options.address}:${port}: ${err.code ?? err.message}`));
+      };
+      server.once('error', onListenError);
+      server.listen({ host: this.options.address, port }, () => {
+        server.removeListener('error', onListenError);
+        // Accept errors (EMFILE and the like) must not crash the process.
+        server.on('error', (err: NodeJS.ErrnoException) => this.log(`listener ${this.options.address}:${port}: ${err.code ?? err.message}`));
+        const address = server.address() as net.AddressInfo;
+        resolve({ key, slot, server, boundPort: address.port });
+      });
+    });
+  }
+
+  private updateConfigMetrics(previous: Map<string, CompiledConfig>): void {
+    const { configInfo, configApplyTime, certificateExpiry } = this.metrics;
+    const now = Date.now() / 1000;
+    for (const [gateway, old] of previous) {
+      const next = this.compiled.get(gateway);
+      if (next === undefined || next.config.version !== old.config.version) configInfo.remove({ gateway, version: old.config.version });
+      if (next === undefined) configApplyTime.remove({ gateway });
+    }
+    certificateExpiry.reset();
+    for (const [gateway, entry] of this.compiled) {
+      const old = previous.get(gateway);
+      configInfo.set({ gateway, version: entry.config.version }, 1);
+      if (old === undefined || old.config.version !== entry.config.version) configApplyTime.set({ gateway }, now);
+      for (const { listener, cert } of entry.certificates) {
+        certificateExpiry.set({ gateway, listener, secret: cert.secret }, cert.notAfterSeconds);
+      }
+    }
+  }
+
+  connectionClosed(conn: Connection): void {
+    this.connections.delete(conn);
+    if (this.drained !== null && this.connections.size === 0) this.drained();
+  }
+
+  boundPorts(): BoundPort[] {
+    const out: BoundPort[] = [];
+    for (const l of this.listening.values()) out.push({ gateway: l.slot.table.gateway, port: l.slot.table.port, boundPort: l.boundPort });
+    return out.sort((a, b) => a.gateway.localeCompare(b.gateway) || a.port - b.port || a.boundPort - b.boundPort);
+  }
+
+  /** Ready: a config applied and every port of it listening. */
+  ready(): boolean {
+    if (this.stopping || !this.appliedOnce) return false;
+    for (const l of this.listening.values()) if (!l.server.listening) return false;
+    return true;
+  }
+
+  rotateTicketKeys(keys: Buffer): void {
+    this.ticketKeys = keys;
+    for (const entry of this.compiled.values()) for (const { cert } of entry.certificates) setTicketKeys(cert, keys);
+  }
+
+  /** Stops accepting, lets connections finish for graceMs, then closes what is left. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.listening.values()].map((l) => closeServer(l.server)));
+    this.listening.clear();
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    if (this.connections.size > 0) {
+      const left = new Promise<void>((resolve) => (this.drained = resolve));
+      for (const conn of this.connections) {
+        conn.front.destroy();
+        conn.client.destroy();
+        conn.upstream?.destroy();
+      }
+      await Promise.race([left, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
+  }
+
+  private log(message: string): void {
+    (this.options.log ?? ((m: string) => process.stderr.write(`tlsgate proxy: ${m}\n`)))(message);
+  }
+}
+
+/** Stops accepting. Does not wait for the server's connections (close()'s callback would). */
+async function closeServer(server: net.Server): Promise<void> {
+  if (server.listening) server.close();
+}

@@ -1,0 +1,29 @@
+// Messages between the cluster primary and its workers (node:cluster IPC, JSON).
+import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
+import type { BoundPort } from './engine.js';
+
+/** Passed to a worker in its environment, as JSON. */
+export interface WorkerBootOptions {
+  address: string;
+  portOffset: number;
+  settings: ProxySettings | undefined;
+  accessLog: boolean;
+  ticketKeysHex: string;
+}
+
+export const WORKER_OPTIONS_ENV = 'TLSGATE_PROXY_WORKER_OPTIONS';
+
+export type PrimaryMessage =
+  | { type: 'tlsgate:apply'; id: number; configs: ProxyConfig[]; ephemeralPorts: Record<string, number> }
+  | { type: 'tlsgate:ticket-keys'; keysHex: string }
+  | { type: 'tlsgate:shutdown'; graceMs: number };
+
+export type WorkerMessage =
+  | { type: 'tlsgate:started' }
+  | { type: 'tlsgate:applied'; id: number; error: string | null; bound: BoundPort[] }
+  | { type: 'tlsgate:log'; lines: string }
+  | { type: 'tlsgate:drained' };
+
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && (value as { type: string }).type.startsWith('tlsgate:');
+}

@@ -1,0 +1,103 @@
+// The engine's Prometheus metrics (prom-client), one registry per process. With workers,
+// each worker keeps its own and the primary aggregates them (AggregatorRegistry): counters
+// and histograms sum, and the config/certificate gauges take the first worker's value
+// (every worker holds the same configs).
+import client from 'prom-client';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** Read at scrape time: open connections per Gateway (kept as plain counters on the hot path). */
+  activeConnections?: () => Iterable<[gateway: string, active: number]>;
+}
+
+export function createMetrics(options: MetricsOptions = {}) {
+  const registry = new client.Registry();
+  const registers = [registry];
+  const metrics = {
+    registry,
+    connections: new client.Counter({
+      name: 'tlsgate_connections_total',
+      help: 'Connections by outcome, counted when they end. result: ok, rejected, backend_failed, handshake_failed, error, idle_timeout',
+      labelNames: ['gateway', 'listener', 'route', 'result'] as const,
+      registers,
+    }),
+    active: new client.Gauge({
+      name: 'tlsgate_active_connections',
+      help: 'Client connections currently open (from accept to close)',
+      labelNames: ['gateway'] as const,
+      registers,
+      collect() {
+        if (!options.activeConnections) return;
+        this.reset();
+        for (const [gateway, active] of options.activeConnections()) this.set({ gateway }, active);
+      },
+    }),
+    bytes: new client.Counter({
+      name: 'tlsgate_bytes_total',
+      help: 'Bytes relayed between client and backend (Terminate: decrypted payload), counted when a connection ends',
+      labelNames: ['direction'] as const,
+      registers,
+    }),
+    rejections: new client.Counter({
+      name: 'tlsgate_rejections_total',
+      help: 'Connections closed without a byte written, by reason',
+      labelNames: ['gateway', 'reason'] as const,
+      registers,
+    }),
+    clientHelloErrors: new client.Counter({
+      name: 'tlsgate_clienthello_errors_total',
+      help: 'ClientHello read failures: not_tls, too_large, timeout, malformed, truncated, no_sni',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    handshakeErrors: new client.Counter({
+      name: 'tlsgate_handshake_errors_total',
+      help: 'Terminate handshakes that failed, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    handshakeDuration: new client.Histogram({
+      name: 'tlsgate_handshake_duration_seconds',
+      help: 'Terminate: from the complete ClientHello to the finished handshake',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    backendConnectFailures: new client.Counter({
+      name: 'tlsgate_backend_connect_failures_total',
+      help: 'Failed backend connect attempts (each failover attempt counts)',
+      labelNames: ['gateway', 'reason'] as const,
+      registers,
+    }),
+    backendConnectDuration: new client.Histogram({
+      name: 'tlsgate_backend_connect_duration_seconds',
+      help: 'Successful backend TCP connects',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    configInfo: new client.Gauge({
+      name: 'tlsgate_config_info',
+      help: 'The config version applied per Gateway (value 1)',
+      labelNames: ['gateway', 'version'] as const,
+      registers,
+      aggregator: 'first',
+    }),
+    configApplyTime: new client.Gauge({
+      name: 'tlsgate_config_apply_timestamp_seconds',
+      help: 'When the current config of a Gateway was applied (Unix seconds)',
+      labelNames: ['gateway'] as const,
+      registers,
+      aggregator: 'first',
+    }),
+    certificateExpiry: new client.Gauge({
+      name: 'tlsgate_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of each served certificate (Unix seconds)',
+      labelNames: ['gateway', 'listener', 'secret'] as const,
+      registers,
+      aggregator: 'first',
+    }),
+  };
+  if (options.defaultMetrics) client.collectDefaultMetrics({ register: registry, prefix: 'tlsgate_' });
+  return metrics;
+}

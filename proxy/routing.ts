@@ -1,0 +1,140 @@
+// Compiles a ProxyConfig into per-port routing tables once, at apply time, so that routing a
+// connection is two hostname lookups, one weighted pick and one endpoint pick.
+import type { BackendConfig, EndpointConfig, ListenerConfig, ProxyConfig, TlsMode } from '../src/proxy-config.js';
+import { buildServingCertificate, type ServingCertificate } from './certificates.js';
+import { HostnameTable } from './hostname-table.js';
+import { resolveSettings, type ResolvedSettings } from './settings.js';
+import type { ProxySettings } from '../src/proxy-config.js';
+
+/** Live connection count of one listener; survives config swaps (keyed by gateway/listener). */
+export interface ListenerLoad {
+  active: number;
+}
+
+export interface CompiledBackend {
+  ref: string;
+  weight: number;
+  reject: string | undefined;
+  endpoints: readonly EndpointConfig[];
+  /** Round-robin cursor over endpoints. */
+  nextEndpoint: number;
+  /** Smooth weighted round robin state. */
+  current: number;
+}
+
+export interface CompiledRoute {
+  /** `namespace/name` of the TLSRoute. */
+  name: string;
+  backends: CompiledBackend[];
+}
+
+export interface CompiledListener {
+  gateway: string;
+  name: string;
+  mode: TlsMode;
+  reject: string | undefined;
+  certificates: ServingCertificate[];
+  routes: HostnameTable<CompiledRoute>;
+  load: ListenerLoad;
+}
+
+export interface PortTable {
+  /** `namespace/name` of the Gateway. */
+  gateway: string;
+  port: number;
+  listeners: HostnameTable<CompiledListener>;
+  /** Listener count, only so an empty port can say so in logs. */
+  listenerCount: number;
+  settings: ResolvedSettings;
+  /** Open connections of the Gateway (shared by its ports, survives swaps). */
+  gatewayLoad: ListenerLoad;
+}
+
+export interface CompiledConfig {
+  config: ProxyConfig;
+  gateway: string;
+  settings: ResolvedSettings;
+  ports: PortTable[];
+  certificates: { listener: string; cert: ServingCertificate }[];
+}
+
+export function gatewayKey(config: ProxyConfig): string {
+  return `${config.gateway.namespace}/${config.gateway.name}`;
+}
+
+/**
+ * Compiles a validated config. Throws (naming the field) only when a certificate cannot be
+ * loaded. `loads` supplies the per-listener counters so they persist across swaps.
+ */
+export function compileConfig(
+  config: ProxyConfig,
+  runtimeSettings: ProxySettings | undefined,
+  ticketKeys: Buffer,
+  loadFor: (gateway: string, listener: string | null) => ListenerLoad,
+): CompiledConfig {
+  const gateway = gatewayKey(config);
+  const settings = resolveSettings(runtimeSettings, config.settings);
+  const certificates: CompiledConfig['certificates'] = [];
+  const ports = config.ports.map((port, portIndex): PortTable => {
+    const listeners = new HostnameTable<CompiledListener>();
+    port.listeners.forEach((listener, listenerIndex) => {
+      const where = `proxy config ${gateway}: ports[${portIndex}].listeners[${listenerIndex}] (${listener.name})`;
+      const compiled = compileListener(gateway, listener, ticketKeys, where, loadFor(gateway, listener.name));
+      for (const cert of compiled.certificates) certificates.push({ listener: listener.name, cert });
+      listeners.add(listener.hostname, compiled);
+    });
+    return { gateway, port: port.port, listeners, listenerCount: port.listeners.length, settings, gatewayLoad: loadFor(gateway, null) };
+  });
+  return { config, gateway, settings, ports, certificates };
+}
+
+function compileListener(gateway: string, listener: ListenerConfig, ticketKeys: Buffer, where: string, load: ListenerLoad): CompiledListener {
+  const routes = listener.routes.map(
+    (route): CompiledRoute => ({
+      name: `${route.namespace}/${route.name}`,
+      backends: route.backends.map(compileBackend),
+    }),
+  );
+  const table = new HostnameTable<CompiledRoute>();
+  for (const entry of listener.hostnames) table.add(entry.hostname, routes[entry.route] as CompiledRoute);
+  let certificates: ServingCertificate[] = [];
+  if (listener.mode === 'Terminate' && !listener.reject) {
+    certificates = listener.certificates.map((cert, i) => buildServingCertificate(cert, ticketKeys, `${where}.certificates[${i}]`));
+  }
+  let reject = listener.reject || undefined;
+  if (listener.mode === 'Terminate' && !reject && certificates.length === 0) reject = 'no certificate';
+  return { gateway, name: listener.name, mode: listener.mode, reject, certificates, routes: table, load };
+}
+
+function compileBackend(backend: BackendConfig): CompiledBackend {
+  const reject = backend.reject || (backend.endpoints.length === 0 ? 'no ready endpoints' : undefined);
+  return { ref: backend.ref, weight: backend.weight, reject, endpoints: backend.endpoints, nextEndpoint: 0, current: 0 };
+}
+
+/**
+ * Smooth weighted round robin (as in nginx): deterministic, and spreads each backend's
+ * share evenly over time instead of in bursts. Weight-0 backends are never picked; null when
+ * every weight is 0.
+ */
+export function pickBackend(route: CompiledRoute): CompiledBackend | null {
+  const backends = route.backends;
+  let best: CompiledBackend | null = null;
+  let total = 0;
+  for (let i = 0; i < backends.length; i++) {
+    const backend = backends[i] as CompiledBackend;
+    if (backend.weight <= 0) continue;
+    backend.current += backend.weight;
+    total += backend.weight;
+    if (best === null || backend.current > best.current) best = backend;
+  }
+  if (best !== null) best.current -= total;
+  return best;
+}
+
+/** The next endpoint of a backend in round-robin order. */
+export function nextEndpoint(backend: CompiledBackend): EndpointConfig {
+  const endpoints = backend.endpoints;
+  const index = backend.nextEndpoint;
+  backend.nextEndpoint = index + 1 >= endpoints.length ? 0 : index + 1;
+  return endpoints[index % endpoints.length] as EndpointConfig;
+}

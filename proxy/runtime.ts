@@ -1,0 +1,122 @@
+// The proxy runtime: the one entry point standalone mode, the proxy command and the
+// benchmarks use. workers <= 1 runs the engine in this process; workers > 1 makes this
+// process a node:cluster primary whose workers share the listening ports
+// (cluster's round-robin scheduling; Node 20 has no reusePort).
+import { randomBytes } from 'node:crypto';
+import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
+import { startAdminServer, type AdminServer } from './admin.js';
+import { ProxyEngine, type BoundPort } from './engine.js';
+import { createMetrics } from './metrics.js';
+import { gatewayKey } from './routing.js';
+import { settingsProblem } from './settings.js';
+
+export interface ProxyRuntimeOptions {
+  /** Bind address for listener ports, e.g. '127.0.0.1' or '0.0.0.0'. */
+  address: string;
+  /** Added to every listener port (standalone: 443 → 443+N). */
+  portOffset?: number;
+  /** N worker processes sharing the listeners (node:cluster); 1 = in-process. */
+  workers?: number;
+  /** 'host:port' for /healthz /readyz /metrics /config_dump; omit = none. */
+  adminAddress?: string;
+  /** Defaults for limits/timeouts (a config's own settings override them). */
+  settings?: ProxySettings;
+  /** JSON lines, one per connection; default process.stdout; null = no access log. */
+  accessLog?: NodeJS.WritableStream | null;
+}
+
+export interface ProxyRuntime {
+  /** Validate and apply the full set of configs (one per Gateway) atomically; resolves when every
+   *  port is bound in every worker; rejects with an Error (nothing changed) when a config is invalid
+   *  or a port cannot be bound. */
+  apply(configs: ProxyConfig[]): Promise<void>;
+  readonly appliedVersions: ReadonlyMap<string /* ns/name */, string>;
+  ready(): boolean;
+  /** Stop accepting, report not ready, drain for graceMs, then close everything. */
+  shutdown(graceMs?: number): Promise<void>;
+  /** Ports actually bound, per gateway and listener port (useful with port 0 in tests). */
+  boundPorts(): { gateway: string; port: number; boundPort: number }[];
+  /** The admin server's bound port (useful with adminAddress '127.0.0.1:0'); null without one. */
+  adminPort(): number | null;
+}
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** Session-ticket keys are replaced this often (tickets older than that fall back to a full handshake). */
+export const TICKET_KEY_ROTATION_MS = 6 * 60 * 60 * 1000;
+
+export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
+  checkOptions(options);
+  if ((options.workers ?? 1) > 1) {
+    const { startClusterRuntime } = await import('./cluster-primary.js');
+    return startClusterRuntime(options);
+  }
+  return startLocalRuntime(options);
+}
+
+function checkOptions(options: ProxyRuntimeOptions): void {
+  if (typeof options.address !== 'string' || options.address === '') throw new Error('proxy runtime: address is required');
+  const offset = options.portOffset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset > 65535) throw new Error(`proxy runtime: portOffset must be an integer 0..65535, got ${offset}`);
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`proxy runtime: workers must be a positive integer, got ${workers}`);
+  const problem = settingsProblem(options.settings, 'proxy runtime: settings');
+  if (problem !== null) throw new Error(problem);
+}
+
+/** Adapts a writable stream to the access-log sink; null when logging is off. */
+export function accessLogSink(stream: NodeJS.WritableStream | null | undefined): { write(line: string): void } | null {
+  if (stream === null) return null;
+  const target = stream ?? process.stdout;
+  return { write: (line: string) => void target.write(line) };
+}
+
+export function versionsOf(configs: ProxyConfig[]): Map<string, string> {
+  return new Map(configs.map((c) => [gatewayKey(c), c.version]));
+}
+
+async function startLocalRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
+  let engine: ProxyEngine;
+  const metrics = createMetrics({ defaultMetrics: true, activeConnections: () => engine.activeByGateway() });
+  engine = new ProxyEngine({
+    address: options.address,
+    portOffset: options.portOffset ?? 0,
+    settings: options.settings,
+    accessLog: accessLogSink(options.accessLog),
+    metrics,
+    ticketKeys: randomBytes(48),
+  });
+  const rotation = setInterval(() => engine.rotateTicketKeys(randomBytes(48)), TICKET_KEY_ROTATION_MS).unref();
+  let appliedVersions = new Map<string, string>();
+  let stopping = false;
+  const runtime: ProxyRuntime = {
+    async apply(configs) {
+      await engine.apply(configs);
+      appliedVersions = versionsOf(configs);
+    },
+    get appliedVersions() {
+      return appliedVersions;
+    },
+    ready: () => !stopping && engine.ready(),
+    async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(rotation);
+      await engine.shutdown(graceMs);
+      await admin?.close();
+    },
+    boundPorts: (): BoundPort[] => engine.boundPorts(),
+    adminPort: () => admin?.port ?? null,
+  };
+  let admin: AdminServer | undefined;
+  if (options.adminAddress) {
+    admin = await startAdminServer(options.adminAddress, {
+      ready: () => runtime.ready(),
+      metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+      configs: () => engine.appliedConfigs(),
+      get appliedVersions() {
+        return appliedVersions;
+      },
+    });
+  }
+  return runtime;
+}

@@ -1,0 +1,119 @@
+// Structural validation of proxy configs before anything is applied. The configs come from
+// our own translate step, but over a network hop (config delivery) and possibly from a
+// different version, so the engine checks what it relies on and names the offending field.
+import { PROXY_CONFIG_SCHEMA, type ProxyConfig } from '../src/proxy-config.js';
+import { settingsProblem } from './settings.js';
+
+const HOSTNAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isPort(value: unknown, allowZero: boolean): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= (allowZero ? 0 : 1) && value <= 65535;
+}
+
+/** Throws an Error naming the config and field of the first problem found. */
+export function validateProxyConfigs(configs: readonly ProxyConfig[]): void {
+  if (!Array.isArray(configs)) throw new Error('apply: configs must be an array of proxy configs');
+  const seen = new Set<string>();
+  configs.forEach((config, index) => {
+    const problem = configProblem(config);
+    const name = isObject(config) && isObject(config.gateway) ? `${config.gateway.namespace}/${config.gateway.name}` : `#${index}`;
+    if (problem !== null) throw new Error(`proxy config ${name}: ${problem}`);
+    if (seen.has(name)) throw new Error(`proxy config ${name}: the Gateway appears twice in one apply`);
+    seen.add(name);
+  });
+}
+
+function configProblem(config: ProxyConfig): string | null {
+  if (!isObject(config)) return 'must be an object';
+  if (config.schema !== PROXY_CONFIG_SCHEMA) return `schema: expected ${PROXY_CONFIG_SCHEMA}, got ${JSON.stringify(config.schema)}`;
+  if (!isObject(config.gateway) || typeof config.gateway.namespace !== 'string' || typeof config.gateway.name !== 'string' || !config.gateway.name) {
+    return 'gateway: must be {namespace, name}';
+  }
+  if (typeof config.version !== 'string' || config.version === '') return 'version: must be a non-empty string';
+  const settings = settingsProblem(config.settings, 'settings');
+  if (settings !== null) return settings;
+  if (!Array.isArray(config.ports)) return 'ports: must be an array';
+  const ports = new Set<number>();
+  for (let p = 0; p < config.ports.length; p++) {
+    const port = config.ports[p];
+    const at = `ports[${p}]`;
+    if (!isObject(port)) return `${at}: must be an object`;
+    // Port 0 (an ephemeral port) is accepted for tests; boundPorts() reports the real one.
+    if (!isPort(port.port, true)) return `${at}.port: must be an integer 0..65535, got ${JSON.stringify(port.port)}`;
+    if (port.port !== 0 && ports.has(port.port)) return `${at}.port: ${port.port} appears twice`;
+    ports.add(port.port);
+    if (!Array.isArray(port.listeners)) return `${at}.listeners: must be an array`;
+    for (let l = 0; l < port.listeners.length; l++) {
+      const problem = listenerProblem(port.listeners[l], `${at}.listeners[${l}]`);
+      if (problem !== null) return problem;
+    }
+  }
+  return null;
+}
+
+function listenerProblem(listener: unknown, at: string): string | null {
+  if (!isObject(listener)) return `${at}: must be an object`;
+  if (typeof listener.name !== 'string' || listener.name === '') return `${at}.name: must be a non-empty string`;
+  at = `${at} (${listener.name})`;
+  if (listener.hostname !== null && (typeof listener.hostname !== 'string' || !HOSTNAME.test(listener.hostname))) {
+    return `${at}.hostname: must be null or a lowercase hostname, got ${JSON.stringify(listener.hostname)}`;
+  }
+  if (listener.mode !== 'Passthrough' && listener.mode !== 'Terminate') return `${at}.mode: must be Passthrough or Terminate`;
+  if (listener.reject !== undefined && typeof listener.reject !== 'string') return `${at}.reject: must be a string`;
+  if (!Array.isArray(listener.certificates)) return `${at}.certificates: must be an array`;
+  for (let c = 0; c < listener.certificates.length; c++) {
+    const cert = listener.certificates[c] as unknown;
+    const cat = `${at}.certificates[${c}]`;
+    if (!isObject(cert)) return `${cat}: must be an object`;
+    if (typeof cert.certificatePem !== 'string' || typeof cert.privateKeyPem !== 'string') return `${cat}: certificatePem and privateKeyPem must be strings`;
+    if (!Array.isArray(cert.dnsNames)) return `${cat}.dnsNames: must be an array`;
+    if (!isObject(cert.secret)) return `${cat}.secret: must be {namespace, name}`;
+  }
+  if (!Array.isArray(listener.routes)) return `${at}.routes: must be an array`;
+  const routes = listener.routes as unknown[];
+  for (let r = 0; r < routes.length; r++) {
+    const problem = routeProblem(routes[r], `${at}.routes[${r}]`);
+    if (problem !== null) return problem;
+  }
+  if (!Array.isArray(listener.hostnames)) return `${at}.hostnames: must be an array`;
+  const hostnames = listener.hostnames as unknown[];
+  for (let h = 0; h < hostnames.length; h++) {
+    const entry = hostnames[h];
+    const hat = `${at}.hostnames[${h}]`;
+    if (!isObject(entry)) return `${hat}: must be an object`;
+    if (typeof entry.hostname !== 'string' || !HOSTNAME.test(entry.hostname)) return `${hat}.hostname: invalid hostname ${JSON.stringify(entry.hostname)}`;
+    if (typeof entry.route !== 'number' || !Number.isInteger(entry.route) || entry.route < 0 || entry.route >= routes.length) {
+      return `${hat}.route: must index routes (0..${routes.length - 1}), got ${JSON.stringify(entry.route)}`;
+    }
+  }
+  return null;
+}
+
+function routeProblem(route: unknown, at: string): string | null {
+  if (!isObject(route)) return `${at}: must be an object`;
+  if (typeof route.namespace !== 'string' || typeof route.name !== 'string') return `${at}: namespace and name must be strings`;
+  if (!Array.isArray(route.backends)) return `${at}.backends: must be an array`;
+  const backends = route.backends as unknown[];
+  for (let b = 0; b < backends.length; b++) {
+    const backend = backends[b];
+    const bat = `${at}.backends[${b}]`;
+    if (!isObject(backend)) return `${bat}: must be an object`;
+    if (typeof backend.weight !== 'number' || !Number.isInteger(backend.weight) || backend.weight < 0) {
+      return `${bat}.weight: must be a non-negative integer, got ${JSON.stringify(backend.weight)}`;
+    }
+    if (backend.reject !== undefined && typeof backend.reject !== 'string') return `${bat}.reject: must be a string`;
+    if (!Array.isArray(backend.endpoints)) return `${bat}.endpoints: must be an array`;
+    const endpoints = backend.endpoints as unknown[];
+    for (let e = 0; e < endpoints.length; e++) {
+      const endpoint = endpoints[e];
+      if (!isObject(endpoint) || typeof endpoint.address !== 'string' || endpoint.address === '' || !isPort(endpoint.port, false)) {
+        return `${bat}.endpoints[${e}]: must be {address, port 1..65535}, got ${JSON.stringify(endpoint)}`;
+      }
+    }
+  }
+  return null;
+}

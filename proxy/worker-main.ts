@@ -1,0 +1,4 @@
+// Entry script of a proxy cluster worker (cluster.setupPrimary({ exec }) points here).
+import { runWorker } from './worker.js';
+
+runWorker();
