@@ -230,10 +230,19 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
       assert.equal(await httpGet(adminPort, '/readyz'), 200, 'not ready while the operator is away');
 
       // It comes back on the same address with a new config: the proxy reconnects and applies it.
-      server = (await startServer(pki, 60_000, configServerPort)).server;
+      // (This server pings every 500 ms, for the dead-peer check below.)
+      server = (await startServer(pki, 500, configServerPort)).server;
       const v2 = config(plainPorts[1]!);
       server.publish(v2);
       await statusWhere(server, GATEWAY, (s) => s.ackedVersion === v2.version);
+      assert.equal(await tlsGreeting(listenerPort, 'term.example.com', appCa.certificatePem), 'terminate backend two\n');
+
+      // A proxy that stops answering (SIGSTOP) is dropped by the heartbeat; once it runs again
+      // it reconnects and confirms the config it still serves.
+      proxy.child.kill('SIGSTOP');
+      await statusWhere(server!, GATEWAY, (s) => s.connectedProxies === 0);
+      proxy.child.kill('SIGCONT');
+      await statusWhere(server!, GATEWAY, (s) => s.connectedProxies === 1 && s.ackedVersion === v2.version);
       assert.equal(await tlsGreeting(listenerPort, 'term.example.com', appCa.certificatePem), 'terminate backend two\n');
 
       proxy.child.kill('SIGTERM');
@@ -244,6 +253,7 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
       throw err;
     } finally {
       if (proxy.child.exitCode === null && proxy.child.signalCode === null) {
+        proxy.child.kill('SIGCONT');
         proxy.child.kill('SIGKILL');
         await proxy.exited;
       }
