@@ -1,0 +1,155 @@
+/**
+ * The orchestrator's handles on its helper processes: the backends process and the load
+ * generator processes, all pinned to the load side's cores and spoken to over IPC.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { spawnPinned } from './system.js';
+import type {
+  BackendPorts,
+  BackendsReadyMessage,
+  BackendsStartMessage,
+  LoadCommand,
+  LoadReplyMessage,
+  LoadRequestMessage,
+  LoadResult,
+  PemPair,
+} from './workloads.js';
+
+function startNodeChild(script: string, cpus: string): ChildProcess {
+  return spawnPinned(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { cpus, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** Resolves with the first message of `type`, or rejects when the child exits first. */
+function firstMessage<T extends { type: string }>(child: ChildProcess, what: string, accept: (message: T) => boolean): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: T): void => {
+      if (!accept(message)) return;
+      cleanup();
+      resolve(message);
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      cleanup();
+      reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before answering`));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(new Error(`${what}: ${error.message}`));
+    };
+    const cleanup = (): void => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.send({ type: 'stop' });
+    else child.kill('SIGTERM');
+  });
+}
+
+export interface RunningBackends {
+  ports: BackendPorts;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startBackends(cpus: string, host: string, gateway: PemPair, backend: PemPair): Promise<RunningBackends> {
+  const child = startNodeChild('./backends.js', cpus);
+  const ready = firstMessage<BackendsReadyMessage>(child, 'bench backends', (m) => m.type === 'ready');
+  const start: BackendsStartMessage = { type: 'start', host, gatewayCertificate: gateway, backendCertificate: backend };
+  child.send(start);
+  const { ports } = await ready;
+  return { ports, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+class LoadGenerator {
+  private nextId = 1;
+  constructor(private readonly child: ChildProcess) {}
+
+  run(command: LoadCommand): Promise<LoadResult> {
+    const id = this.nextId++;
+    const reply = firstMessage<LoadReplyMessage>(this.child, 'bench load generator', (m) => m.type === 'result' && m.id === id);
+    const request: LoadRequestMessage = { type: 'run', id, command };
+    this.child.send(request);
+    return reply.then((m) => m.result);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child);
+  }
+}
+
+/** Several load generator processes that share each command's work. */
+export class LoadGenerators {
+  private constructor(private readonly generators: LoadGenerator[]) {}
+
+  static start(count: number, cpus: string): LoadGenerators {
+    return new LoadGenerators(Array.from({ length: count }, () => new LoadGenerator(startNodeChild('./loadgen.js', cpus))));
+  }
+
+  get count(): number {
+    return this.generators.length;
+  }
+
+  /** Splits the command's concurrency (or count) across the processes and merges the results. */
+  async run(command: LoadCommand): Promise<LoadResult> {
+    const shares = splitCommand(command, this.generators.length);
+    const results = await Promise.all(shares.map((share, i) => this.generators[i]!.run(share)));
+    return mergeResults(results);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.generators.map((g) => g.stop()));
+  }
+}
+
+/** n shares of `total` that differ by at most one, without empty shares. */
+export function shares(total: number, n: number): number[] {
+  const parts = Math.min(n, Math.max(total, 1));
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+export function splitCommand(command: LoadCommand, processes: number): LoadCommand[] {
+  switch (command.kind) {
+    case 'connect-rate':
+      return shares(command.concurrency, processes).map((concurrency) => ({ ...command, concurrency }));
+    case 'bulk':
+      return shares(command.connections, processes).map((connections) => ({ ...command, connections }));
+    case 'latency':
+      // Latency is measured one connection at a time, by one process.
+      return [command];
+    case 'hold': {
+      const counts = shares(command.count, processes);
+      const concurrency = shares(command.concurrency, counts.length);
+      return counts.map((count, i) => ({ ...command, count, concurrency: Math.max(1, concurrency[i] ?? 1) }));
+    }
+    case 'release':
+      return Array.from({ length: processes }, () => command);
+  }
+}
+
+export function mergeResults(results: LoadResult[]): LoadResult {
+  const merged: LoadResult = { ops: 0, bytes: 0, errors: 0, elapsedMs: 0 };
+  for (const result of results) {
+    merged.ops += result.ops;
+    merged.bytes += result.bytes;
+    merged.errors += result.errors;
+    merged.elapsedMs = Math.max(merged.elapsedMs, result.elapsedMs);
+    if (result.firstError !== undefined) merged.firstError ??= result.firstError;
+    if (result.samplesUs) merged.samplesUs = [...(merged.samplesUs ?? []), ...result.samplesUs];
+  }
+  return merged;
+}

@@ -1,0 +1,283 @@
+/**
+ * `npm run bench:proxy`: tlsgate standalone, nginx, HAProxy and a direct connection, side by side
+ * on loopback in one run, with the same backends and the same ECDSA P-256 certificates.
+ * The proxy under test is pinned to CPU 0, the load generators and backends to CPU 1, and every
+ * result is also expressed per proxy CPU-second (read from /proc), so the comparison holds even
+ * when the load side is the bottleneck. Then the same again with two workers per proxy.
+ *
+ * This is a benchmark, not a test: it asserts nothing about timings. It does check, before
+ * measuring, that every proxy routes as configured (see verify.ts).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CONTROLLER_NAME } from '../../src/gatewayapi/translate.js';
+import { LoadGenerators, startBackends, type RunningBackends } from './children.js';
+import { recordClientHello } from './client-hello.js';
+import {
+  FULL_SETTINGS,
+  QUICK_SETTINGS,
+  RATE_PHASES,
+  connectionFor,
+  measureIdleMemory,
+  measureLatency,
+  measureRate,
+  type PhaseSettings,
+} from './phases.js';
+import { issueBenchCertificates, type BenchCertificates } from './pki.js';
+import { renderRun, type RunResults, type TargetStatus } from './report.js';
+import { commandExists, cpuCount, cpuModel, ensureDebianPackages, pinProcess, toolVersion } from './system.js';
+import { PROJECT_ROOT, directTarget, startHaproxy, startNginx, startTlsgate, type BenchTarget, type TargetContext, type TargetName } from './targets.js';
+import { verifyTarget } from './verify.js';
+import { SNI, type Workload } from './workloads.js';
+
+const HOST = '127.0.0.1';
+const ALL_TARGETS: TargetName[] = ['direct', 'tlsgate', 'nginx', 'haproxy'];
+
+interface BenchOptions {
+  quick: boolean;
+  workers: number[];
+  repeat: number;
+  targets: TargetName[];
+  portBase: number;
+  loadProcesses: number;
+  install: boolean;
+  keep: boolean;
+}
+
+const USAGE = `Usage: npm run bench:proxy -- [options]
+  --quick                 short phases, one repetition (about a minute per worker count)
+  --workers LIST          worker counts to run, comma-separated (default 1,2)
+  --repeat N              repetitions of the rate phases; medians are reported (default 3, quick 1)
+  --targets LIST          any of direct,tlsgate,nginx,haproxy (default all)
+  --port-base N           listener ports are derived from N (default 20000; all below 32768)
+  --load-processes N      load generator processes, all on the load core (default 2)
+  --no-install            do not apt-get install nginx/HAProxy when missing
+  --keep                  keep the work directory (configs, logs) for inspection`;
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      workers: { type: 'string', default: '1,2' },
+      repeat: { type: 'string' },
+      targets: { type: 'string', default: ALL_TARGETS.join(',') },
+      'port-base': { type: 'string', default: '20000' },
+      'load-processes': { type: 'string', default: '2' },
+      'no-install': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const integer = (flag: string, text: string, min: number, max: number): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${flag} must be an integer from ${min} to ${max}, got "${text}"`);
+    return value;
+  };
+  const targets = values.targets.split(',').map((t) => t.trim());
+  for (const target of targets) if (!ALL_TARGETS.includes(target as TargetName)) throw new Error(`--targets: unknown target "${target}" (known: ${ALL_TARGETS.join(', ')})`);
+  return {
+    quick: values.quick,
+    workers: values.workers.split(',').map((w) => integer('workers', w.trim(), 1, 64)),
+    repeat: integer('repeat', values.repeat ?? (values.quick ? '1' : '3'), 1, 20),
+    targets: targets as TargetName[],
+    portBase: integer('port-base', values['port-base'], 1024, 20000),
+    loadProcesses: integer('load-processes', values['load-processes'], 1, 16),
+    install: !values['no-install'],
+    keep: values.keep,
+  };
+}
+
+const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+interface Shared {
+  options: BenchOptions;
+  settings: PhaseSettings;
+  workDir: string;
+  certificates: BenchCertificates;
+  backends: RunningBackends;
+  generators: LoadGenerators;
+  hellos: Map<Workload, Buffer>;
+  proxyCpusFor(workers: number): string;
+  loadCpus: string;
+}
+
+async function startTarget(name: TargetName, context: TargetContext): Promise<BenchTarget> {
+  switch (name) {
+    case 'direct':
+      return directTarget(context);
+    case 'tlsgate':
+      return startTlsgate(context, CONTROLLER_NAME);
+    case 'nginx':
+      return startNginx(context);
+    case 'haproxy':
+      return startHaproxy(context);
+  }
+}
+
+async function runWithWorkers(shared: Shared, workers: number): Promise<RunResults> {
+  const { options, settings, generators, hellos } = shared;
+  const proxyCpus = shared.proxyCpusFor(workers);
+  const workDir = path.join(shared.workDir, `workers-${workers}`);
+  mkdirSync(workDir, { recursive: true });
+  const context: TargetContext = {
+    host: HOST,
+    workDir,
+    backends: shared.backends.ports,
+    certificates: shared.certificates,
+    proxyCpus,
+    workers,
+    portBase: options.portBase,
+  };
+  const results: RunResults = { workers, proxyCpus, loadCpus: shared.loadCpus, targets: [], rates: {}, latency: { passHello: {}, termHello: {} }, memory: {} };
+  const running: BenchTarget[] = [];
+  try {
+    for (const name of options.targets) {
+      const status: TargetStatus = { name, version: '' };
+      results.targets.push(status);
+      try {
+        const target = await startTarget(name, context);
+        status.version = target.version;
+        running.push(target);
+        await verifyTarget(target, shared.certificates.ca.certificatePem, hellos.get('passHello')!);
+        log(`${name} (${workers} worker${workers > 1 ? 's' : ''}) is up and routes correctly`);
+      } catch (error) {
+        status.failure = (error as Error).message;
+        log(`${name}: ${status.failure}`);
+        const index = running.findIndex((t) => t.name === name);
+        if (index >= 0) await running.splice(index, 1)[0]!.stop();
+      }
+    }
+    const proxies = running.filter((t) => t.process !== undefined);
+
+    // Memory first, on proxies that have not yet grown their heaps and pools under load.
+    for (const target of proxies) {
+      log(`${target.name}: ${settings.idleConnections} idle passthrough connections`);
+      results.memory[target.name] = await measureIdleMemory(target, generators, connectionFor(target, hellos), settings.idleConnections);
+    }
+
+    for (let repetition = 0; repetition < options.repeat; repetition++) {
+      // Rotate the order each repetition so that slow drifts in machine load spread evenly.
+      const order = running.map((_, i) => running[(i + repetition) % running.length]!);
+      for (const phase of RATE_PHASES) {
+        for (const target of order) {
+          log(`${phase.title}: ${target.name} (repetition ${repetition + 1}/${options.repeat})`);
+          const measurement = await measureRate(target, generators, phase, connectionFor(target, hellos), settings);
+          ((results.rates[phase.id] ??= {})[target.name] ??= []).push(measurement);
+        }
+      }
+    }
+
+    for (const target of running) {
+      log(`connect latency: ${target.name}`);
+      const connection = connectionFor(target, hellos);
+      results.latency.passHello[target.name] = await measureLatency(generators, connection, 'passHello', settings.latencyCount);
+      results.latency.termHello[target.name] = await measureLatency(generators, connection, 'termHello', settings.tlsLatencyCount);
+    }
+    return results;
+  } finally {
+    for (const target of running) await target.stop();
+  }
+}
+
+function machineDescription(): string {
+  const opensslSystem = commandExists('openssl') ? toolVersion('openssl version') : 'not installed';
+  return `${cpuModel()}, ${cpuCount()} CPUs, Linux ${release()}; Node ${process.version} (OpenSSL ${process.versions.openssl}); system ${opensslSystem}`;
+}
+
+function renderReport(options: BenchOptions, argv: string[], runs: RunResults[], versions: Map<TargetName, string>): string {
+  const lines: string[] = [];
+  lines.push(`### Proxy benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+  lines.push('');
+  lines.push(`- Command: \`npm run bench:proxy${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\``);
+  lines.push(`- Machine: ${machineDescription()}`);
+  lines.push(`- Proxies: ${[...versions.entries()].filter(([n]) => n !== 'direct').map(([n, v]) => `${n}: ${v}`).join('; ')}`);
+  lines.push(
+    `- Phases: ${options.quick ? 'quick, ' : ''}${(options.quick ? QUICK_SETTINGS : FULL_SETTINGS).durationMs / 1000} s each after a warm-up, ` +
+      `median of ${options.repeat} repetition(s); ${options.loadProcesses} load generator process(es).`,
+  );
+  for (const run of runs) {
+    const rendered = renderRun(run);
+    lines.push('');
+    lines.push(`#### ${run.workers} worker${run.workers > 1 ? 's' : ''} per proxy (proxy on CPU ${run.proxyCpus}, load generators and backends on CPU ${run.loadCpus})`);
+    lines.push('');
+    lines.push('Per proxy CPU-second (higher is better unless noted); ratios are tlsgate ÷ reference:');
+    lines.push('');
+    lines.push(rendered.normalized);
+    lines.push('');
+    lines.push('Raw rates in this run, with the proxy’s CPU use (100% = one core busy):');
+    lines.push('');
+    lines.push(rendered.raw);
+    if (rendered.notes.length > 0) {
+      lines.push('');
+      for (const note of rendered.notes) lines.push(`- ${note}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  const settings = options.quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  const cpus = cpuCount();
+  const loadCpus = cpus >= 2 ? String(cpus - 1) : '0';
+  const proxyCpusFor = (workers: number): string => (cpus < 2 ? '0' : workers === 1 ? '0' : `0-${cpus - 1}`);
+  if (cpus < 2) log('warning: one CPU only; the proxy and the load side share it, so only the per-CPU-second figures mean anything');
+  if (options.install && (options.targets.includes('nginx') || options.targets.includes('haproxy'))) ensureDebianPackages(log);
+  pinProcess(process.pid, loadCpus);
+
+  const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-bench-'));
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
+    if (!options.keep) rmSync(workDir, { recursive: true, force: true });
+    else log(`work directory kept: ${workDir}`);
+  };
+  process.once('SIGINT', () => {
+    log('interrupted; stopping everything');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    log(`work directory ${workDir}; certificates, backends and ${options.loadProcesses} load generators on CPU ${loadCpus}`);
+    const certificates = issueBenchCertificates(workDir);
+    const backends = await startBackends(loadCpus, HOST, certificates.gateway, certificates.backend);
+    cleanups.push(() => backends.stop());
+    const generators = LoadGenerators.start(options.loadProcesses, loadCpus);
+    cleanups.push(() => generators.stop());
+    const hellos = new Map<Workload, Buffer>();
+    for (const workload of ['passHello', 'passBulk'] as const) hellos.set(workload, await recordClientHello(SNI[workload]));
+
+    const shared: Shared = { options, settings, workDir, certificates, backends, generators, hellos, proxyCpusFor, loadCpus };
+    const runs: RunResults[] = [];
+    const versions = new Map<TargetName, string>();
+    for (const workers of options.workers) {
+      const run = await runWithWorkers(shared, workers);
+      for (const target of run.targets) if (target.version) versions.set(target.name, target.version);
+      runs.push(run);
+    }
+
+    const report = renderReport(options, argv, runs, versions);
+    process.stdout.write(`\n${report}`);
+    const outDir = path.join(PROJECT_ROOT, '.cache', 'bench');
+    mkdirSync(outDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    writeFileSync(path.join(outDir, `proxy-${stamp}.md`), report);
+    writeFileSync(path.join(outDir, `proxy-${stamp}.json`), JSON.stringify({ options, runs }, null, 1));
+    log(`saved ${path.join(outDir, `proxy-${stamp}.md`)} and .json`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: Error) => {
+  log(`failed: ${error.stack ?? error.message}`);
+  process.exitCode = 1;
+});
