@@ -1,6 +1,7 @@
 // Terminate certificates: one SecureContext per certificate, built once when a config is
 // applied (context creation is expensive under OpenSSL 3), and a per-connection choice that
 // is a short loop over the listener's few certificates.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { CertificateConfig } from '../src/proxy-config.js';
 import { KEY_EC, KEY_ED25519, KEY_ED448, KEY_RSA } from './clienthello.js';
@@ -40,6 +41,11 @@ export function buildServingCertificate(cert: CertificateConfig, ticketKeys: Buf
       maxVersion: 'TLSv1.3',
       ticketKeys,
     });
+    // OpenSSL silently drops a key that does not match the certificate (handshakes then
+    // fail later); check the pair here so the config is refused with a reason instead.
+    if (!new X509Certificate(cert.certificatePem).checkPrivateKey(createPrivateKey(cert.privateKeyPem))) {
+      throw new Error('the private key does not match the certificate');
+    }
   } catch (err) {
     const reason = (err as Error).message.replace(/-----BEGIN[\s\S]*?-----END[^-]*-----/g, '<pem>');
     throw new Error(`${where} (Secret ${secret}): cannot load certificate and key: ${reason}`);

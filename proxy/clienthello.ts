@@ -159,6 +159,7 @@ export class ClientHelloAssembler {
       if (at === 0 && this.handshake === null && fragmentLength >= HANDSHAKE_HEADER) {
         const messageLength = HANDSHAKE_HEADER + raw.readUIntBE(6, 3);
         if (messageLength <= fragmentLength) {
+          if (RECORD_HEADER + messageLength > this.maxBytes) return fail('too_large', `ClientHello of ${messageLength} bytes, cap is ${this.maxBytes}`);
           return parseClientHelloMessage(raw, RECORD_HEADER, RECORD_HEADER + messageLength);
         }
       }
