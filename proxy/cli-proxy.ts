@@ -43,7 +43,7 @@ export function registerProxyCommand(program: Command): void {
     .addOption(
       new Option('--port-offset <n>', 'added to every listener port (e.g. 10000 serves 443 on 10443, to run without privileges)')
         .default(0)
-        .argParser(parseInteger('--port-offset', -65535, 65535)),
+        .argParser(parseInteger('--port-offset', 0, 65535)),
     )
     .option('--admin-address <host:port>', 'serve /healthz, /readyz (ready once a config is applied), /metrics and /config_dump here (default: none)', parseHostPort)
     .addOption(new Option('--workers <n>', 'worker processes sharing the listeners (1 = in-process)').default(1).argParser(parseInteger('--workers', 1, 1024)))
