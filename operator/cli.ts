@@ -7,10 +7,10 @@ import { Operator } from './operator.js';
 
 export const DEFAULT_IMAGE = 'ghcr.io/tlsgate/tlsgate:0.1.0';
 
-function hostPort(value: string): { host: string; port: number } {
+function hostPort(flag: string, value: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
   const port = match ? Number(match[2]) : NaN;
-  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`expected host:port, got "${value}"`);
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: expected host:port, got "${value}"`);
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
 }
 
@@ -82,8 +82,8 @@ async function runOperator(flags: OperatorFlags): Promise<void> {
   if (flags.renewDeadline >= flags.leaseDuration) throw new Error('--renew-deadline must be shorter than --lease-duration');
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const identity = flags.identity ?? process.env.POD_NAME ?? `${os.hostname()}-${process.pid}`;
-  const listen = hostPort(flags.configServerAddress);
-  const adminAddress = hostPort(flags.adminAddress);
+  const listen = hostPort('--config-server-address', flags.configServerAddress);
+  const adminAddress = hostPort('--admin-address', flags.adminAddress);
   const port = listen.port;
   const service = `tlsgate-config.${flags.namespace}.svc`;
   const advertisedUrl = flags.configServerUrl ?? `wss://${service}:${port}`;

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Coalescer } from '../../../operator/coalescer.js';
+
+test('a burst of triggers becomes one run', async () => {
+  let runs = 0;
+  const coalescer = new Coalescer(async () => void runs++, { delayMs: 20, maxDelayMs: 1000, onError: (err) => assert.fail(String(err)) });
+  for (let i = 0; i < 50; i++) coalescer.trigger();
+  await sleep(5);
+  coalescer.trigger();
+  await sleep(30);
+  await coalescer.idle();
+  assert.equal(runs, 1);
+});
+
+test('runs never overlap; a trigger during a run causes exactly one more run after it', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  let runs = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const coalescer = new Coalescer(
+    async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      runs++;
+      if (runs === 1) await gate;
+      running--;
+    },
+    { delayMs: 1, maxDelayMs: 1000, onError: (err) => assert.fail(String(err)) },
+  );
+  coalescer.trigger();
+  while (runs === 0) await sleep(1);
+  for (let i = 0; i < 10; i++) coalescer.trigger();
+  release();
+  while (runs < 2) await sleep(1);
+  await coalescer.idle();
+  assert.equal(runs, 2);
+  assert.equal(maxRunning, 1);
+});
+
+test('a steady stream of triggers cannot postpone a run beyond maxDelayMs (by the injected clock)', async () => {
+  let now = 0;
+  let runs = 0;
+  const coalescer = new Coalescer(async () => void runs++, { delayMs: 1_000_000, maxDelayMs: 10, onError: (err) => assert.fail(String(err)) }, () => now);
+  coalescer.trigger();
+  now = 10; // the deadline has passed: the next trigger schedules an immediate run
+  coalescer.trigger();
+  await coalescer.idle();
+  assert.equal(runs, 1);
+});
+
+test('a failing run is reported and does not stop later runs', async () => {
+  const errors: unknown[] = [];
+  let runs = 0;
+  const coalescer = new Coalescer(
+    async () => {
+      runs++;
+      if (runs === 1) throw new Error('boom');
+    },
+    { delayMs: 1, maxDelayMs: 10, onError: (err) => errors.push(err) },
+  );
+  coalescer.trigger();
+  await sleep(5);
+  await coalescer.idle();
+  coalescer.trigger();
+  await sleep(5);
+  await coalescer.idle();
+  assert.equal(runs, 2);
+  assert.equal((errors[0] as Error).message, 'boom');
+  coalescer.stop();
+  coalescer.trigger();
+  await sleep(5);
+  assert.equal(runs, 2, 'stopped: no more runs');
+});
