@@ -130,7 +130,7 @@ function tlsExchange(host: string, port: number, servername: string, caPem: stri
  * Sends a real ClientHello (from Node's tls client, over a plain socket we control so that
  * every byte the server sends is counted) and resolves with the byte count at close.
  */
-function bytesBeforeClose(host: string, port: number, servername: string, timeoutMs: number): Promise<number> {
+export function bytesBeforeClose(host: string, port: number, servername: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const raw = net.connect({ host, port });
     let received = 0;

@@ -71,7 +71,8 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
 
   const routeStatuses = new Map(context.output.tlsRoutes.map((r) => [`${r.namespace}/${r.name}`, r.status]));
   const routeRows: string[][] = [];
-  for (const route of context.snapshot.tlsRoutes) {
+  const routes = [...context.snapshot.tlsRoutes].sort((a, b) => keyOf(a.metadata).localeCompare(keyOf(b.metadata)));
+  for (const route of routes) {
     const key = keyOf(route.metadata);
     const ours = (routeStatuses.get(key)?.parents ?? []).filter((p) => p.controllerName === context.controllerName);
     const hostnames = (route.spec.hostnames ?? []).join(',') || '<none>';
@@ -145,8 +146,19 @@ function conditionStatus(conditions: Condition[], type: string): string {
   return conditions.find((c) => c.type === type)?.status ?? '-';
 }
 
+/**
+ * The reason that explains the most: a cause (not accepted, conflicted, unresolved refs)
+ * before its consequence (not programmed).
+ */
+const REASON_PRIORITY = ['Accepted', 'Conflicted', 'ResolvedRefs', 'SupportedVersion', 'OverlappingTLSConfig', 'Programmed'];
+
 function firstUnhealthyReason(conditions: Condition[]): string {
-  return conditions.find(isUnhealthy)?.reason ?? '';
+  const unhealthy = conditions.filter(isUnhealthy);
+  const rank = (c: Condition): number => {
+    const index = REASON_PRIORITY.indexOf(c.type);
+    return index === -1 ? REASON_PRIORITY.length : index;
+  };
+  return unhealthy.sort((a, b) => rank(a) - rank(b))[0]?.reason ?? '';
 }
 
 function modeOf(protocol: string, mode: string | undefined): string {

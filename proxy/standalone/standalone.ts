@@ -1,0 +1,205 @@
+/**
+ * Standalone mode: manifest files in, a running gateway out, no cluster.
+ *
+ * Each (re)load: read the manifests exactly as `tlsgate translate` does, translate once to get
+ * the proxy configs, hand them to the proxy runtime, then translate again with what the
+ * runtime actually applied, so that `Programmed` tells the truth (True only for a Gateway
+ * whose exact config version is being served), and print the status tables.
+ *
+ * A reload never makes things worse: a manifest that fails to load, or a config the runtime
+ * refuses, leaves the last good config serving and is reported.
+ */
+import { isIP } from 'node:net';
+import { loadManifests } from '../../src/manifests/load.js';
+import { CONTROLLER_NAME, translate, type GatewayRuntime, type Snapshot, type TranslateOutput } from '../../src/gatewayapi/translate.js';
+import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
+import { claimPorts, type PortConflict } from './port-claims.js';
+import { foreignGateways, renderStatusReport, type Problem } from './status-table.js';
+import { watchManifestPaths, type ManifestWatcher } from './watcher.js';
+
+export interface StandaloneOptions {
+  /** Manifest files or directories. */
+  paths: string[];
+  /** Bind address for every listener, e.g. 127.0.0.1 (the default) or 0.0.0.0. */
+  address: string;
+  /** Added to every listener port (443 + 10000 = 10443), so low ports run unprivileged. */
+  portOffset: number;
+  adminAddress?: string;
+  workers?: number;
+  watch: boolean;
+  /** Quiet period after the last file event before reloading. */
+  debounceMs?: number;
+  /** Status tables and "ready" lines. */
+  out: (text: string) => void;
+  /** Warnings and errors, one line each. */
+  log: (line: string) => void;
+  /** Access log stream for the runtime (JSON lines); null = none; undefined = runtime default. */
+  accessLog?: NodeJS.WritableStream | null;
+  controllerName?: string;
+}
+
+export interface ReloadOutcome {
+  /** false when the manifests could not be loaded (the previous config keeps serving). */
+  loaded: boolean;
+  /** false when nothing changed since the last reload (nothing applied, nothing printed). */
+  changed: boolean;
+  applyError?: string;
+  conflicts: PortConflict[];
+  problems: Problem[];
+  output?: TranslateOutput;
+}
+
+export class StandaloneGateway {
+  private portOwners = new Map<number, string>();
+  private lastSnapshotJson: string | undefined;
+  private watcher: ManifestWatcher | undefined;
+  /** Reloads run one at a time; a change during a reload schedules exactly one more. */
+  private reloading: Promise<ReloadOutcome> | undefined;
+  private reloadAgain = false;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: StandaloneOptions,
+    readonly runtime: ProxyRuntime,
+  ) {}
+
+  /** Loads, applies and prints once (throwing if the first load fails), then watches if asked. */
+  static async start(options: StandaloneOptions): Promise<StandaloneGateway> {
+    // Fail before binding anything when the manifests cannot be read at all.
+    const first = await loadManifests(options.paths);
+    const runtime = await startProxyRuntime({
+      address: options.address,
+      portOffset: options.portOffset,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.adminAddress !== undefined ? { adminAddress: options.adminAddress } : {}),
+      ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
+    });
+    const gateway = new StandaloneGateway(options, runtime);
+    try {
+      await gateway.applySnapshot(first.snapshot, first.warnings);
+      if (options.watch) {
+        gateway.watcher = watchManifestPaths(options.paths, {
+          debounceMs: options.debounceMs ?? 250,
+          onChange: () => void gateway.reload(),
+          onError: (error) => options.log(`watch error: ${error.message}`),
+        });
+      }
+    } catch (error) {
+      await runtime.shutdown(0);
+      throw error;
+    }
+    return gateway;
+  }
+
+  private get controllerName(): string {
+    return this.options.controllerName ?? CONTROLLER_NAME;
+  }
+
+  /** Re-reads the manifests and applies them; safe to call at any time, never rejects. */
+  reload(): Promise<ReloadOutcome> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    const run = async (): Promise<ReloadOutcome> => {
+      let outcome: ReloadOutcome;
+      do {
+        this.reloadAgain = false;
+        outcome = await this.reloadOnce();
+      } while (this.reloadAgain && !this.stopped);
+      return outcome;
+    };
+    this.reloading = run().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async reloadOnce(): Promise<ReloadOutcome> {
+    if (this.stopped) return { loaded: false, changed: false, conflicts: [], problems: [] };
+    let loaded;
+    try {
+      loaded = await loadManifests(this.options.paths);
+    } catch (error) {
+      this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
+      return { loaded: false, changed: false, conflicts: [], problems: [] };
+    }
+    try {
+      return await this.applySnapshot(loaded.snapshot, loaded.warnings);
+    } catch (error) {
+      // translate is pure and should not throw; if it does, keep serving and say why.
+      this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
+      return { loaded: true, changed: false, conflicts: [], problems: [] };
+    }
+  }
+
+  private async applySnapshot(snapshot: Snapshot, warnings: string[]): Promise<ReloadOutcome> {
+    const snapshotJson = JSON.stringify(snapshot);
+    if (snapshotJson === this.lastSnapshotJson) return { loaded: true, changed: false, conflicts: [], problems: [] };
+    this.lastSnapshotJson = snapshotJson;
+    for (const warning of warnings) this.options.log(`warning: ${warning}`);
+    for (const gateway of foreignGateways(snapshot, this.controllerName)) {
+      this.options.log(
+        `warning: Gateway ${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name} is ignored: ` +
+          `no GatewayClass "${gateway.spec.gatewayClassName}" with controllerName ${this.controllerName} in the manifests`,
+      );
+    }
+
+    const now = new Date();
+    const address = { type: isIP(this.options.address) ? ('IPAddress' as const) : ('Hostname' as const), value: this.options.address };
+    const gatewayKeys = snapshot.gateways.map((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}`);
+    const planned = translate({ snapshot, now, controllerName: this.controllerName, runtime: Object.fromEntries(gatewayKeys.map((k) => [k, { addresses: [address] }])) });
+
+    const claim = claimPorts(planned.proxyConfigs, gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
+    for (const conflict of claim.conflicts) this.options.log(`error: ${conflict.message}`);
+
+    let applyError: string | undefined;
+    try {
+      await this.runtime.apply(claim.configs);
+      this.portOwners = claim.owners;
+    } catch (error) {
+      applyError = (error as Error).message;
+      this.options.log(`error: the proxy refused the new config, still serving the last good one: ${applyError}`);
+    }
+
+    // Second pass: the statuses, now that we know what the runtime serves.
+    const withheld = new Map<string, string[]>();
+    for (const conflict of claim.conflicts) withheld.set(conflict.gateway, [...(withheld.get(conflict.gateway) ?? []), conflict.message]);
+    const runtimeInfo: Record<string, GatewayRuntime> = {};
+    for (const key of gatewayKeys) {
+      const info: GatewayRuntime = { addresses: [address] };
+      const acknowledged = this.runtime.appliedVersions.get(key);
+      const planned = withheld.get(key);
+      if (planned) info.message = planned.join('; ');
+      // A Gateway served without some of its ports does not serve translate's config.
+      else if (acknowledged !== undefined) info.acknowledgedVersion = acknowledged;
+      if (applyError !== undefined && !planned) info.message = `proxy refused the config: ${applyError}`;
+      runtimeInfo[key] = info;
+    }
+    const output = translate({ snapshot, now, controllerName: this.controllerName, runtime: runtimeInfo });
+
+    const report = renderStatusReport({ snapshot, output, controllerName: this.controllerName, servedOn: this.servedOn() });
+    this.options.out(report.text);
+    const served = this.runtime.boundPorts();
+    this.options.out(
+      `ready: serving ${new Set(served.map((p) => p.gateway)).size} Gateway(s), ${served.length} port(s) on ${this.options.address}` +
+        (this.options.watch ? ', watching for changes' : '') +
+        '\n',
+    );
+    return { loaded: true, changed: true, ...(applyError !== undefined ? { applyError } : {}), conflicts: claim.conflicts, problems: report.problems, output };
+  }
+
+  /** `namespace/name:listenerPort` → `address:boundPort`, from the runtime's own account. */
+  private servedOn(): Map<string, string> {
+    const host = this.options.address.includes(':') ? `[${this.options.address}]` : this.options.address;
+    return new Map(this.runtime.boundPorts().map((p) => [`${p.gateway}:${p.port}`, `${host}:${p.boundPort}`]));
+  }
+
+  /** Stops watching, then drains and closes the proxy. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.watcher?.close();
+    await this.reloading?.catch(() => undefined);
+    await this.runtime.shutdown(graceMs);
+  }
+}

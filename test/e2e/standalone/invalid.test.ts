@@ -1,0 +1,140 @@
+/**
+ * Invalid objects are reported with their status reason and do not stop the rest; two
+ * Gateways wanting one port on the single standalone address: the first keeps it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import {
+  bytesBeforeClose,
+  environmentYaml,
+  freePort,
+  gatewayYaml,
+  HOST,
+  makePki,
+  makeTempDir,
+  routeYaml,
+  startBackends,
+  startCli,
+  tlsExchange,
+  writeFile,
+} from './support.js';
+
+test('invalid objects are reported with their reasons while the valid ones serve', async (t) => {
+  const dir = makeTempDir(t);
+  const pki = makePki(dir);
+  const { foo, bar } = await startBackends(t, pki);
+  const passthroughPort = await freePort();
+  const terminatePort = await freePort();
+  const brokenPassthroughPort = await freePort();
+  const brokenTerminatePort = await freePort();
+  const brokenGateway = stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'broken-gateway', namespace: 'default' },
+    spec: {
+      gatewayClassName: 'example-gateway-class',
+      listeners: [
+        { name: 'tls', protocol: 'TLS', port: brokenPassthroughPort, tls: { mode: 'Passthrough' } },
+        { name: 'tls-terminate', protocol: 'TLS', port: brokenTerminatePort, tls: { mode: 'Terminate', certificateRefs: [{ name: 'no-such-secret' }] } },
+      ],
+    },
+  });
+  const foreignGateway = stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'foreign-gateway', namespace: 'default' },
+    spec: { gatewayClassName: 'someone-elses-class', listeners: [{ name: 'tls', protocol: 'TLS', port: 443, tls: { mode: 'Passthrough' } }] },
+  });
+  const manifest = writeFile(
+    dir,
+    'mixed-bag.yaml',
+    [
+      gatewayYaml({ name: 'example-gateway', passthroughPort, terminatePort }),
+      brokenGateway,
+      foreignGateway,
+      routeYaml('foo-route', 'example-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
+      routeYaml('bar-route', 'example-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
+      routeYaml('ghost-route', 'example-gateway', 'tls', ['ghost.example.com'], 'ghost-svc', 443),
+      routeYaml('lost-route', 'example-gateway', 'no-such-listener', ['lost.example.com'], 'foo-svc', 443),
+      routeYaml('orphan-route', 'missing-gateway', 'tls', ['orphan.example.com'], 'foo-svc', 443),
+      routeYaml('broken-bar-route', 'broken-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
+      routeYaml('broken-foo-route', 'broken-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
+      environmentYaml(pki, foo, bar),
+    ].join('---\n'),
+  );
+
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1']);
+  await cli.waitFor(/^ready: /m);
+
+  // Each problem is in the table with its reason, and in the Problems list with its message.
+  assert.match(cli.stdout, /^default\s+ghost-route\s+ghost\.example\.com\s+example-gateway\/tls\s+True\s+False\s+BackendNotFound\s*$/m);
+  assert.match(cli.stdout, /^default\s+lost-route\s+lost\.example\.com\s+example-gateway\/no-such-listener\s+False\s+\S+\s+NoMatchingParent\s*$/m);
+  assert.match(cli.stdout, /^default\s+orphan-route\s+orphan\.example\.com\s+<none>\s+-\s+-\s+NoParent\s*$/m);
+  assert.match(cli.stdout, /^default\s+broken-gateway\s+tls-terminate\s+\d+\s+\S+\s+TLS\/Terminate\s+\*\s+\d+\s+\S+\s+\S+\s+InvalidCertificateRef\s*$/m);
+  assert.match(cli.stdout, /^Problems:$/m);
+  assert.match(cli.stdout, /TLSRoute default\/ghost-route parent example-gateway\/tls: ResolvedRefs=False BackendNotFound: .*ghost-svc/);
+  assert.match(cli.stdout, /TLSRoute default\/orphan-route: Accepted NoParent: .*missing-gateway/);
+  assert.match(cli.stderr, /Gateway default\/foreign-gateway is ignored: no GatewayClass "someone-elses-class"/);
+  // The valid Gateway is fully served and Programmed despite its neighbours.
+  assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+
+  const served = await tlsExchange(passthroughPort, 'foo.example.com', pki.ca.certificatePem);
+  assert.match(served.greeting, /your SNI was foo\.example\.com/);
+  assert.equal(served.echo, 'ping');
+  const terminated = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
+  assert.equal(terminated.echo, 'ping');
+  // The broken Gateway's healthy listener serves; its broken one rejects without a byte.
+  const brokenGatewayPassthrough = await tlsExchange(brokenPassthroughPort, 'foo.example.com', pki.ca.certificatePem);
+  assert.equal(brokenGatewayPassthrough.echo, 'ping');
+  assert.equal(await bytesBeforeClose(HOST, brokenTerminatePort, 'bar.example.com', 10_000), 0);
+  // A route whose backend does not exist: rejected without a byte.
+  assert.equal(await bytesBeforeClose(HOST, passthroughPort, 'ghost.example.com', 10_000), 0);
+  assert.equal(await bytesBeforeClose(HOST, passthroughPort, 'lost.example.com', 10_000), 0);
+
+  const exit = await cli.stop();
+  assert.equal(exit.code, 0, cli.output());
+});
+
+test('two Gateways wanting one port: a clear error naming both, the first keeps it', async (t) => {
+  const dir = makeTempDir(t);
+  const pki = makePki(dir);
+  const { foo, bar } = await startBackends(t, pki);
+  const sharedPort = await freePort();
+  const firstTerminatePort = await freePort();
+  const secondTerminatePort = await freePort();
+  const manifest = writeFile(
+    dir,
+    'two-gateways.yaml',
+    [
+      // Written in this order: first-gateway comes first, whatever the names sort to.
+      gatewayYaml({ name: 'zz-first-gateway', passthroughPort: sharedPort, terminatePort: firstTerminatePort }),
+      gatewayYaml({ name: 'aa-second-gateway', passthroughPort: sharedPort, terminatePort: secondTerminatePort }),
+      routeYaml('first-route', 'zz-first-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
+      routeYaml('second-route', 'aa-second-gateway', 'tls', ['foo2.example.com'], 'foo-svc', 443),
+      routeYaml('second-bar-route', 'aa-second-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
+      environmentYaml(pki, foo, bar),
+    ].join('---\n'),
+  );
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1']);
+  await cli.waitFor(/^ready: /m);
+
+  assert.match(
+    cli.stderr,
+    new RegExp(`Gateways default/zz-first-gateway and default/aa-second-gateway both want port ${sharedPort} on 127\\.0\\.0\\.1`),
+  );
+  assert.match(cli.stdout, /^default\s+zz-first-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+  assert.match(cli.stdout, /^default\s+aa-second-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+False\s+\S+/m);
+  assert.match(cli.stdout, new RegExp(`^default\\s+aa-second-gateway\\s+tls\\s+${sharedPort}\\s+<not served>`, 'm'));
+
+  // The port belongs to the first Gateway: its route works, the second's is not there.
+  const first = await tlsExchange(sharedPort, 'foo.example.com', pki.ca.certificatePem);
+  assert.match(first.greeting, /your SNI was foo\.example\.com/);
+  assert.equal(await bytesBeforeClose(HOST, sharedPort, 'foo2.example.com', 10_000), 0);
+  // The second Gateway's other port is served.
+  const second = await tlsExchange(secondTerminatePort, 'bar.example.com', pki.ca.certificatePem);
+  assert.equal(second.echo, 'ping');
+
+  const exit = await cli.stop();
+  assert.equal(exit.code, 0, cli.output());
+});
