@@ -13,7 +13,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { randomUUID, type X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CONFIG_PROTOCOL,
@@ -24,6 +24,7 @@ import {
 } from '../src/config-protocol.js';
 import type { ObjectRef, ProxyConfig } from '../src/proxy-config.js';
 import { gatewayFromCertificate } from './ca.js';
+import { splitPemCertificates } from './delivery/x509.js';
 
 export interface ConfigServerTls {
   /** The server's certificate chain (PEM), with SANs for the names proxies dial. */
@@ -116,6 +117,8 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
   private readonly lastEmitted = new Map<string, string>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly log: DeliveryLog;
+  /** The accepted CAs, parsed: checked again at upgrade time (see `upgrade`). */
+  private trustedCas: X509Certificate[];
   private generation = 0;
   private answerOrder = 0;
   private closed = false;
@@ -129,6 +132,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
   private constructor(options: ConfigServerOptions) {
     super();
     this.log = options.log ?? defaultLog;
+    this.trustedCas = parseBundle(options.tls.trustBundlePem);
     this.https = https.createServer({
       ...secureContextOptions(options.tls),
       requestCert: true,
@@ -234,6 +238,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
    */
   updateTls(tls: ConfigServerTls): void {
     this.https.setSecureContext(secureContextOptions(tls));
+    this.trustedCas = parseBundle(tls.trustBundlePem);
     this.log('tls_updated', {});
   }
 
@@ -276,9 +281,10 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     // rejectUnauthorized already refused unverified peers; checked again so that a change of
     // server options can never silently admit one.
     const certificate = socket.authorized ? socket.getPeerX509Certificate() : undefined;
-    const gateway = certificate && isClientCertificate(extendedKeyUsageOf(certificate)) ? gatewayFromCertificate(certificate) : null;
-    if (!certificate || !gateway) {
-      this.log('upgrade_refused', { remoteAddress: socket.remoteAddress, reason: certificate ? 'certificate names no Gateway or is not a client certificate' : 'no verified certificate' });
+    const refusal = !certificate ? 'no verified certificate' : this.currentlyTrusted(certificate);
+    const gateway = certificate && !refusal ? gatewayFromCertificate(certificate) : null;
+    if (!certificate || refusal || !gateway) {
+      this.log('upgrade_refused', { remoteAddress: socket.remoteAddress, reason: refusal ?? 'the certificate names no Gateway' });
       socket.end(FORBIDDEN);
       return;
     }
@@ -291,6 +297,19 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
         certificateExpiresAt: Date.parse(certificate.validTo),
       });
     });
+  }
+
+  /**
+   * Why a verified certificate is not acceptable now, or null. The handshake verified it, but a
+   * resumed TLS session skips verification: so expiry and the issuer are checked against the
+   * current clock and trust bundle (a CA retired since the session began no longer counts).
+   */
+  private currentlyTrusted(certificate: X509Certificate): string | null {
+    if (!isClientCertificate(extendedKeyUsageOf(certificate))) return 'not a client certificate (no clientAuth extended key usage)';
+    const now = Date.now();
+    if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) <= now) return 'certificate not valid now';
+    if (!this.trustedCas.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey))) return 'issuer no longer trusted';
+    return null;
   }
 
   private accept(socket: WebSocket, peer: Pick<ProxyConnection, 'gateway' | 'remoteAddress' | 'certificateSerial' | 'certificateExpiresAt'>): void {
@@ -379,6 +398,10 @@ function isClientCertificate(extendedKeyUsage: string[] | undefined): boolean {
 /** X509Certificate's EKU list: `keyUsage` on every supported Node (docs briefly called it `extKeyUsage`). */
 function extendedKeyUsageOf(certificate: X509Certificate): string[] | undefined {
   return certificate.keyUsage ?? (certificate as unknown as { extKeyUsage?: string[] }).extKeyUsage;
+}
+
+function parseBundle(bundlePem: string): X509Certificate[] {
+  return splitPemCertificates(bundlePem).map((pem) => new X509Certificate(pem));
 }
 
 function secureContextOptions(tls: ConfigServerTls): { cert: string; key: string; ca: string } {

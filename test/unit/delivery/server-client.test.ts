@@ -3,6 +3,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import https from 'node:https';
+import tls from 'node:tls';
 import { writeFileSync } from 'node:fs';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
@@ -274,6 +275,52 @@ describe('config delivery over mutual TLS', { timeout: 60_000 }, () => {
       assert.equal(await closeCode, 1008);
       assert.ok(logs.some((log) => log.event === 'proxy_message_refused' && /message\.version/.test(String(log.fields.error))));
       await statusWhere(server, A, (s) => s.connectedProxies === 0);
+    } finally {
+      await c.run();
+    }
+  });
+
+  it('re-checks expiry when a TLS session is resumed (resumption skips certificate verification)', async () => {
+    const c = cleanups();
+    try {
+      const { server, logs } = await startServer(pki);
+      c.add(() => server.close());
+      const notAfter = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000);
+      const shortLived = issueKeyAndCertificate(
+        { kind: 'client', commonName: A, altNames: { uris: ['tlsgate://gateway/team-a/gw-a'] }, notBefore: new Date(Date.now() - 60_000), notAfter },
+        pki.state.authorities[0]!,
+      );
+      const upgradeRequest = `GET ${CONFIG_PROTOCOL_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: ${CONFIG_PROTOCOL}\r\n\r\n`;
+      /** One TLS connection that asks for the upgrade; returns the HTTP status, resumption and the session ticket. */
+      const attempt = (session?: Buffer): Promise<{ status: string; reused: boolean; session?: Buffer }> =>
+        new Promise((resolve, reject) => {
+          const socket = tls.connect({ host: '127.0.0.1', port: server.port, cert: shortLived.certificatePem, key: shortLived.privateKeyPem, ca: bundle, ...(session ? { session } : {}) });
+          let ticket: Buffer | undefined;
+          let response = '';
+          socket.on('session', (value: Buffer) => (ticket = value));
+          socket.on('secureConnect', () => socket.write(upgradeRequest));
+          socket.on('data', (chunk) => {
+            response += chunk.toString('latin1');
+            if (response.includes('\r\n')) {
+              const reused = socket.isSessionReused();
+              // Give TLS 1.3 a moment to deliver its ticket (it follows the handshake).
+              setImmediate(() => {
+                socket.destroy();
+                resolve({ status: response.split(' ')[1]!, reused, ...(ticket ? { session: ticket } : {}) });
+              });
+            }
+          });
+          socket.on('error', reject);
+        });
+      const first = await attempt();
+      assert.equal(first.status, '101');
+      assert.ok(first.session, 'the server issued no session ticket');
+      await statusWhere(server, A, (s) => s.connectedProxies === 0);
+      while (Date.now() <= notAfter.getTime() + 1000) await new Promise((resolve) => setTimeout(resolve, 200));
+      const resumed = await attempt(first.session);
+      assert.equal(resumed.reused, true, 'the session was not resumed, so this test proves nothing');
+      assert.equal(resumed.status, '403');
+      assert.ok(logs.some((log) => log.event === 'upgrade_refused' && log.fields.reason === 'certificate not valid now'));
     } finally {
       await c.run();
     }
