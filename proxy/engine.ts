@@ -28,6 +28,8 @@ export interface BoundPort {
 
 interface Listening {
   key: string;
+  /** Position in the config's ports list (orders port-0 entries in boundPorts()). */
+  index: number;
   slot: PortSlot;
   server: net.Server;
   boundPort: number;
@@ -128,7 +130,7 @@ export class ProxyEngine implements ConnectionHost {
           const key = slotKey(entry.gateway, i, table.port, portOffset);
           if (this.listening.has(key) || opened.some((o) => o.key === key)) continue;
           const listenPort = table.port === 0 ? (ephemeralPorts?.[key] ?? 0) : table.port + portOffset;
-          opened.push(await this.listen(key, { table }, listenPort, `proxy config ${entry.gateway}: ports[${i}].port`));
+          opened.push(await this.listen(key, i, { table }, listenPort, `proxy config ${entry.gateway}: ports[${i}].port`));
         }
       }
     } catch (err) {
@@ -142,7 +144,9 @@ export class ProxyEngine implements ConnectionHost {
       entry.ports.forEach((table, i) => {
         const key = slotKey(entry.gateway, i, table.port, portOffset);
         wanted.add(key);
-        (this.listening.get(key) as Listening).slot.table = table;
+        const l = this.listening.get(key) as Listening;
+        l.slot.table = table;
+        l.index = i;
       });
     }
     for (const [key, l] of this.listening) {
@@ -166,7 +170,7 @@ export class ProxyEngine implements ConnectionHost {
     return load;
   }
 
-  private listen(key: string, slot: PortSlot, port: number, where: string): Promise<Listening> {
+  private listen(key: string, index: number, slot: PortSlot, port: number, where: string): Promise<Listening> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
     const host = this;
     server.on('connection', (socket: net.Socket) => {
@@ -186,7 +190,7 @@ export class ProxyEngine implements ConnectionHost {
         // Accept errors (EMFILE and the like) must not crash the process.
         server.on('error', (err: NodeJS.ErrnoException) => this.log(`listener ${this.options.address}:${port}: ${err.code ?? err.message}`));
         const address = server.address() as net.AddressInfo;
-        resolve({ key, slot, server, boundPort: address.port });
+        resolve({ key, index, slot, server, boundPort: address.port });
       });
     });
   }
@@ -216,9 +220,9 @@ export class ProxyEngine implements ConnectionHost {
   }
 
   boundPorts(): BoundPort[] {
-    const out: BoundPort[] = [];
-    for (const l of this.listening.values()) out.push({ gateway: l.slot.table.gateway, port: l.slot.table.port, boundPort: l.boundPort });
-    return out.sort((a, b) => a.gateway.localeCompare(b.gateway) || a.port - b.port || a.boundPort - b.boundPort);
+    // In config order: by Gateway, then as listed in its ports (sorted by port).
+    const all = [...this.listening.values()].sort((a, b) => a.slot.table.gateway.localeCompare(b.slot.table.gateway) || a.index - b.index);
+    return all.map((l) => ({ gateway: l.slot.table.gateway, port: l.slot.table.port, boundPort: l.boundPort }));
   }
 
   /** Ready: a config applied and every port of it listening. */
