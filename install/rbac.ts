@@ -1,0 +1,43 @@
+/**
+ * The operator's permissions: exactly the verbs its code uses, nothing more.
+ * Cluster-wide because Gateways, routes and their backends live in any namespace; the
+ * namespaced Role covers what only exists in the operator's own namespace.
+ */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+export const CLUSTER_RULES: PolicyRule[] = [
+  // Informers (list + watch) over everything translate reads.
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses', 'gateways', 'tlsroutes', 'referencegrants'], verbs: ['list', 'watch'] },
+  { apiGroups: ['tlsgate.dev'], resources: ['gatewayparameters'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+  // Status: GatewayClass and Gateway by merge patch; TLSRoute parents by get + replace (update).
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses/status', 'gateways/status'], verbs: ['patch'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['tlsroutes/status'], verbs: ['get', 'update'] },
+  // Per-Gateway infrastructure: server-side apply (patch), deletion, and the label-selected
+  // list of the garbage sweep. Secrets and Services are also watched (certificates, backends).
+  { apiGroups: [''], resources: ['secrets', 'services'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list', 'create', 'patch', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'create', 'patch', 'delete'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'create', 'patch', 'delete'] },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'create', 'patch', 'delete'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+];
+
+export const LEASE_NAME = 'tlsgate-operator';
+export const CA_SECRET = 'tlsgate-ca';
+
+export const NAMESPACE_RULES: PolicyRule[] = [
+  // Leader election: read and renew our Lease; create it the first time.
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: [LEASE_NAME] },
+  // The CA Secret: read, created by the first replica, rotated by the leader.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: [CA_SECRET] },
+  // The leader labels its own pod so that the config-server Service routes proxies to it.
+  { apiGroups: [''], resources: ['pods'], verbs: ['patch'] },
+];
