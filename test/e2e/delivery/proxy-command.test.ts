@@ -162,7 +162,7 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
     });
   }
 
-  function startProxy(configServerPort: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  function startProxy(configServerPort: number, workers = 1): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
     const child = spawn(
       process.execPath,
       [
@@ -175,7 +175,7 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
         '--ca', files.caFile,
         '--address', '127.0.0.1',
         '--admin-address', `127.0.0.1:${adminPort}`,
-        '--workers', '1',
+        '--workers', String(workers),
         '--drain-seconds', '1',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -195,6 +195,33 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
     assert.equal(code, 0);
     for (const flag of ['--config-server', '--gateway', '--cert', '--key', '--ca', '--server-name', '--address', '--port-offset', '--admin-address', '--workers', '--drain-seconds']) {
       assert.match(out, new RegExp(`${flag} <`), `--help does not explain ${flag}`);
+    }
+  });
+
+  it('works with several worker processes (the config client in the primary feeds them all)', async () => {
+    const server = (await startServer(pki)).server;
+    const proxy = startProxy(server.port, 2);
+    try {
+      await eventually(() => httpGet(adminPort, '/healthz'));
+      const v1 = config(plainPorts[0]!);
+      server.publish(v1);
+      await statusWhere(server, GATEWAY, (s) => s.ackedVersion === v1.version);
+      assert.equal(await httpGet(adminPort, '/readyz'), 200);
+      for (let i = 0; i < 4; i++) {
+        assert.equal(await tlsGreeting(listenerPort, 'term.example.com', appCa.certificatePem), 'terminate backend one\n');
+        assert.equal(await tlsGreeting(listenerPort, 'pass.example.com', appCa.certificatePem), 'passthrough backend\n');
+      }
+      proxy.child.kill('SIGTERM');
+      assert.equal(await proxy.exited, 0, proxy.output());
+    } catch (err) {
+      process.stderr.write(`--- tlsgate proxy output ---\n${proxy.output()}\n`);
+      throw err;
+    } finally {
+      if (proxy.child.exitCode === null && proxy.child.signalCode === null) {
+        proxy.child.kill('SIGKILL');
+        await proxy.exited;
+      }
+      await server.close();
     }
   });
 
