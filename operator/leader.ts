@@ -53,12 +53,16 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
     void this.tick();
   }
 
-  /** Stops campaigning; a leader releases the lease so that a successor need not wait. */
-  async stop(): Promise<void> {
+  /**
+   * Stops campaigning; a leader releases the lease so that a successor need not wait.
+   * `release: false` leaves the lease to expire, as after a crash.
+   */
+  async stop(options: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     if (!this.leading) return;
     this.setLeading(false);
+    if (options.release === false) return;
     try {
       const lease = await this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
       if (lease.spec?.holderIdentity !== this.options.identity) return;

@@ -48,6 +48,11 @@ export interface StatusWriterOptions {
   maxConflictRetries?: number;
 }
 
+export interface RouteWithStatus {
+  metadata: { resourceVersion?: string };
+  status?: { parents?: RouteParentStatus[] };
+}
+
 const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 export class StatusWriter {
@@ -112,17 +117,16 @@ export class StatusWriter {
     return { kind: 'Gateway', namespace, name, before: current, after: status, object };
   }
 
+  /** A fresh read of a TLSRoute (with its status and resourceVersion). */
+  protected async readRoute(namespace: string, name: string): Promise<RouteWithStatus> {
+    return (await this.custom.getNamespacedCustomObjectStatus({ group: GATEWAY_GROUP, version: 'v1', plural: 'tlsroutes', namespace, name })) as RouteWithStatus;
+  }
+
   /** GET, merge ours into the fresh list, replace with its resourceVersion; retry on 409. */
   async writeRouteParents(namespace: string, name: string, ours: RouteParentStatus[]): Promise<StatusChange | undefined> {
     const retries = this.options.maxConflictRetries ?? 5;
     for (let attempt = 0; ; attempt++) {
-      const route = (await this.custom.getNamespacedCustomObjectStatus({
-        group: GATEWAY_GROUP,
-        version: 'v1',
-        plural: 'tlsroutes',
-        namespace,
-        name,
-      })) as { metadata: { resourceVersion?: string }; status?: { parents?: RouteParentStatus[] } };
+      const route = await this.readRoute(namespace, name);
       const before = route.status?.parents;
       const parents = mergeRouteParents(before, ours, this.options.controllerName);
       if (!parents) return undefined;
