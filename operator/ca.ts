@@ -11,8 +11,9 @@
 //   2. from `signsFrom` on, it signs every new leaf; leaves of the old CA are renewed early
 //      (`needsRenewal` says so once their issuer is no longer the signer);
 //   3. the old CA stays in the bundle until every leaf it signed has expired
-//      (`successor.signsFrom + maxLeafLifetime`), or earlier, once the caller shows that no
-//      live leaf is signed by it (`liveLeafCertificates`), and never past its own expiry.
+//      (`successor.signsFrom + maxLeafLifetime`), or earlier, once the caller's list of live
+//      leaves (`liveLeafCertificates`) has shown none signed by it for a whole propagation
+//      delay (holders see re-issued leaves late), and never past its own expiry.
 // Keys are ECDSA P-256 (see delivery/x509.ts for how node-forge and node:crypto share the work).
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { issueKeyAndCertificate, type KeyAndCertificate } from './delivery/x509.js';
@@ -56,6 +57,8 @@ export const DEFAULT_CA_POLICY: CaPolicy = {
 export interface AuthorityEntry extends KeyAndCertificate {
   /** ISO 8601: from when this CA signs new leaves. Before that it is only trusted. */
   signsFrom: string;
+  /** ISO 8601, set once a superseded CA was seen unused: it leaves the bundle at this time. */
+  retireAfter?: string;
 }
 
 /** Every CA currently trusted, sorted by `signsFrom` ascending. */
@@ -97,7 +100,8 @@ export function beginRotation(state: AuthorityState, now: Date, policy: CaPolicy
  * Bring the bundle up to date at `now`: create a CA when there is none, start a rotation when
  * the signer nears its expiry, and drop CAs that nothing can still depend on.
  * `liveLeafCertificates` (optional): every leaf certificate currently handed out (the server's,
- * every Gateway's); when given, a superseded CA that signed none of them is dropped at once.
+ * every Gateway's); when given, a superseded CA that signed none of them is marked
+ * `retireAfter = now + propagationMs` and dropped at the first reconcile after that.
  */
 export function reconcileAuthorities(
   state: AuthorityState | undefined,
@@ -115,24 +119,42 @@ export function reconcileAuthorities(
   // Drop what can no longer matter.
   const maxLeafLifetime = Math.max(policy.clientCertificateLifetimeMs, policy.serverCertificateLifetimeMs) + CLOCK_SKEW_MS;
   const live = liveLeafCertificates?.map((pem) => new X509Certificate(pem));
-  authorities = authorities.filter((entry, index) => {
+  const sorted = authorities;
+  authorities = [];
+  sorted.forEach((entry, index) => {
     const certificate = new X509Certificate(entry.certificatePem);
     if (Date.parse(certificate.validTo) <= now.getTime()) {
       reasons.push(`dropped CA ${certificate.serialNumber}: expired`);
-      return false;
+      return;
     }
-    const successor = authorities.slice(index + 1).find((later) => Date.parse(later.signsFrom) <= now.getTime());
-    if (!successor) return true; // the signer, or a CA still waiting to sign
+    const successor = sorted.slice(index + 1).find((later) => Date.parse(later.signsFrom) <= now.getTime());
+    if (!successor) return void authorities.push(entry); // the signer, or a CA still waiting to sign
     const everyLeafExpiredAt = Date.parse(successor.signsFrom) + maxLeafLifetime;
     if (now.getTime() >= everyLeafExpiredAt) {
       reasons.push(`dropped CA ${certificate.serialNumber}: superseded and every leaf it signed has expired`);
-      return false;
+      return;
     }
-    if (live && !live.some((leaf) => leaf.checkIssued(certificate) && leaf.verify(certificate.publicKey))) {
-      reasons.push(`dropped CA ${certificate.serialNumber}: superseded and no live leaf is signed by it`);
-      return false;
+    if (!live) return void authorities.push(entry);
+    // Early retirement. The caller's list shows what is *written* (Secrets); holders learn of
+    // re-issued leaves late (kubelet sync), so a CA goes only after it has been unused for a
+    // whole propagation delay, and is kept again if one of its leaves shows up meanwhile.
+    const inUse = live.some((leaf) => leaf.checkIssued(certificate) && leaf.verify(certificate.publicKey));
+    if (inUse) {
+      if (entry.retireAfter === undefined) return void authorities.push(entry);
+      reasons.push(`kept CA ${certificate.serialNumber}: a live leaf is signed by it again`);
+      const { retireAfter: _cancelled, ...kept } = entry;
+      return void authorities.push(kept);
     }
-    return true;
+    if (entry.retireAfter === undefined) {
+      const retireAfter = new Date(now.getTime() + policy.propagationMs).toISOString();
+      reasons.push(`CA ${certificate.serialNumber} is superseded and no live leaf is signed by it: retiring after ${retireAfter}`);
+      return void authorities.push({ ...entry, retireAfter });
+    }
+    if (now.getTime() >= Date.parse(entry.retireAfter)) {
+      reasons.push(`dropped CA ${certificate.serialNumber}: superseded and no live leaf has been signed by it since ${entry.retireAfter}`);
+      return;
+    }
+    authorities.push(entry);
   });
   if (authorities.length === 0) {
     return { state: createAuthorityState(now, policy), changed: true, reasons: [...reasons, 'created a new CA (none was valid)'] };
@@ -261,7 +283,11 @@ export const BUNDLE_KEY = 'ca.crt';
 export function authorityStateToSecretData(state: AuthorityState): Record<string, string> {
   const authorities = [...state.authorities].sort(bySignsFrom);
   return {
-    [AUTHORITIES_KEY]: base64(JSON.stringify(authorities.map(({ certificatePem, privateKeyPem, signsFrom }) => ({ certificatePem, privateKeyPem, signsFrom })))),
+    [AUTHORITIES_KEY]: base64(
+      JSON.stringify(
+        authorities.map(({ certificatePem, privateKeyPem, signsFrom, retireAfter }) => ({ certificatePem, privateKeyPem, signsFrom, ...(retireAfter !== undefined ? { retireAfter } : {}) })),
+      ),
+    ),
     [BUNDLE_KEY]: base64(trustBundlePem(state)),
   };
 }
@@ -301,7 +327,15 @@ export function authorityStateFromSecretData(data: Record<string, string> | unde
       throw new Error(`${where}.privateKeyPem is not a valid private key`);
     }
     if (!keyMatches) throw new Error(`${where}.privateKeyPem does not belong to certificate ${certificate.serialNumber}`);
-    return { certificatePem: entry.certificatePem, privateKeyPem: entry.privateKeyPem, signsFrom: new Date(entry.signsFrom).toISOString() };
+    if (entry.retireAfter !== undefined && (typeof entry.retireAfter !== 'string' || Number.isNaN(Date.parse(entry.retireAfter)))) {
+      throw new Error(`${where}.retireAfter must be an ISO 8601 date when present`);
+    }
+    return {
+      certificatePem: entry.certificatePem,
+      privateKeyPem: entry.privateKeyPem,
+      signsFrom: new Date(entry.signsFrom).toISOString(),
+      ...(entry.retireAfter !== undefined ? { retireAfter: new Date(entry.retireAfter).toISOString() } : {}),
+    };
   });
   if (authorities.length === 0) throw new Error(`${secretName}: data["${AUTHORITIES_KEY}"] holds no authority`);
   return { authorities: authorities.sort(bySignsFrom) };

@@ -158,7 +158,7 @@ describe('internal CA', () => {
     assert.equal(needsRenewal(leafBefore.certificatePem, retired.state, at(48 * DAY), policy), 'issuer-untrusted');
   });
 
-  it('retires a superseded CA early once no live leaf is signed by it', () => {
+  it('retires a superseded CA early once no live leaf has been signed by it for a propagation delay', () => {
     const policy = DEFAULT_CA_POLICY;
     const state = beginRotation(createAuthorityState(t0, policy), at(HOUR), policy);
     const switchAt = new Date(Date.parse(state.authorities[1]!.signsFrom));
@@ -166,9 +166,22 @@ describe('internal CA', () => {
     const newLeaf = issueGatewayClientCertificate(state, GATEWAY_A, switchAt, policy);
     const later = new Date(switchAt.getTime() + HOUR);
     assert.equal(reconcileAuthorities(state, later, policy, [oldLeaf.certificatePem, newLeaf.certificatePem]).state.authorities.length, 2);
-    const early = reconcileAuthorities(state, later, policy, [newLeaf.certificatePem]);
-    assert.deepEqual(early.state.authorities, [state.authorities[1]]);
-    assert.match(early.reasons.join(), /no live leaf is signed by it/);
+    // Unused: marked, but kept for a propagation delay (holders may still present old leaves).
+    const marked = reconcileAuthorities(state, later, policy, [newLeaf.certificatePem]);
+    assert.equal(marked.changed, true);
+    assert.equal(marked.state.authorities.length, 2);
+    assert.equal(marked.state.authorities[0]!.retireAfter, new Date(later.getTime() + policy.propagationMs).toISOString());
+    assert.deepEqual(authorityStateFromSecretData(authorityStateToSecretData(marked.state)), marked.state, 'retireAfter survives the Secret');
+    const stillThere = reconcileAuthorities(marked.state, new Date(later.getTime() + policy.propagationMs - 1000), policy, [newLeaf.certificatePem]);
+    assert.equal(stillThere.changed, false);
+    // An old leaf showing up again cancels the retirement.
+    const revived = reconcileAuthorities(marked.state, new Date(later.getTime() + 1000), policy, [oldLeaf.certificatePem]);
+    assert.equal(revived.state.authorities[0]!.retireAfter, undefined);
+    assert.match(revived.reasons.join(), /signed by it again/);
+    // Unused for the whole delay: dropped.
+    const dropped = reconcileAuthorities(marked.state, new Date(later.getTime() + policy.propagationMs), policy, [newLeaf.certificatePem]);
+    assert.deepEqual(dropped.state.authorities, [state.authorities[1]]);
+    assert.match(dropped.reasons.join(), /no live leaf has been signed by it since/);
   });
 
   it('schedules renewal at two thirds of the lifetime', () => {
