@@ -59,7 +59,7 @@ export function checkAttachment(gateway: ParentGatewayView, req: AttachmentReque
   const attached = admitted.filter((l) => req.hostnames.some((h) => hostnameIntersection(l.hostname, h) !== undefined));
   if (attached.length === 0) {
     const listenerHosts = admitted.map((l) => `"${l.name}": ${l.hostname ?? '(any)'}`).join(', ');
-    return issue('spec.hostnames', `no route hostname (${req.hostnames.join(', ')}) intersects the hostname of ${describe(admitted)} of ${gw} (${listenerHosts}), so the route would not attach (NoMatchingListenerHostname)`,
+    return issue('spec.hostnames', `for ${req.field}: no route hostname (${req.hostnames.join(', ')}) intersects the hostname of ${describe(admitted)} of ${gw} (${listenerHosts}), so the route would not attach (NoMatchingListenerHostname)`,
       'use hostnames the listener hostname covers, e.g. "app.example.com" under "*.example.com"');
   }
   return undefined;
