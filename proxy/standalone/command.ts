@@ -61,6 +61,17 @@ async function runStandaloneCommand(options: StandaloneCommandOptions): Promise<
     out: (text) => void process.stdout.write(text),
     log,
   });
+  const adminPort = gateway.runtime.adminPort();
+  if (adminPort !== null && options.adminAddress !== undefined) {
+    const host = options.adminAddress.slice(0, options.adminAddress.lastIndexOf(':'));
+    process.stdout.write(`admin: http://${host}:${adminPort}/ (/healthz /readyz /metrics /config_dump)\n`);
+  }
+  const refused = gateway.firstOutcome?.applyErrors.size ?? 0;
+  if (!options.watch && refused > 0 && gateway.runtime.boundPorts().length === 0) {
+    // Nothing is served and, without --watch, nothing ever will be.
+    await gateway.stop(0);
+    throw new Error(`nothing could be served (${refused} Gateway(s) refused, see above)`);
+  }
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -10,6 +10,7 @@
  * refuses, leaves the last good config serving and is reported.
  */
 import { isIP } from 'node:net';
+import type { ProxyConfig } from '../../src/proxy-config.js';
 import { loadManifests } from '../../src/manifests/load.js';
 import { CONTROLLER_NAME, translate, type GatewayRuntime, type Snapshot, type TranslateOutput } from '../../src/gatewayapi/translate.js';
 import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
@@ -43,7 +44,8 @@ export interface ReloadOutcome {
   loaded: boolean;
   /** false when nothing changed since the last reload (nothing applied, nothing printed). */
   changed: boolean;
-  applyError?: string;
+  /** Gateway key → why the proxy refused its config (the others are served regardless). */
+  applyErrors: Map<string, string>;
   conflicts: PortConflict[];
   problems: Problem[];
   output?: TranslateOutput;
@@ -51,12 +53,16 @@ export interface ReloadOutcome {
 
 export class StandaloneGateway {
   private portOwners = new Map<number, string>();
+  /** What the runtime serves, per Gateway: the fallback when a Gateway's new config is refused. */
+  private lastApplied = new Map<string, ProxyConfig>();
   private lastSnapshotJson: string | undefined;
   private watcher: ManifestWatcher | undefined;
   /** Reloads run one at a time; a change during a reload schedules exactly one more. */
   private reloading: Promise<ReloadOutcome> | undefined;
   private reloadAgain = false;
   private stopped = false;
+  /** What the first load did (the command exits when nothing at all could be served). */
+  firstOutcome: ReloadOutcome | undefined;
 
   private constructor(
     private readonly options: StandaloneOptions,
@@ -76,7 +82,7 @@ export class StandaloneGateway {
     });
     const gateway = new StandaloneGateway(options, runtime);
     try {
-      await gateway.applySnapshot(first.snapshot, first.warnings);
+      gateway.firstOutcome = await gateway.applySnapshot(first.snapshot, first.warnings);
       if (options.watch) {
         gateway.watcher = watchManifestPaths(options.paths, {
           debounceMs: options.debounceMs ?? 250,
@@ -116,26 +122,26 @@ export class StandaloneGateway {
   }
 
   private async reloadOnce(): Promise<ReloadOutcome> {
-    if (this.stopped) return { loaded: false, changed: false, conflicts: [], problems: [] };
+    if (this.stopped) return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     let loaded;
     try {
       loaded = await loadManifests(this.options.paths);
     } catch (error) {
       this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
-      return { loaded: false, changed: false, conflicts: [], problems: [] };
+      return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     }
     try {
       return await this.applySnapshot(loaded.snapshot, loaded.warnings);
     } catch (error) {
       // translate is pure and should not throw; if it does, keep serving and say why.
       this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
-      return { loaded: true, changed: false, conflicts: [], problems: [] };
+      return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     }
   }
 
   private async applySnapshot(snapshot: Snapshot, warnings: string[]): Promise<ReloadOutcome> {
     const snapshotJson = JSON.stringify(snapshot);
-    if (snapshotJson === this.lastSnapshotJson) return { loaded: true, changed: false, conflicts: [], problems: [] };
+    if (snapshotJson === this.lastSnapshotJson) return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     this.lastSnapshotJson = snapshotJson;
     for (const warning of warnings) this.options.log(`warning: ${warning}`);
     for (const gateway of foreignGateways(snapshot, this.controllerName)) {
@@ -153,13 +159,12 @@ export class StandaloneGateway {
     const claim = claimPorts(planned.proxyConfigs, gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
     for (const conflict of claim.conflicts) this.options.log(`error: ${conflict.message}`);
 
-    let applyError: string | undefined;
-    try {
-      await this.runtime.apply(claim.configs);
-      this.portOwners = claim.owners;
-    } catch (error) {
-      applyError = (error as Error).message;
-      this.options.log(`error: the proxy refused the new config, still serving the last good one: ${applyError}`);
+    const applyErrors = await this.applyIsolated(claim.configs);
+    // A claim only sticks when the Gateway really serves the port.
+    const bound = new Set(this.runtime.boundPorts().map((p) => `${p.gateway}:${p.port + this.options.portOffset}`));
+    this.portOwners = new Map([...claim.owners].filter(([port, gateway]) => bound.has(`${gateway}:${port}`)));
+    for (const [gateway, error] of applyErrors) {
+      this.options.log(`error: Gateway ${gateway}: the proxy refused its config, ${this.lastApplied.has(gateway) ? 'still serving its last good one' : 'not served'}: ${error}`);
     }
 
     // Second pass: the statuses, now that we know what the runtime serves.
@@ -168,12 +173,13 @@ export class StandaloneGateway {
     const runtimeInfo: Record<string, GatewayRuntime> = {};
     for (const key of gatewayKeys) {
       const info: GatewayRuntime = { addresses: [address] };
+      const messages = [...(withheld.get(key) ?? [])];
+      const applyError = applyErrors.get(key);
+      if (applyError !== undefined) messages.push(`the proxy refused the config: ${applyError}`);
       const acknowledged = this.runtime.appliedVersions.get(key);
-      const planned = withheld.get(key);
-      if (planned) info.message = planned.join('; ');
       // A Gateway served without some of its ports does not serve translate's config.
-      else if (acknowledged !== undefined) info.acknowledgedVersion = acknowledged;
-      if (applyError !== undefined && !planned) info.message = `proxy refused the config: ${applyError}`;
+      if (!withheld.has(key) && acknowledged !== undefined) info.acknowledgedVersion = acknowledged;
+      if (messages.length > 0) info.message = messages.join('; ');
       runtimeInfo[key] = info;
     }
     const output = translate({ snapshot, now, controllerName: this.controllerName, runtime: runtimeInfo });
@@ -186,7 +192,52 @@ export class StandaloneGateway {
         (this.options.watch ? ', watching for changes' : '') +
         '\n',
     );
-    return { loaded: true, changed: true, ...(applyError !== undefined ? { applyError } : {}), conflicts: claim.conflicts, problems: report.problems, output };
+    return { loaded: true, changed: true, applyErrors, conflicts: claim.conflicts, problems: report.problems, output };
+  }
+
+  /**
+   * runtime.apply is all-or-nothing; standalone wants one bad Gateway (a port another program
+   * holds, a config the proxy refuses) not to stop the others. So when the whole set fails,
+   * add the Gateways one at a time, keeping each refused one on its last good config if it
+   * had one. Every apply is hitless, so the extra steps cost no connections.
+   */
+  private async applyIsolated(configs: ProxyConfig[]): Promise<Map<string, string>> {
+    const keyOf = (c: ProxyConfig): string => `${c.gateway.namespace}/${c.gateway.name}`;
+    const failures = new Map<string, string>();
+    try {
+      await this.runtime.apply(configs);
+      this.lastApplied = new Map(configs.map((c) => [keyOf(c), c]));
+      return failures;
+    } catch {
+      // Find out which Gateways the proxy refuses, below.
+    }
+    const accepted: ProxyConfig[] = [];
+    for (const config of configs) {
+      try {
+        await this.runtime.apply([...accepted, config]);
+        accepted.push(config);
+        continue;
+      } catch (error) {
+        failures.set(keyOf(config), (error as Error).message);
+      }
+      const previous = this.lastApplied.get(keyOf(config));
+      if (previous && previous.version !== config.version) {
+        try {
+          await this.runtime.apply([...accepted, previous]);
+          accepted.push(previous);
+        } catch {
+          // Its last good config cannot be served either now (its port was taken meanwhile).
+        }
+      }
+    }
+    // The runtime serves the last set that applied; make that exactly `accepted`.
+    try {
+      await this.runtime.apply(accepted);
+      this.lastApplied = new Map(accepted.map((c) => [keyOf(c), c]));
+    } catch (error) {
+      this.options.log(`error: the proxy refused a set of configs it accepted a moment ago: ${(error as Error).message}`);
+    }
+    return failures;
   }
 
   /** `namespace/name:listenerPort` → `address:boundPort`, from the runtime's own account. */

@@ -3,6 +3,7 @@
  * Gateways wanting one port on the single standalone address: the first keeps it.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import {
@@ -134,6 +135,43 @@ test('two Gateways wanting one port: a clear error naming both, the first keeps 
   // The second Gateway's other port is served.
   const second = await tlsExchange(secondTerminatePort, 'bar.example.com', pki.ca.certificatePem);
   assert.equal(second.echo, 'ping');
+
+  const exit = await cli.stop();
+  assert.equal(exit.code, 0, cli.output());
+});
+
+test('a Gateway whose port another program holds is reported; the others serve', async (t) => {
+  const dir = makeTempDir(t);
+  const pki = makePki(dir);
+  const { foo, bar } = await startBackends(t, pki);
+  // Another program on the port: a plain listener held by this test.
+  const squatter = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => squatter.listen(0, HOST, resolve));
+  t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+  const takenPort = (squatter.address() as net.AddressInfo).port;
+  const passthroughPort = await freePort();
+  const terminatePort = await freePort();
+  const manifest = writeFile(
+    dir,
+    'blocked.yaml',
+    [
+      gatewayYaml({ name: 'blocked-gateway', passthroughPort: takenPort, terminatePort: await freePort() }),
+      gatewayYaml({ name: 'example-gateway', passthroughPort, terminatePort }),
+      routeYaml('foo-route', 'example-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
+      routeYaml('bar-route', 'example-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
+      environmentYaml(pki, foo, bar),
+    ].join('---\n'),
+  );
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1']);
+  await cli.waitFor(/^ready: /m);
+
+  assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: the proxy refused its config, not served: .*${takenPort}`));
+  assert.match(cli.stdout, /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+False\s+\S+/m);
+  assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+  const served = await tlsExchange(passthroughPort, 'foo.example.com', pki.ca.certificatePem);
+  assert.match(served.greeting, /your SNI was foo\.example\.com/);
+  const terminated = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
+  assert.equal(terminated.echo, 'ping');
 
   const exit = await cli.stop();
   assert.equal(exit.code, 0, cli.output());

@@ -41,8 +41,9 @@ test('standalone serves Passthrough with the backend\'s certificate and Terminat
     ].join('---\n'),
   );
 
-  const cli = startCli(t, ['standalone', '-f', manifest, '--port-offset', String(OFFSET), '--workers', '1']);
+  const cli = startCli(t, ['standalone', '-f', manifest, '--port-offset', String(OFFSET), '--workers', '1', '--admin-address', '127.0.0.1:0']);
   await cli.waitFor(/^ready: /m);
+  await cli.waitFor(/^admin: /m);
 
   // The status table: the Gateway is Programmed (its config is served), both routes attached.
   assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
@@ -79,6 +80,16 @@ test('standalone serves Passthrough with the backend\'s certificate and Terminat
   assert.equal(await bytesBeforeClose(HOST, terminatePort + OFFSET, 'nobody.example.com', 10_000), 0);
   // The terminate listener's route does not leak onto the passthrough port.
   assert.equal(await bytesBeforeClose(HOST, passthroughPort + OFFSET, 'bar.example.com', 10_000), 0);
+
+  // The admin server: ready, the served config with keys redacted, metrics counting our traffic.
+  const admin = /^admin: (http:\/\/127\.0\.0\.1:\d+)\//m.exec(cli.stdout)![1]!;
+  assert.equal((await fetch(`${admin}/readyz`)).status, 200);
+  const dump = await (await fetch(`${admin}/config_dump`)).text();
+  assert.match(dump, /example-gateway/);
+  assert.match(dump, /bar\.example\.com/);
+  assert.doesNotMatch(dump, /PRIVATE KEY/);
+  const metrics = await (await fetch(`${admin}/metrics`)).text();
+  assert.match(metrics, /^# TYPE \S+ counter$/m);
 
   const exit = await cli.stop();
   assert.equal(exit.code, 0, `graceful exit on SIGTERM; output:\n${cli.output()}`);
