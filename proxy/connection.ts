@@ -36,7 +36,16 @@ export const MAX_CONNECT_ATTEMPTS = 3;
 const kConn = Symbol('tlsgate.connection');
 type Tagged<T> = T & { [kConn]?: Connection };
 
-const IPV4_LITERAL = /^\d+\.\d+\.\d+\.\d+$/;
+/** An SNI of digits and dots is an IPv4 literal, which never matches a hostname (RFC 6066). */
+function isIpv4Literal(name: string): boolean {
+  const last = name.charCodeAt(name.length - 1);
+  if (last < 0x30 || last > 0x39) return false; // fast exit for every real hostname
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c !== 0x2e && (c < 0x30 || c > 0x39)) return false;
+  }
+  return true;
+}
 
 const enum Phase {
   Hello,
@@ -151,7 +160,7 @@ function helloFailed(conn: Connection, reason: ClientHelloError): void {
 function routeConnection(conn: Connection): void {
   const sni = (conn.hello as ClientHello).sni as string;
   const table = conn.table;
-  if (IPV4_LITERAL.test(sni)) return reject(conn, 'no_listener');
+  if (isIpv4Literal(sni)) return reject(conn, 'no_listener');
   const listener = table.listeners.lookup(sni);
   if (listener === undefined) return reject(conn, 'no_listener');
   conn.listener = listener;

@@ -19,6 +19,7 @@ describe('proxy rejections and failures', () => {
   let resetter: Backend;
   let port: number;
   let limitedPort: number;
+  let idlePort: number;
   let admin: string;
 
   const metrics = async () => (await fetchText(`${admin}/metrics`)).body;
@@ -66,10 +67,14 @@ describe('proxy rejections and failures', () => {
       proxyConfig('limited', 'v1', [
         { port: 0, listeners: [listener({ name: 'small', hostname: null, mode: 'Passthrough', routes: [{ hostnames: ['*.example.com'], backends: [backendRef('echo', echo.port)] }] })] },
       ], { maxConnectionsPerListener: 2 }),
+      proxyConfig('idle', 'v1', [
+        { port: 0, listeners: [listener({ name: 'idle', hostname: null, mode: 'Passthrough', routes: [{ hostnames: ['*.example.com'], backends: [backendRef('echo', echo.port)] }] })] },
+      ], { idleTimeoutMs: 300 }),
     ]);
     const bound = runtime.boundPorts();
     port = bound.find((b) => b.gateway === 'default/rejects')!.boundPort;
     limitedPort = bound.find((b) => b.gateway === 'default/limited')!.boundPort;
+    idlePort = bound.find((b) => b.gateway === 'default/idle')!.boundPort;
   });
 
   after(async () => {
@@ -198,5 +203,13 @@ describe('proxy rejections and failures', () => {
     assert.notEqual(over.ending, 'open');
     for (const out of await Promise.all(held)) assert.deepEqual(out.received, Buffer.concat([Buffer.from('echo\n'), h]));
     assert.ok(metricValue(await metrics(), 'tlsgate_rejections_total', { gateway: 'default/limited', reason: 'max_connections' }) >= 1);
+  });
+
+  it('idle timeout (configured per Gateway): an idle relayed connection is closed and counted', async () => {
+    const h = await captureClientHello({ servername: 'a.example.com' });
+    const out = await rawProbe(idlePort, [h], { waitMs: 10_000 });
+    assert.deepEqual(out.received, Buffer.concat([Buffer.from('echo\n'), h]));
+    assert.notEqual(out.ending, 'open', 'the idle connection was not closed');
+    await eventually(async () => metricValue(await metrics(), 'tlsgate_connections_total', { gateway: 'default/idle', result: 'idle_timeout' }) === 1, 'idle_timeout counted');
   });
 });
