@@ -24,6 +24,16 @@ function refText(ref: BackendRef, namespace: string): string {
 
 /** Ready `address:port` endpoints of one Service port, from the Service's EndpointSlices. */
 function readyEndpoints(service: Service, servicePort: ServicePort, index: SnapshotIndex): EndpointConfig[] {
+  // Many routes share a Service: compute each Service port's endpoints once per translate
+  // and share the (never mutated) array between backends.
+  let byPort = index.endpointMemo.get(service);
+  if (!byPort) index.endpointMemo.set(service, (byPort = new Map()));
+  let endpoints = byPort.get(servicePort.port);
+  if (!endpoints) byPort.set(servicePort.port, (endpoints = computeReadyEndpoints(service, servicePort, index)));
+  return endpoints;
+}
+
+function computeReadyEndpoints(service: Service, servicePort: ServicePort, index: SnapshotIndex): EndpointConfig[] {
   const slices = index.endpointSlicesByService.get(key(namespaceOf(service), service.metadata.name)) ?? [];
   const portName = servicePort.name ?? '';
   const seen = new Set<string>();
@@ -56,9 +66,8 @@ export function resolveBackends(route: TLSRoute, index: SnapshotIndex): Resolved
     const weight = typeof ref.weight === 'number' ? ref.weight : 1;
     const group = ref.group ?? '';
     const kind = ref.kind ?? 'Service';
-    const field = `spec.rules[0].backendRefs[${i}]`;
     const reject = (reason: string, message: string): void => {
-      problems.push({ reason, message: `${field}: ${message}` });
+      problems.push({ reason, message: `spec.rules[0].backendRefs[${i}]: ${message}` });
       backends.push({ ref: refText(ref, namespace), weight, reject: message, endpoints: [] });
     };
     if (group !== '' || kind !== 'Service') {

@@ -63,9 +63,12 @@ function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]):
         continue;
       }
       const holder = routes[current.routeIndex]!;
-      const challenger = { ...route, original: served.original };
-      const incumbent = { ...holder, original: current.original };
-      if (compareRoutePrecedence(challenger, incumbent) < 0) winners.set(served.hostname, { routeIndex, original: served.original });
+      const challengerWins =
+        compareRoutePrecedence(
+          { original: served.original, creationTimestamp: route.creationTimestamp, namespace: route.namespace, name: route.name },
+          { original: current.original, creationTimestamp: holder.creationTimestamp, namespace: holder.namespace, name: holder.name },
+        ) < 0;
+      if (challengerWins) winners.set(served.hostname, { routeIndex, original: served.original });
     }
   });
   const hostnames: HostnameEntry[] = [...winners.entries()]
@@ -88,6 +91,7 @@ export function buildProxyConfig(
   listeners: EvaluatedListener[],
   attachedByListener: Map<EvaluatedListener, AttachedRoute[]>,
   settings: ProxySettings | undefined,
+  jsonMemo?: WeakMap<object, string>,
 ): ProxyConfig {
   const ports = new Map<number, ListenerConfig[]>();
   const listenerOrder = new Map<ListenerConfig, EvaluatedListener>();
@@ -113,7 +117,7 @@ export function buildProxyConfig(
     ports: portConfigs,
   };
   if (settings && Object.keys(settings).length > 0) body.settings = settings;
-  const version = sha256Hex(canonicalJson(body));
+  const version = sha256Hex(canonicalJson(body, jsonMemo));
   // Field order as in the schema, for readable dumps.
   return { schema: body.schema, gateway: body.gateway, version, ports: body.ports, ...(body.settings ? { settings: body.settings } : {}) };
 }

@@ -2,6 +2,7 @@
  * Lookup tables over one Snapshot, built once per translate so that every reference is
  * resolved by namespace/name in O(1) instead of scanning lists (10,000 routes × refs).
  */
+import type { EndpointConfig } from '../proxy-config.js';
 import type { Snapshot } from './translate.js';
 import type { EndpointSlice, Gateway, GatewayClass, GatewayParameters, Secret, Service } from './types.js';
 import { ReferenceGrantIndex } from './references.js';
@@ -28,6 +29,8 @@ export class SnapshotIndex {
   readonly endpointSlicesByService = new Map<string, EndpointSlice[]>();
   readonly namespaceLabels = new Map<string, Record<string, string>>();
   readonly grants: ReferenceGrantIndex;
+  /** Ready endpoints per Service and Service port, filled lazily by backends.ts. */
+  readonly endpointMemo = new Map<Service, Map<number, EndpointConfig[]>>();
 
   constructor(snapshot: Snapshot) {
     for (const gc of snapshot.gatewayClasses) this.gatewayClasses.set(gc.metadata.name, gc);
