@@ -18,6 +18,7 @@ import { recordClientHello } from './client-hello.js';
 import {
   FULL_SETTINGS,
   QUICK_SETTINGS,
+  idleOpenFiles,
   RATE_PHASES,
   connectionFor,
   measureIdleMemory,
@@ -25,6 +26,7 @@ import {
   measureRate,
   type PhaseSettings,
 } from './phases.js';
+import { sleep } from './proxy-process.js';
 import { issueBenchCertificates, type BenchCertificates } from './pki.js';
 import { renderRun, type RunResults, type TargetStatus } from './report.js';
 import { commandExists, cpuCount, cpuModel, ensureDebianPackages, pinProcess, toolVersion } from './system.js';
@@ -44,7 +46,12 @@ interface BenchOptions {
   loadProcesses: number;
   install: boolean;
   keep: boolean;
+  /** Which phases run (all by default); handy when investigating one of them. */
+  phases: Set<PhaseName>;
 }
+
+const PHASE_NAMES = ['memory', ...RATE_PHASES.map((p) => p.id), 'latency'] as const;
+type PhaseName = (typeof PHASE_NAMES)[number];
 
 const USAGE = `Usage: npm run bench:proxy -- [options]
   --quick                 short phases, one repetition (about a minute per worker count)
@@ -54,7 +61,8 @@ const USAGE = `Usage: npm run bench:proxy -- [options]
   --port-base N           listener ports are derived from N (default 20000; all below 32768)
   --load-processes N      load generator processes, all on the load core (default 2)
   --no-install            do not apt-get install nginx/HAProxy when missing
-  --keep                  keep the work directory (configs, logs) for inspection`;
+  --keep                  keep the work directory (configs, logs) for inspection
+  --phases LIST           only these phases: ${PHASE_NAMES.join(',')} (default all)`;
 
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -68,6 +76,7 @@ function parseOptions(argv: string[]): BenchOptions {
       'load-processes': { type: 'string', default: '2' },
       'no-install': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      phases: { type: 'string', default: PHASE_NAMES.join(',') },
       help: { type: 'boolean', default: false },
     },
   });
@@ -82,6 +91,8 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   const targets = values.targets.split(',').map((t) => t.trim());
   for (const target of targets) if (!ALL_TARGETS.includes(target as TargetName)) throw new Error(`--targets: unknown target "${target}" (known: ${ALL_TARGETS.join(', ')})`);
+  const phases = values.phases.split(',').map((p) => p.trim());
+  for (const phase of phases) if (!(PHASE_NAMES as readonly string[]).includes(phase)) throw new Error(`--phases: unknown phase "${phase}" (known: ${PHASE_NAMES.join(', ')})`);
   return {
     quick: values.quick,
     workers: values.workers.split(',').map((w) => integer('workers', w.trim(), 1, 64)),
@@ -91,6 +102,7 @@ function parseOptions(argv: string[]): BenchOptions {
     loadProcesses: integer('load-processes', values['load-processes'], 1, 16),
     install: !values['no-install'],
     keep: values.keep,
+    phases: new Set(phases as PhaseName[]),
   };
 }
 
@@ -137,6 +149,7 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
   };
   const results: RunResults = { workers, proxyCpus, loadCpus: shared.loadCpus, targets: [], rates: {}, latency: { passHello: {}, termHello: {} }, memory: {} };
   const running: BenchTarget[] = [];
+  const idleFiles = new Map<TargetName, number>();
   try {
     for (const name of options.targets) {
       const status: TargetStatus = { name, version: '' };
@@ -146,6 +159,8 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
         status.version = target.version;
         running.push(target);
         await verifyTarget(target, shared.certificates.ca.certificatePem, hellos.get('passHello')!);
+        await sleep(300); // the checks' connections close
+        idleFiles.set(name, idleOpenFiles(target));
         log(`${name} (${workers} worker${workers > 1 ? 's' : ''}) is up and routes correctly`);
       } catch (error) {
         status.failure = (error as Error).message;
@@ -157,24 +172,24 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
     const proxies = running.filter((t) => t.process !== undefined);
 
     // Memory first, on proxies that have not yet grown their heaps and pools under load.
-    for (const target of proxies) {
+    for (const target of options.phases.has('memory') ? proxies : []) {
       log(`${target.name}: ${settings.idleConnections} idle passthrough connections`);
-      results.memory[target.name] = await measureIdleMemory(target, generators, connectionFor(target, hellos), settings.idleConnections);
+      results.memory[target.name] = await measureIdleMemory(target, idleFiles.get(target.name) ?? 0, generators, connectionFor(target, hellos), settings.idleConnections);
     }
 
     for (let repetition = 0; repetition < options.repeat; repetition++) {
       // Rotate the order each repetition so that slow drifts in machine load spread evenly.
       const order = running.map((_, i) => running[(i + repetition) % running.length]!);
-      for (const phase of RATE_PHASES) {
+      for (const phase of RATE_PHASES.filter((p) => options.phases.has(p.id))) {
         for (const target of order) {
           log(`${phase.title}: ${target.name} (repetition ${repetition + 1}/${options.repeat})`);
-          const measurement = await measureRate(target, generators, phase, connectionFor(target, hellos), settings);
+          const measurement = await measureRate(target, idleFiles.get(target.name) ?? 0, generators, phase, connectionFor(target, hellos), settings);
           ((results.rates[phase.id] ??= {})[target.name] ??= []).push(measurement);
         }
       }
     }
 
-    for (const target of running) {
+    for (const target of options.phases.has('latency') ? running : []) {
       log(`connect latency: ${target.name}`);
       const connection = connectionFor(target, hellos);
       results.latency.passHello[target.name] = await measureLatency(generators, connection, 'passHello', settings.latencyCount);

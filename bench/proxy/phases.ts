@@ -7,7 +7,7 @@
  */
 import type { LoadGenerators } from './children.js';
 import { sleep } from './proxy-process.js';
-import { cpuSecondsOf, processTree, residentBytesOf } from './system.js';
+import { cpuSecondsOf, openFilesOf, processTree, residentBytesOf } from './system.js';
 import type { BenchTarget } from './targets.js';
 import { PASS_HELLO_ANSWER_BYTES, SNI, TERM_GREETING, type ConnectionSpec, type LoadCommand, type Workload } from './workloads.js';
 
@@ -20,7 +20,7 @@ export interface PhaseSettings {
 }
 
 export const FULL_SETTINGS: PhaseSettings = { durationMs: 3000, warmupMs: 1000, latencyCount: 2000, tlsLatencyCount: 500, idleConnections: 9000 };
-export const QUICK_SETTINGS: PhaseSettings = { durationMs: 1000, warmupMs: 300, latencyCount: 300, tlsLatencyCount: 100, idleConnections: 9000 };
+export const QUICK_SETTINGS: PhaseSettings = { durationMs: 1000, warmupMs: 300, latencyCount: 300, tlsLatencyCount: 100, idleConnections: 2000 };
 
 /** Connections in flight while measuring new connections (raw ClientHellos) and handshakes. */
 const CONNECT_CONCURRENCY = 64;
@@ -104,14 +104,54 @@ function proxyPids(target: BenchTarget): number[] {
   return target.process ? processTree(target.process.pid) : [];
 }
 
-export async function measureRate(target: BenchTarget, generators: LoadGenerators, phase: RatePhase, connection: (w: Workload) => ConnectionSpec, settings: PhaseSettings): Promise<RateMeasurement> {
+/** Descriptors a proxy may hold beyond its idle count and still be "quiet" (admin, IPC, logs). */
+const QUIET_EXTRA_FILES = 8;
+const QUIET_TIMEOUT_MS = 60000;
+
+/** A proxy using less CPU than this over QUIET_WINDOW_MS counts as idle (one 10 ms tick at most). */
+const QUIET_CPU_SECONDS = 0.011;
+const QUIET_WINDOW_MS = 250;
+
+/**
+ * Waits until the proxy has finished what the previous phase left: its open files back near
+ * the idle count and its CPU idle (closing thousands of connections keeps an event loop busy
+ * after the descriptors are gone). One phase's teardown is then neither slowing down nor
+ * charged to the next. Returns false when it did not get there in time.
+ */
+export async function waitForQuiet(target: BenchTarget, idleFiles: number): Promise<boolean> {
+  if (!target.process) return true;
+  const deadline = Date.now() + QUIET_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const pids = proxyPids(target);
+    const cpuBefore = cpuSecondsOf(pids);
+    await sleep(QUIET_WINDOW_MS);
+    const busy = cpuSecondsOf(pids) - cpuBefore;
+    if (busy < QUIET_CPU_SECONDS && openFilesOf(pids) <= idleFiles + QUIET_EXTRA_FILES) return true;
+  }
+  return false;
+}
+
+/** The proxy's open files when it carries no traffic; measured once after start. */
+export function idleOpenFiles(target: BenchTarget): number {
+  return target.process ? openFilesOf(proxyPids(target)) : 0;
+}
+
+export async function measureRate(
+  target: BenchTarget,
+  idleFiles: number,
+  generators: LoadGenerators,
+  phase: RatePhase,
+  connection: (w: Workload) => ConnectionSpec,
+  settings: PhaseSettings,
+): Promise<RateMeasurement> {
   if (settings.warmupMs > 0) await generators.run(phase.command(connection, settings.warmupMs));
-  await sleep(100);
+  await waitForQuiet(target, idleFiles);
   const pids = proxyPids(target);
   const cpuBefore = cpuSecondsOf(pids);
   const result = await generators.run(phase.command(connection, settings.durationMs));
-  // Let the proxy finish the closes it was relaying; idle time costs no CPU.
-  await sleep(200);
+  // The proxy's share of closing this phase's connections belongs to this phase; the idle
+  // window that ends the wait adds at most one clock tick.
+  await waitForQuiet(target, idleFiles);
   const cpuAfter = cpuSecondsOf(pids);
   return {
     amount: phase.counts === 'bytes' ? result.bytes : result.ops,
@@ -150,14 +190,21 @@ export interface MemoryMeasurement {
 }
 
 /** Opens `count` Passthrough connections (each answered by the backend), holds them idle, measures RSS. */
-export async function measureIdleMemory(target: BenchTarget, generators: LoadGenerators, connection: (w: Workload) => ConnectionSpec, count: number): Promise<MemoryMeasurement> {
+export async function measureIdleMemory(
+  target: BenchTarget,
+  idleFiles: number,
+  generators: LoadGenerators,
+  connection: (w: Workload) => ConnectionSpec,
+  count: number,
+): Promise<MemoryMeasurement> {
+  await waitForQuiet(target, idleFiles);
   const pids = proxyPids(target);
   const residentBeforeBytes = residentBytesOf(pids);
   const held = await generators.run({ kind: 'hold', connection: connection('passHello'), count, concurrency: IDLE_OPEN_CONCURRENCY });
   await sleep(1000); // idle means idle: let timers and deferred work settle first
   const residentWithConnectionsBytes = residentBytesOf(proxyPids(target));
   await generators.run({ kind: 'release' });
-  await sleep(500);
+  await waitForQuiet(target, idleFiles);
   return {
     opened: held.ops,
     residentBeforeBytes,

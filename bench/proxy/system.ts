@@ -185,3 +185,16 @@ export function residentBytesOf(pids: number[]): number {
   }
   return total;
 }
+
+/** Open file descriptors of the processes: a proxy is quiet again when this is back to its idle count. */
+export function openFilesOf(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
+}
