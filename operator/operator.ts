@@ -152,13 +152,14 @@ export class Operator {
     this.coalescer.trigger();
   }
 
-  async stop(): Promise<void> {
+  /** Stops everything. `releaseLease: false` leaves the Lease to expire, as a crash would. */
+  async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
     this.coalescer.stop();
     for (const informer of this.informers.values()) informer.stop();
-    if (this.elector.isLeader) await this.labelOwnPod(false);
-    await this.elector.stop();
+    if (this.elector.isLeader && options.releaseLease !== false) await this.labelOwnPod(false);
+    await this.elector.stop({ release: options.releaseLease });
     await this.coalescer.idle();
     await this.server?.close();
   }

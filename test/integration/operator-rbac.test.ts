@@ -1,0 +1,113 @@
+// The operator runs under exactly the install's RBAC (ClusterRole + Role bound to its
+// ServiceAccount, token from TokenRequest): it works, and it is denied what it must not do.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { loadTestKubeConfig, freshNamespace, deleteNamespace, kubeConfigWithToken } from '../cluster/client.js';
+import type { Operator } from '../../operator/operator.js';
+import { CLUSTER_RULES, NAMESPACE_RULES } from '../../install/rbac.js';
+import { proxyNames } from '../../operator/infra/names.js';
+import { upstreamDir } from '../helpers/paths.js';
+import {
+  applyFile, condition, createGatewayClass, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP,
+} from './operator-support.js';
+
+const code = (error: unknown): number | undefined => (error as { code?: number }).code;
+async function forbidden(what: string, promise: Promise<unknown>): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.equal(code(error), 403, `${what}: expected 403, got ${code(error)}`);
+    return true;
+  });
+}
+
+describe('operator: least-privilege RBAC', () => {
+  let admin: k8s.KubeConfig;
+  let limited: k8s.KubeConfig;
+  let ns: string;
+  let operator: Operator;
+  const suffix = uniqueSuffix();
+  const className = `it-rbac-${suffix}`;
+  const controllerName = `tlsgate.dev/it-rbac-${suffix}`;
+  const clusterRole = `tlsgate-operator-it-${suffix}`;
+  const logs: string[] = [];
+
+  before(async () => {
+    admin = loadTestKubeConfig();
+    ns = await freshNamespace(admin, 'op-rbac');
+    const core = admin.makeApiClient(k8s.CoreV1Api);
+    const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'tlsgate-operator' } } });
+    const subjects = [{ kind: 'ServiceAccount', name: 'tlsgate-operator', namespace: ns }];
+    await rbac.createClusterRole({ body: { metadata: { name: clusterRole }, rules: CLUSTER_RULES } });
+    await rbac.createClusterRoleBinding({ body: { metadata: { name: clusterRole }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole }, subjects } });
+    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'tlsgate-operator' }, rules: NAMESPACE_RULES } });
+    await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'tlsgate-operator' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tlsgate-operator' }, subjects } });
+    const token = await core.createNamespacedServiceAccountToken({ name: 'tlsgate-operator', namespace: ns, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    limited = kubeConfigWithToken(admin, token.status!.token!, 'tlsgate-operator');
+
+    await createGatewayClass(admin, className, controllerName);
+    const { cert, key } = selfSigned('bar.example.com');
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'tls-terminate-certificate' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } } });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'foo-svc' }, spec: { ports: [{ port: 443 }] } } });
+    await applyFile(admin, path.join(upstreamDir, 'examples', 'gateway.yaml'), ns, (gw) => (gw.spec.gatewayClassName = className));
+    await applyFile(admin, path.join(upstreamDir, 'examples', 'tls-route.yaml'), ns);
+
+    operator = testOperator(limited, { namespace: ns, controllerName, logs, leaseName: 'tlsgate-operator' });
+    await operator.start();
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await deleteGatewayClass(admin, className);
+    const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+    await rbac.deleteClusterRoleBinding({ name: clusterRole }).catch(() => undefined);
+    await rbac.deleteClusterRole({ name: clusterRole }).catch(() => undefined);
+    await deleteNamespace(admin, ns);
+  });
+
+  it('with only these permissions it leads, writes statuses, applies infrastructure and records events', async () => {
+    await eventually('leadership', async () => operator.isLeader);
+    const gw = await eventually('Gateway Accepted', async () => {
+      const obj = await getCustom(admin, 'gateways', ns, 'example-gateway');
+      return condition(obj.status?.conditions, 'Accepted')?.status === 'True' && obj;
+    });
+    assert.equal(gw.status.listeners.find((l: any) => l.name === 'tls').attachedRoutes, 1);
+    await eventually('route status', async () => {
+      const r = await getCustom(admin, 'tlsroutes', ns, 'foo-route');
+      return condition(r.status?.parents?.[0]?.conditions, 'Accepted')?.status === 'True';
+    });
+    await eventually('GatewayClass status', async () => {
+      const c = await getCustom(admin, 'gatewayclasses', undefined, className);
+      return condition(c.status?.conditions, 'Accepted')?.status === 'True';
+    });
+    const apps = admin.makeApiClient(k8s.AppsV1Api);
+    await eventually('proxy Deployment', () => apps.readNamespacedDeployment({ name: proxyNames('example-gateway').workload, namespace: ns }));
+    const core = admin.makeApiClient(k8s.CoreV1Api);
+    await core.readNamespacedSecret({ name: 'tlsgate-ca', namespace: ns });
+    const events = await admin.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
+    assert.ok(events.items.some((e) => e.regarding?.name === 'foo-route' && e.reason === 'Accepted'));
+    const denied = logs.filter((m) => /HTTP 403|forbidden/i.test(m));
+    assert.deepEqual(denied, [], 'no request of the operator was denied');
+  });
+
+  it('is denied what it must not do', async () => {
+    const core = limited.makeApiClient(k8s.CoreV1Api);
+    const custom = limited.makeApiClient(k8s.CustomObjectsApi);
+    const rbac = limited.makeApiClient(k8s.RbacAuthorizationV1Api);
+    await forbidden('create a pod', core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } } }));
+    await forbidden('read a ConfigMap', core.listNamespacedConfigMap({ namespace: ns }));
+    await forbidden('get an arbitrary Secret by name', core.readNamespacedSecret({ name: 'tls-terminate-certificate', namespace: ns }));
+    await forbidden('update another Secret in its namespace', core.replaceNamespacedSecret({ name: 'tls-terminate-certificate', namespace: ns, body: { metadata: { name: 'tls-terminate-certificate' } } }));
+    await forbidden(
+      'change a Gateway spec',
+      custom.patchNamespacedCustomObject(
+        { group: GATEWAY_GROUP, version: 'v1', plural: 'gateways', namespace: ns, name: 'example-gateway', body: { spec: { listeners: [] } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      ),
+    );
+    await forbidden('delete a TLSRoute', custom.deleteNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', plural: 'tlsroutes', namespace: ns, name: 'foo-route' }));
+    await forbidden('create a ClusterRole', rbac.createClusterRole({ body: { metadata: { name: `escalate-${suffix}` }, rules: [] } }));
+    await forbidden('take another Lease', limited.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'someone-else', namespace: ns }));
+  });
+});
