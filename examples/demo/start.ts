@@ -92,7 +92,7 @@ async function main(): Promise<number> {
     const passthroughPort = PASSTHROUGH_PORT + options.portOffset;
     const terminatePort = TERMINATE_PORT + options.portOffset;
     const caFile = displayPath(pki.caFile);
-    say(instructions(caFile, passthroughPort, terminatePort, path.join(options.directory, 'manifests')));
+    say(instructions(caFile, passthroughPort, terminatePort, displayPath(path.join(options.directory, 'manifests'))));
 
     if (options.once) {
       const results = await runSelfCheck({ host: HOST, passthroughPort, terminatePort, ca: pki.ca, fooBackend: pki.fooBackend, gateway: pki.gateway });

@@ -18,6 +18,9 @@ import { claimPorts, type PortConflict } from './port-claims.js';
 import { foreignGateways, renderStatusReport, type Problem } from './status-table.js';
 import { watchManifestPaths, type ManifestWatcher } from './watcher.js';
 
+/** Editors save in bursts of a few events within milliseconds; 100 ms is Istio's minimum batch too. */
+export const DEFAULT_DEBOUNCE_MS = 100;
+
 export interface StandaloneOptions {
   /** Manifest files or directories. */
   paths: string[];
@@ -85,7 +88,7 @@ export class StandaloneGateway {
       gateway.firstOutcome = await gateway.applySnapshot(first.snapshot, first.warnings);
       if (options.watch) {
         gateway.watcher = watchManifestPaths(options.paths, {
-          debounceMs: options.debounceMs ?? 250,
+          debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
           onChange: () => void gateway.reload(),
           onError: (error) => options.log(`watch error: ${error.message}`),
         });
