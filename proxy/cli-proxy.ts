@@ -10,7 +10,8 @@ import { ConfigClient } from './config-client.js';
 import { startProxyRuntime, type ProxyRuntime } from './runtime.js';
 import type { ObjectRef } from '../src/proxy-config.js';
 
-export const DEFAULT_DRAIN_SECONDS = 30;
+/** Below Kubernetes' default terminationGracePeriodSeconds (30), so the drain ends before SIGKILL. */
+export const DEFAULT_DRAIN_SECONDS = 20;
 
 interface ProxyCommandOptions {
   configServer: string;
