@@ -271,6 +271,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
 
   private upgrade(req: IncomingMessage, socket: TLSSocket, head: Buffer): void {
     // Ours until ws takes the socket over (ws then handles its errors and reports them on the WebSocket).
+    // Refused upgrades keep it: the socket may still fail while the 403/404 is written.
     const onSocketError = (err: Error): void => this.log('upgrade_socket_error', { remoteAddress: socket.remoteAddress, error: err.message });
     socket.on('error', onSocketError);
     const path = new URL(req.url ?? '/', 'https://config-server').pathname;
@@ -288,8 +289,9 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
       socket.end(FORBIDDEN);
       return;
     }
+    // ws installs its own error handling as handleUpgrade starts: hand the socket over whole.
+    socket.off('error', onSocketError);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      socket.off('error', onSocketError);
       this.accept(ws, {
         gateway: gatewayKey(gateway),
         remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
@@ -379,7 +381,9 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     const status = this.status(gateway);
     const serialized = JSON.stringify(status);
     if (this.lastEmitted.get(gateway) === serialized) return;
-    this.lastEmitted.set(gateway, serialized);
+    // A Gateway with neither config nor proxies is forgotten, so churn does not grow the map.
+    if (status.connectedProxies === 0 && status.currentVersion === undefined) this.lastEmitted.delete(gateway);
+    else this.lastEmitted.set(gateway, serialized);
     this.emit('status', gateway, status);
   }
 }
