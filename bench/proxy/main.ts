@@ -12,7 +12,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTROLLER_NAME } from '../../src/gatewayapi/translate.js';
 import { LoadGenerators, startBackends, type RunningBackends } from './children.js';
 import { recordClientHello } from './client-hello.js';
 import {
@@ -29,7 +28,7 @@ import {
 import { sleep } from './proxy-process.js';
 import { issueBenchCertificates, type BenchCertificates } from './pki.js';
 import { renderRun, type RunResults, type TargetStatus } from './report.js';
-import { commandExists, cpuCount, cpuModel, ensureDebianPackages, pinProcess, toolVersion } from './system.js';
+import { acquireRunLock, commandExists, cpuCount, cpuModel, ensureDebianPackages, pinProcess, toolVersion } from './system.js';
 import { PROJECT_ROOT, directTarget, startHaproxy, startNginx, startTlsgate, type BenchTarget, type TargetContext, type TargetName } from './targets.js';
 import { verifyTarget } from './verify.js';
 import { SNI, type Workload } from './workloads.js';
@@ -124,8 +123,12 @@ async function startTarget(name: TargetName, context: TargetContext): Promise<Be
   switch (name) {
     case 'direct':
       return directTarget(context);
-    case 'tlsgate':
+    case 'tlsgate': {
+      // Loaded only when tlsgate runs, so that nginx and HAProxy can be measured on their own
+      // while the project's own modules are being changed.
+      const { CONTROLLER_NAME } = await import('../../src/gatewayapi/translate.js');
       return startTlsgate(context, CONTROLLER_NAME);
+    }
     case 'nginx':
       return startNginx(context);
     case 'haproxy':
@@ -247,6 +250,7 @@ async function main(): Promise<void> {
   if (cpus < 2) log('warning: one CPU only; the proxy and the load side share it, so only the per-CPU-second figures mean anything');
   if (options.install && (options.targets.includes('nginx') || options.targets.includes('haproxy'))) ensureDebianPackages(log);
   pinProcess(process.pid, loadCpus);
+  const releaseLock = await acquireRunLock(path.join(tmpdir(), 'tlsgate-bench-proxy.lock'), log);
 
   const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-bench-'));
   const cleanups: Array<() => Promise<void>> = [];
@@ -254,6 +258,7 @@ async function main(): Promise<void> {
     for (const step of cleanups.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
     else log(`work directory kept: ${workDir}`);
+    releaseLock();
   };
   process.once('SIGINT', () => {
     log('interrupted; stopping everything');

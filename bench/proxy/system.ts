@@ -7,7 +7,8 @@
  * master and worker, tlsgate's cluster primary and workers).
  */
 import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import net from 'node:net';
 
 /** These machines allow 20,000 open files per process; 9,000 proxied connections need ~18,000. */
 export const OPEN_FILES_LIMIT = 20000;
@@ -99,7 +100,7 @@ export function cpuModel(): string {
 }
 
 /** Kernel clock ticks per second, the unit of utime and stime in /proc/<pid>/stat. */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+export const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 interface ProcStat {
   pid: number;
@@ -197,4 +198,62 @@ export function openFilesOf(pids: number[]): number {
     }
   }
   return total;
+}
+
+/**
+ * One benchmark at a time on a machine: two runs would share the pinned cores and the listener
+ * ports, and measure each other. The lock is a file holding the owner's pid; a lock whose owner
+ * is gone is taken over.
+ */
+export async function acquireRunLock(file: string, log: (line: string) => void): Promise<() => void> {
+  let announced = false;
+  for (;;) {
+    try {
+      const fd = openSync(file, 'wx', 0o644);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(readFileSafe(file).trim());
+    if (!Number.isInteger(owner) || owner <= 0 || !processAlive(owner)) {
+      rmSync(file, { force: true }); // stale: its owner is gone
+      continue;
+    }
+    if (!announced) log(`another bench:proxy run (pid ${owner}) is in progress; waiting for it to finish`);
+    announced = true;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Resolves with the ports of `ports` that something else already listens on (or holds) at `host`. */
+export async function portsInUse(host: string, ports: number[]): Promise<number[]> {
+  const busy: number[] = [];
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+    });
+    if (!free) busy.push(port);
+  }
+  return busy;
 }

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ProxyProcess } from './proxy-process.js';
 import type { BenchCertificates } from './pki.js';
-import { nginxStreamModulePath, toolVersion } from './system.js';
+import { nginxStreamModulePath, portsInUse, toolVersion } from './system.js';
 import { BENCH_DOMAIN, SNI, type BackendPorts, type Endpoint, type Workload } from './workloads.js';
 
 export type TargetName = 'direct' | 'tlsgate' | 'nginx' | 'haproxy';
@@ -82,8 +82,13 @@ async function startProcessTarget(
   ports: ListenerPorts,
   command: string,
   args: string[],
+  extraPorts: number[] = [],
   extraReadyCheck?: () => Promise<boolean>,
 ): Promise<BenchTarget> {
+  // A port that already accepts would make the readiness check (and the measurements) talk to
+  // whatever holds it, so refuse to start instead.
+  const busy = await portsInUse(context.host, [ports.passthrough, ports.terminate, ...extraPorts]);
+  if (busy.length > 0) throw new Error(`${name}: port(s) ${busy.join(', ')} on ${context.host} already in use (choose another --port-base)`);
   const proxy = ProxyProcess.start({ name, command, args, cpus: context.proxyCpus, logFile: path.join(context.workDir, `${name}.log`), cwd: context.workDir });
   const endpoint = routedEndpoint(context.host, ports);
   try {
@@ -284,7 +289,7 @@ export async function startTlsgate(context: TargetContext, controllerName: strin
     `${context.host}:${adminPort}`,
   ];
   // Access logs stay on, as shipped (to the log file); nginx and HAProxy log nothing per connection.
-  return startProcessTarget('tlsgate', `tlsgate ${readPackageVersion()} on Node ${process.version}`, context, ports, process.execPath, args, () =>
+  return startProcessTarget('tlsgate', `tlsgate ${readPackageVersion()} on Node ${process.version}`, context, ports, process.execPath, args, [adminPort], () =>
     httpOk(`http://${context.host}:${adminPort}/readyz`),
   );
 }

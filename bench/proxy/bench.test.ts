@@ -1,0 +1,198 @@
+/**
+ * Tests of the benchmark's own parts (not of anyone's speed): the generated nginx and HAProxy
+ * configurations pass the real binaries' config checks, the tlsgate manifests translate into
+ * the intended listeners and routes, the recorded ClientHello carries the SNI it was made for,
+ * /proc parsing, the statistics and the work split between load generator processes.
+ *
+ * Run: `npm run build && node --test dist/bench/proxy/`
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ClientHelloAssembler } from '../../proxy/clienthello.js';
+import { emptySnapshot, addDocument } from '../../src/manifests/load.js';
+import { CONTROLLER_NAME, translate } from '../../src/gatewayapi/translate.js';
+import { mergeResults, shares, splitCommand } from './children.js';
+import { recordClientHello } from './client-hello.js';
+import { issueBenchCertificates } from './pki.js';
+import { markdownTable, median, percentile, summarizeRate } from './report.js';
+import { CLOCK_TICKS, commandExists, nginxStreamModulePath, parseProcStat, portsInUse } from './system.js';
+import { haproxyConfig, nginxConfig, tlsgateManifests, type TargetContext } from './targets.js';
+import { SNI, type BackendPorts, type ConnectionSpec } from './workloads.js';
+
+const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-bench-test-'));
+after(() => rmSync(workDir, { recursive: true, force: true }));
+
+const backends: BackendPorts = { passHello: 41001, passBulk: 41002, passTls: 41003, termHello: 41004, termBulk: 41005, directTermHello: 41006, directTermBulk: 41007 };
+const context: TargetContext = {
+  host: '127.0.0.1',
+  workDir,
+  backends,
+  certificates: issueBenchCertificates(workDir),
+  proxyCpus: '0',
+  workers: 1,
+  portBase: 20000,
+};
+
+describe('reference proxy configurations', () => {
+  test('nginx accepts the generated stream configuration (nginx -t)', { skip: !commandExists('nginx') && 'nginx is not installed (npm run bench:proxy installs it)' }, () => {
+    const file = path.join(workDir, 'nginx-test.conf');
+    writeFileSync(file, nginxConfig(context, { passthrough: 21443, terminate: 29443 }, nginxStreamModulePath()));
+    const output = execFileSync('sh', ['-c', `nginx -t -p ${workDir} -e ${workDir}/nginx-test-error.log -c ${file} 2>&1`], { encoding: 'utf8' });
+    assert.match(output, /syntax is ok/);
+    assert.match(output, /test is successful/);
+  });
+
+  test('the nginx configuration routes every SNI to its own backend', () => {
+    const config = nginxConfig(context, { passthrough: 21443, terminate: 29443 }, '/x.so');
+    assert.match(config, new RegExp(`${SNI.passBulk.replace(/\./g, '\\.')} 127\\.0\\.0\\.1:${backends.passBulk};`));
+    assert.match(config, new RegExp(`${SNI.termHello.replace(/\./g, '\\.')} 127\\.0\\.0\\.1:${backends.termHello};`));
+    assert.match(config, /worker_processes 1;/);
+  });
+
+  test('HAProxy accepts the generated configuration (haproxy -c)', { skip: !commandExists('haproxy') && 'HAProxy is not installed (npm run bench:proxy installs it)' }, () => {
+    const file = path.join(workDir, 'haproxy-test.cfg');
+    writeFileSync(file, haproxyConfig({ ...context, workers: 2 }, { passthrough: 22443, terminate: 30443 }));
+    const output = execFileSync('sh', ['-c', `haproxy -c -f ${file} 2>&1`], { encoding: 'utf8' });
+    assert.match(output, /Configuration file is valid/);
+    assert.match(haproxyConfig({ ...context, workers: 2 }, { passthrough: 22443, terminate: 30443 }), /nbthread 2/);
+  });
+});
+
+describe('tlsgate manifests', () => {
+  test('translate into one Passthrough and one Terminate port with a route per workload', () => {
+    const snapshot = emptySnapshot();
+    const warnings: string[] = [];
+    for (const [i, object] of tlsgateManifests(context, CONTROLLER_NAME).entries()) addDocument(snapshot, warnings, object, { file: 'bench.yaml', document: i });
+    assert.deepEqual(warnings, []);
+    const output = translate({ snapshot, now: new Date(), controllerName: CONTROLLER_NAME });
+    assert.equal(output.proxyConfigs.length, 1);
+    const ports = output.proxyConfigs[0]!.ports;
+    assert.deepEqual(
+      ports.map((p) => [p.port, p.listeners.map((l) => l.mode)]),
+      [
+        [443, ['Passthrough']],
+        [8443, ['Terminate']],
+      ],
+    );
+    const endpointBySni = new Map<string, number>();
+    for (const port of ports) {
+      const listener = port.listeners[0]!;
+      assert.equal(listener.reject, undefined, `listener ${listener.name} is rejected: ${listener.reject}`);
+      for (const entry of listener.hostnames) endpointBySni.set(entry.hostname, listener.routes[entry.route]!.backends[0]!.endpoints[0]!.port);
+    }
+    for (const workload of ['passHello', 'passBulk', 'passTls', 'termHello', 'termBulk'] as const) assert.equal(endpointBySni.get(SNI[workload]), backends[workload], workload);
+  });
+});
+
+describe('recorded ClientHello', () => {
+  test('is one complete TLS handshake record that names the SNI it was recorded for', async () => {
+    const hello = await recordClientHello(SNI.passBulk);
+    assert.equal(hello[0], 0x16);
+    assert.equal(hello.length, 5 + hello.readUInt16BE(3));
+    const result = new ClientHelloAssembler(16384).push(hello);
+    assert.equal(result.kind, 'done');
+    assert.equal(result.kind === 'done' ? result.hello.sni : null, SNI.passBulk);
+  });
+});
+
+describe('/proc parsing', () => {
+  test('reads pid, ppid and CPU time even when the command name has spaces and parentheses', () => {
+    // Fields after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+    const line = '4242 (tls gate) (x)) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 12345 1000 100';
+    const stat = parseProcStat(line);
+    assert.equal(stat.pid, 4242);
+    assert.equal(stat.ppid, 17);
+    assert.equal(stat.comm, 'tls gate) (x)');
+    assert.equal(stat.cpuSeconds, (250 + 50) / CLOCK_TICKS);
+  });
+
+  test('rejects text that is not a stat line', () => {
+    assert.throws(() => parseProcStat('garbage'), /unexpected \/proc stat line/);
+  });
+});
+
+describe('port check', () => {
+  test('reports a port something listens on, and not a free one', async () => {
+    const net = await import('node:net');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+    const taken = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      assert.deepEqual(await portsInUse('127.0.0.1', [taken]), [taken]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    assert.deepEqual(await portsInUse('127.0.0.1', [taken]), []);
+  });
+});
+
+describe('statistics and tables', () => {
+  test('median and nearest-rank percentiles', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    const samples = Array.from({ length: 100 }, (_, i) => 100 - i); // 1..100, unsorted
+    assert.equal(percentile(samples, 50), 50);
+    assert.equal(percentile(samples, 99), 99);
+    assert.equal(percentile(samples, 100), 100);
+    assert.ok(Number.isNaN(percentile([], 50)));
+  });
+
+  test('rates per second and per proxy CPU-second are medians over repetitions', () => {
+    const summary = summarizeRate(
+      [
+        { amount: 2e9, elapsedSeconds: 2, proxyCpuSeconds: 1, errors: 0 },
+        { amount: 3e9, elapsedSeconds: 2, proxyCpuSeconds: 2, errors: 1, firstError: 'reset' },
+        { amount: 1e9, elapsedSeconds: 2, proxyCpuSeconds: 0.5, errors: 0 },
+      ],
+      1e6,
+    );
+    assert.ok(summary);
+    assert.equal(summary.rate, 1000); // MB/s: 1000, 1500, 500
+    assert.equal(summary.perCpuSecond, 2000); // MB per CPU-s: 2000, 1500, 2000
+    assert.equal(summary.cpuShare, 0.5);
+    assert.equal(summary.errors, 1);
+    assert.equal(summary.firstError, 'reset');
+  });
+
+  test('Markdown tables are padded and right-align the numbers', () => {
+    const table = markdownTable(['Metric', 'a'], [['x', '1,000'], ['longer', '2']]);
+    assert.equal(table, ['| Metric |     a |', '|--------|------:|', '| x      | 1,000 |', '| longer |     2 |'].join('\n'));
+  });
+});
+
+describe('work split across load generator processes', () => {
+  const connection: ConnectionSpec = { endpoint: { host: '127.0.0.1', port: 1 }, protocol: 'raw', servername: 'x', expectBytes: 1 };
+
+  test('shares differ by at most one and are never empty', () => {
+    assert.deepEqual(shares(64, 3), [22, 21, 21]);
+    assert.deepEqual(shares(1, 2), [1]);
+    assert.deepEqual(shares(0, 2), [0]);
+  });
+
+  test('concurrency, connections and counts are split; latency stays in one process', () => {
+    assert.deepEqual(
+      splitCommand({ kind: 'connect-rate', connection, concurrency: 64, durationMs: 1 }, 2).map((c) => (c.kind === 'connect-rate' ? c.concurrency : -1)),
+      [32, 32],
+    );
+    assert.equal(splitCommand({ kind: 'bulk', connection, connections: 1, durationMs: 1 }, 2).length, 1);
+    assert.equal(splitCommand({ kind: 'latency', connection, count: 10 }, 4).length, 1);
+    const holds = splitCommand({ kind: 'hold', connection, count: 9000, concurrency: 200 }, 2);
+    assert.deepEqual(holds.map((c) => (c.kind === 'hold' ? [c.count, c.concurrency] : [])), [
+      [4500, 100],
+      [4500, 100],
+    ]);
+    assert.equal(splitCommand({ kind: 'release' }, 3).length, 3);
+  });
+
+  test('results merge by sum, with the longest elapsed time and all samples', () => {
+    const merged = mergeResults([
+      { ops: 1, bytes: 10, errors: 0, elapsedMs: 5, samplesUs: [1] },
+      { ops: 2, bytes: 20, errors: 3, firstError: 'boom', elapsedMs: 7, samplesUs: [2, 3] },
+    ]);
+    assert.deepEqual(merged, { ops: 3, bytes: 30, errors: 3, firstError: 'boom', elapsedMs: 7, samplesUs: [1, 2, 3] });
+  });
+});
