@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import * as gwapi from '../../imports/gwapi-gateway.networking.k8s.io.js';
 import { CONTROLLER_NAME } from '../gatewayapi/translate.js';
 import { validateGatewayClassSpec } from './validation/gateway-class-rules.js';
+import { validateMetadata } from './validation/metadata-rules.js';
 import { formatIssue } from './validation/issues.js';
 
 export interface GatewayClassParametersRef {
@@ -39,7 +40,7 @@ export class GatewayClass extends Construct {
     });
     // GatewayClass is cluster-scoped: a Chart namespace must not leak into its metadata.
     if (this.apiObject.metadata.namespace !== undefined) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-    this.node.addValidation({ validate: () => validateGatewayClassSpec(this.renderSpec()).map(formatIssue) });
+    this.node.addValidation({ validate: () => [...validateMetadata(this.name, undefined), ...validateGatewayClassSpec(this.renderSpec())].map(formatIssue) });
   }
 
   /** The class name Gateways refer to (`spec.gatewayClassName`). */

@@ -7,6 +7,7 @@ import { ensureReferenceGrant } from './auto-grants.js';
 import { GatewayClass } from './gateway-class.js';
 import { referenceNamespace } from './namespaces.js';
 import { validateGatewaySpec } from './validation/gateway-rules.js';
+import { validateMetadata } from './validation/metadata-rules.js';
 import { formatIssue, type ValidationIssue } from './validation/issues.js';
 import { checkListenerSemantics } from './validation/listener-semantics.js';
 
@@ -129,7 +130,7 @@ export class Gateway extends Construct {
     this.node.addValidation({
       validate: () => {
         const spec = this.renderSpec();
-        return [...validateGatewaySpec(spec), ...checkListenerSemantics(spec.listeners), ...this.buildIssues].map(formatIssue);
+        return [...validateMetadata(this.name, this.namespace), ...validateGatewaySpec(spec), ...checkListenerSemantics(spec.listeners), ...this.buildIssues].map(formatIssue);
       },
     });
   }

@@ -3,6 +3,7 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from '../../imports/gwapi-gateway.networking.k8s.io.js';
+import { validateMetadata } from './validation/metadata-rules.js';
 import { formatIssue } from './validation/issues.js';
 import { validateReferenceGrantSpec } from './validation/reference-grant-rules.js';
 
@@ -41,7 +42,7 @@ export class ReferenceGrant extends Construct {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }),
     });
-    this.node.addValidation({ validate: () => validateReferenceGrantSpec(this.renderSpec()).map(formatIssue) });
+    this.node.addValidation({ validate: () => [...validateMetadata(this.name, this.namespace), ...validateReferenceGrantSpec(this.renderSpec())].map(formatIssue) });
   }
 
   get name(): string {

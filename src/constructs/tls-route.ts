@@ -7,6 +7,7 @@ import { ensureReferenceGrant } from './auto-grants.js';
 import { Gateway, GatewayListener, GatewayPort } from './gateway.js';
 import { findInApp, referenceNamespace } from './namespaces.js';
 import { checkAttachment, type ParentGatewayView } from './validation/attachment.js';
+import { validateMetadata } from './validation/metadata-rules.js';
 import { formatIssue, type ValidationIssue } from './validation/issues.js';
 import { GATEWAY_GROUP } from './validation/patterns.js';
 import { validateTlsRouteSpec } from './validation/tls-route-rules.js';
@@ -94,7 +95,7 @@ export class TlsRoute extends Construct {
     this.addHostnames(...(props.hostnames ?? []));
     for (const backend of props.backends ?? []) this.addBackend(backend);
     this.node.addValidation({
-      validate: () => [...validateTlsRouteSpec(this.renderSpec()), ...this.checkBackends(), ...this.checkParents(), ...this.buildIssues].map(formatIssue),
+      validate: () => [...validateMetadata(this.name, this.namespace), ...validateTlsRouteSpec(this.renderSpec()), ...this.checkBackends(), ...this.checkParents(), ...this.buildIssues].map(formatIssue),
     });
   }
 
@@ -240,7 +241,9 @@ export class TlsRoute extends Construct {
     if (this.namespace === undefined) return undefined;
     const ns = findInApp(this, kplus.Namespace).find((n) => n.name === this.namespace);
     if (!ns) return undefined;
-    return ((ns.metadata.toJson() as { labels?: Record<string, string> }).labels ?? {});
+    const labels = (ns.metadata.toJson() as { labels?: Record<string, string> }).labels ?? {};
+    // The API server labels every Namespace with its name; selectors often use it.
+    return { ...labels, 'kubernetes.io/metadata.name': ns.name };
   }
 
   /** Writes the ReferenceGrant a backend in another namespace needs, when asked to. */

@@ -76,6 +76,16 @@ test('a Selector listener admits a route whose Namespace matches (labels and exp
   assert.equal(objects.filter((o) => o.kind === 'TLSRoute').length, 1);
 });
 
+test('a Selector on the automatic kubernetes.io/metadata.name label admits the named Namespace only', () => {
+  const byName = (name: string) => ({ from: 'Selector', selector: { matchLabels: { 'kubernetes.io/metadata.name': name } } }) as const;
+  const build = (name: string) => (chart: Chart) => {
+    new kplus.Namespace(chart, 'ns', { metadata: { name: 'apps' } });
+    route(chart, { parents: [gatewayIn(chart, [{ ...pass, allowedRoutes: { namespaces: byName(name) } }])] }, 'apps');
+  };
+  assert.equal(synth(build('apps')).filter((o) => o.kind === 'TLSRoute').length, 1);
+  assertReports(synthError(build('other')), 'do not admit routes from namespace "apps"');
+});
+
 test('route hostnames must intersect the listener hostname', () => {
   const error = synthError((chart) => route(chart, { parents: [gatewayIn(chart, [pass])], hostnames: ['example.com', 'app.example.org'] }));
   assertReports(error, 'spec.hostnames', 'no route hostname (example.com, app.example.org) intersects the hostname of listener "tls" of Gateway "infra/gw" ("tls": *.example.com)', 'NoMatchingListenerHostname');
