@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { issueGatewayClientCertificate, trustBundlePem } from '../../../operator/ca.js';
+import { issueGatewayClientCertificate, issueServerCertificate, trustBundlePem } from '../../../operator/ca.js';
 import { ConfigClient, type ConfigSink } from '../../../proxy/config-client.js';
 import { startProxyRuntime } from '../../../proxy/runtime.js';
 import { canonicalJson, sha256Hex } from '../../../src/gatewayapi/canonical-json.js';
@@ -31,6 +31,34 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** `listeners` Terminate listeners, each with its own real P-256 certificate and key. */
+function largeConfigMaker(listeners: number): (listenerPort: number, round: number) => ProxyConfig {
+  const pki = makePki();
+  const certificates = Array.from({ length: listeners }, (_, i) => issueServerCertificate(pki.state, { dnsNames: [`app${i}.example.com`] }, new Date()));
+  return (listenerPort, round) => {
+    const body: Omit<ProxyConfig, 'version'> = {
+      schema: PROXY_CONFIG_SCHEMA,
+      gateway: GATEWAY_A,
+      ports: [
+        {
+          port: listenerPort,
+          listeners: certificates.map((cert, i) => ({
+            name: `app${i}`,
+            hostname: `app${i}.example.com`,
+            mode: 'Terminate' as const,
+            certificates: [
+              { secret: { namespace: 'team-a', name: `app${i}` }, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, keyType: 'EC' as const, dnsNames: [`app${i}.example.com`], notAfter: cert.notAfter },
+            ],
+            hostnames: [{ hostname: `app${i}.example.com`, route: 0 }],
+            routes: [{ namespace: 'team-a', name: `app${i}`, backends: [{ ref: `team-a/app${i}:80`, weight: 1, endpoints: [{ address: '127.0.0.1', port: 10_000 + round }] }] }],
+          })),
+        },
+      ],
+    };
+    return { ...body, version: sha256Hex(canonicalJson(body)) };
+  };
 }
 
 function config(listenerPort: number, round: number): ProxyConfig {
@@ -57,7 +85,12 @@ function config(listenerPort: number, round: number): ProxyConfig {
   return { ...body, version: sha256Hex(canonicalJson(body)) };
 }
 
-async function measureDelivery(label: string, rounds: number, makeSink: () => Promise<{ sink: ConfigSink; close: () => Promise<void> }>): Promise<void> {
+async function measureDelivery(
+  label: string,
+  rounds: number,
+  makeSink: () => Promise<{ sink: ConfigSink; close: () => Promise<void> }>,
+  makeConfig: (listenerPort: number, round: number) => ProxyConfig = config,
+): Promise<void> {
   const pki = makePki();
   const tmp = tempDir();
   const files = writeCredentials(tmp.dir, 'a', pki.clientA, trustBundlePem(pki.state));
@@ -68,7 +101,7 @@ async function measureDelivery(label: string, rounds: number, makeSink: () => Pr
   const samples: number[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
-      const next = config(listenerPort, round);
+      const next = makeConfig(listenerPort, round);
       const start = performance.now();
       server.publish(next);
       await statusWhere(server, 'team-a/gw-a', (s) => s.ackedVersion === next.version);
@@ -80,7 +113,8 @@ async function measureDelivery(label: string, rounds: number, makeSink: () => Pr
     await server.close();
     tmp.cleanup();
   }
-  console.log(summary(`publish → ACK in status (${label})`, samples));
+  const bytes = JSON.stringify(makeConfig(listenerPort, 0)).length;
+  console.log(summary(`publish → ACK in status (${label}, config ${(bytes / 1024).toFixed(1)} KiB)`, samples));
 }
 
 async function main(rounds: number): Promise<void> {
@@ -97,10 +131,14 @@ async function main(rounds: number): Promise<void> {
     const applied: string[] = [];
     return { sink: { apply: async (c) => void applied.push(c.version) }, close: async () => {} };
   });
-  await measureDelivery('real proxy runtime, 1 worker', rounds, async () => {
+  const realRuntime = async (): Promise<{ sink: ConfigSink; close: () => Promise<void> }> => {
     const runtime = await startProxyRuntime({ address: '127.0.0.1', workers: 1, accessLog: null });
     return { sink: { apply: (c) => runtime.apply([c]) }, close: () => runtime.shutdown(0) };
-  });
+  };
+  await measureDelivery('real proxy runtime, 1 worker', rounds, realRuntime);
+  const large = largeConfigMaker(100);
+  await measureDelivery('recording sink, 100 Terminate listeners', Math.min(rounds, 50), async () => ({ sink: { apply: async () => {} }, close: async () => {} }), large);
+  await measureDelivery('real proxy runtime, 100 Terminate listeners', Math.min(rounds, 50), realRuntime, large);
 }
 
 if (process.argv.includes('--run')) {
