@@ -293,7 +293,10 @@ function parseServerName(buf: Buffer, p: number, end: number, hello: ClientHello
   return null;
 }
 
-/** Lowercase ASCII DNS name without a trailing dot, or null when the bytes cannot be one. */
+/**
+ * Lowercase ASCII DNS name without a trailing dot, or null when the bytes cannot be one.
+ * A `*` is refused: an SNI never holds a wildcard, and must not match one as a pattern.
+ */
 function hostName(buf: Buffer, start: number, end: number): string | null {
   if (end > start && buf[end - 1] === 0x2e) end--; // absolute name "a.example.com."
   const length = end - start;
@@ -301,7 +304,7 @@ function hostName(buf: Buffer, start: number, end: number): string | null {
   for (let i = start; i < end; i++) {
     const c = buf[i] as number;
     const ok =
-      (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x2a;
+      (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f;
     if (!ok) return null;
   }
   return buf.toString('latin1', start, end).toLowerCase();

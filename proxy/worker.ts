@@ -62,12 +62,15 @@ export function runWorker(): void {
         engine.rotateTicketKeys(Buffer.from(message.keysHex, 'hex'));
         break;
       case 'tlsgate:shutdown':
-        engine.shutdown(message.graceMs).then(() => {
-          log?.flush();
-          send({ type: 'tlsgate:drained' });
-          // Leave once the primary has our last messages.
-          setImmediate(() => process.disconnect());
-        });
+        engine
+          .shutdown(message.graceMs)
+          .catch((err: Error) => process.stderr.write(`tlsgate proxy worker: shutdown: ${err.message}\n`))
+          .finally(() => {
+            log?.flush();
+            send({ type: 'tlsgate:drained' });
+            // Leave once the primary has our last messages.
+            setImmediate(() => process.disconnect());
+          });
         break;
       default:
         break; // prom-client's own messages are handled by prom-client

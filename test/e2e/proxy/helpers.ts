@@ -199,8 +199,12 @@ export interface RawOutcome {
  * Connects, writes each chunk (with `gapMs` between chunks, Nagle off so each is its own
  * segment), and collects what comes back until the proxy closes or `waitMs` passes.
  */
-export function rawProbe(port: number, chunks: Buffer[], options: { gapMs?: number; waitMs?: number; endAfterWrite?: boolean } = {}): Promise<RawOutcome> {
-  const { gapMs = 0, waitMs = 5000, endAfterWrite = false } = options;
+export function rawProbe(
+  port: number,
+  chunks: Buffer[],
+  options: { gapMs?: number; waitMs?: number; endAfterWrite?: boolean; stopAfterBytes?: number } = {},
+): Promise<RawOutcome> {
+  const { gapMs = 0, waitMs = 5000, endAfterWrite = false, stopAfterBytes = Infinity } = options;
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true });
     const received: Buffer[] = [];
@@ -214,7 +218,12 @@ export function rawProbe(port: number, chunks: Buffer[], options: { gapMs?: numb
       socket.destroy();
       resolve({ received: Buffer.concat(received), ending });
     };
-    socket.on('data', (d) => received.push(d));
+    let receivedLength = 0;
+    socket.on('data', (d) => {
+      received.push(d);
+      receivedLength += d.length;
+      if (receivedLength >= stopAfterBytes) done();
+    });
     socket.on('end', () => {
       ending = 'eof';
       done();

@@ -138,7 +138,7 @@ describe('proxy modes', () => {
   it('routes a ClientHello sent in 1-byte TCP segments', async () => {
     const hello = await captureClientHello({ servername: 'pass.example.com' });
     const before = passBackend.accepted;
-    const out = await rawProbe(mixedPort, [...hello].map((b) => Buffer.from([b])), { gapMs: 1, waitMs: 1500 });
+    const out = await rawProbe(mixedPort, [...hello].map((b) => Buffer.from([b])), { gapMs: 1, waitMs: 3000, stopAfterBytes: 1 });
     // The backend answered with its ServerHello: a TLS handshake record came back.
     assert.ok(out.received.length > 0, 'no ServerHello relayed');
     assert.equal(out.received[0], 22);
@@ -148,12 +148,12 @@ describe('proxy modes', () => {
   it('routes a ClientHello split across several TLS records, in both modes', async () => {
     const pass = splitIntoRecords(await captureClientHello({ servername: 'pass.example.com' }), 64);
     const before = passBackend.accepted;
-    const out = await rawProbe(mixedPort, [pass.subarray(0, 100), pass.subarray(100)], { gapMs: 20, waitMs: 1500 });
+    const out = await rawProbe(mixedPort, [pass.subarray(0, 100), pass.subarray(100)], { gapMs: 20, waitMs: 3000, stopAfterBytes: 1 });
     assert.equal(out.received[0], 22);
     assert.equal(passBackend.accepted, before + 1);
     // Terminate: OpenSSL itself must accept the re-framed hello that the engine replays.
     const term = splitIntoRecords(await captureClientHello({ servername: 'www.example.com' }), 100);
-    const termOut = await rawProbe(mixedPort, [term], { waitMs: 1500 });
+    const termOut = await rawProbe(mixedPort, [term], { waitMs: 3000, stopAfterBytes: 1 });
     assert.equal(termOut.received[0], 22, 'the gateway answered with a ServerHello');
   });
 

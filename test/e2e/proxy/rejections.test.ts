@@ -171,7 +171,7 @@ describe('proxy rejections and failures', () => {
 
   it('fails over to the next endpoint when a connect is refused', async () => {
     const h = await hello('failover.example.com');
-    const out = await rawProbe(port, [h], { waitMs: 1000 });
+    const out = await rawProbe(port, [h], { waitMs: 3000, stopAfterBytes: 5 + h.length });
     // The echo backend greets and echoes the ClientHello bytes back.
     assert.deepEqual(out.received, Buffer.concat([Buffer.from('echo\n'), h]));
   });
@@ -211,5 +211,18 @@ describe('proxy rejections and failures', () => {
     assert.deepEqual(out.received, Buffer.concat([Buffer.from('echo\n'), h]));
     assert.notEqual(out.ending, 'open', 'the idle connection was not closed');
     await eventually(async () => metricValue(await metrics(), 'tlsgate_connections_total', { gateway: 'default/idle', result: 'idle_timeout' }) === 1, 'idle_timeout counted');
+  });
+
+  it('a failed Terminate handshake (no shared cipher) is counted with its reason', async () => {
+    const m0 = await metrics();
+    const out = await tlsRequest(port, 'ok.example.com', { extra: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' } });
+    assert.notEqual(out.error, undefined, 'the handshake should fail: the gateway certificate is ECDSA');
+    await eventually(async () => {
+      const m = await metrics();
+      return (
+        metricValue(m, 'tlsgate_handshake_errors_total') === metricValue(m0, 'tlsgate_handshake_errors_total') + 1 &&
+        metricValue(m, 'tlsgate_connections_total', { listener: 'healthy', result: 'handshake_failed' }) === metricValue(m0, 'tlsgate_connections_total', { listener: 'healthy', result: 'handshake_failed' }) + 1
+      );
+    }, 'handshake failure counted');
   });
 });

@@ -55,6 +55,16 @@ describe('ClientHello reader', () => {
     assert.equal(rsa.kind === 'done' && rsa.hello.maxVersion, 0x0303);
   });
 
+  it('refuses an SNI holding a wildcard or bytes no DNS name has', async () => {
+    for (const bad of ['*.example.com', 'a b.example.com']) {
+      const h = await captureClientHello({ servername: 'x'.repeat(bad.length) });
+      const at = h.indexOf(Buffer.from('x'.repeat(bad.length)));
+      Buffer.from(bad, 'latin1').copy(h, at);
+      const r = parseChunks([h]);
+      assert.equal(r.kind === 'error' && r.reason, 'malformed', bad);
+    }
+  });
+
   it('reports no_sni for a hello without server_name, keeping what it parsed', () => {
     const r = parseChunks([helloNoSni]);
     assert.equal(r.kind, 'error');
