@@ -424,14 +424,13 @@ function frontClosed(conn: Connection): void {
     }
   }
   if (conn.upstream !== null && !conn.upstreamClosed) {
-    const upstream = conn.upstream;
-    if (conn.phase === Phase.Relaying) {
-      conn.phase = Phase.Closing;
-      // The client is gone for good; whatever the backend still sends has nowhere to go.
-      upstream.destroy();
-    } else {
-      upstream.destroy();
+    if (conn.phase === Phase.Connecting) {
+      conn.result = 'error';
+      conn.reason = 'client_closed_during_connect';
     }
+    conn.phase = Phase.Closing;
+    // The client is gone for good; whatever the backend still sends has nowhere to go.
+    conn.upstream.destroy();
     return;
   }
   finish(conn);

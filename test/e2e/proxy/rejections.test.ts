@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import {
@@ -22,6 +23,14 @@ describe('proxy rejections and failures', () => {
   let idlePort: number;
   let admin: string;
 
+  const accessLog = new PassThrough();
+  const logLines: Record<string, unknown>[] = [];
+  let partial = '';
+  accessLog.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) logLines.push(JSON.parse(line) as Record<string, unknown>);
+  });
   const metrics = async () => (await fetchText(`${admin}/metrics`)).body;
   const hello = (servername?: string) => captureClientHello(servername === undefined ? {} : { servername });
 
@@ -33,7 +42,7 @@ describe('proxy rejections and failures', () => {
     runtime = await startProxyRuntime({
       address: '127.0.0.1',
       adminAddress: '127.0.0.1:0',
-      accessLog: null,
+      accessLog,
       // Short limits so the slow and oversized cases finish quickly.
       settings: { clientHelloTimeoutMs: 600, maxClientHelloBytes: 4096 },
     });
@@ -102,8 +111,17 @@ describe('proxy rejections and failures', () => {
     await expectRejected([await hello('unknown.test')], 'no_listener');
   });
 
-  it('SNI matching a listener but no route: closed without a byte', async () => {
-    await expectRejected([await hello('nothing.example.com')], 'no_route');
+  it('SNI matching a listener but no route: closed without a byte, logged with SNI, ALPN and reason', async () => {
+    await expectRejected([await captureClientHello({ servername: 'nothing.example.com', ALPNProtocols: ['h2'] })], 'no_route');
+    const line = (await eventually(() => logLines.find((l) => l.sni === 'nothing.example.com'), 'the access-log line'))!;
+    assert.equal(line.result, 'rejected');
+    assert.equal(line.reason, 'no_route');
+    assert.equal(line.listener, 'wild');
+    assert.deepEqual(line.alpn, ['h2']);
+    assert.equal(line.gateway, 'default/rejects');
+    assert.equal(line.bytes_to_client, 0);
+    assert.match(String(line.client), /^127\.0\.0\.1:\d+$/);
+    assert.ok(typeof line.time === 'string' && typeof line.duration_ms === 'number');
   });
 
   it('no SNI: closed without a byte, counted as a ClientHello error', async () => {
