@@ -59,6 +59,7 @@ export class StandaloneGateway {
   /** What the runtime serves, per Gateway: the fallback when a Gateway's new config is refused. */
   private lastApplied = new Map<string, ProxyConfig>();
   private lastSnapshotJson: string | undefined;
+  private lastRefused = false;
   private watcher: ManifestWatcher | undefined;
   /** Reloads run one at a time; a change during a reload schedules exactly one more. */
   private reloading: Promise<ReloadOutcome> | undefined;
@@ -144,7 +145,9 @@ export class StandaloneGateway {
 
   private async applySnapshot(snapshot: Snapshot, warnings: string[]): Promise<ReloadOutcome> {
     const snapshotJson = JSON.stringify(snapshot);
-    if (snapshotJson === this.lastSnapshotJson) return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
+    // Unchanged manifests: nothing to do, unless the proxy refused something last time (a port
+    // another program held may be free now, and saving the file is how a user says "retry").
+    if (snapshotJson === this.lastSnapshotJson && !this.lastRefused) return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     this.lastSnapshotJson = snapshotJson;
     for (const warning of warnings) this.options.log(`warning: ${warning}`);
     for (const gateway of foreignGateways(snapshot, this.controllerName)) {
@@ -163,6 +166,7 @@ export class StandaloneGateway {
     for (const conflict of claim.conflicts) this.options.log(`error: ${conflict.message}`);
 
     const applyErrors = await this.applyIsolated(claim.configs);
+    this.lastRefused = applyErrors.size > 0;
     // A claim only sticks when the Gateway really serves the port.
     const bound = new Set(this.runtime.boundPorts().map((p) => `${p.gateway}:${p.port + this.options.portOffset}`));
     this.portOwners = new Map([...claim.owners].filter(([port, gateway]) => bound.has(`${gateway}:${port}`)));

@@ -3,6 +3,7 @@
  * Gateways wanting one port on the single standalone address: the first keeps it.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
@@ -140,14 +141,15 @@ test('two Gateways wanting one port: a clear error naming both, the first keeps 
   assert.equal(exit.code, 0, cli.output());
 });
 
-test('a Gateway whose port another program holds is reported; the others serve', async (t) => {
+test('a Gateway whose port another program holds is reported, the others serve, and saving the file retries', async (t) => {
   const dir = makeTempDir(t);
   const pki = makePki(dir);
   const { foo, bar } = await startBackends(t, pki);
   // Another program on the port: a plain listener held by this test.
   const squatter = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => squatter.listen(0, HOST, resolve));
-  t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+  const closeSquatter = (): Promise<void> => new Promise<void>((resolve) => (squatter.listening ? squatter.close(() => resolve()) : resolve()));
+  t.after(closeSquatter);
   const takenPort = (squatter.address() as net.AddressInfo).port;
   const passthroughPort = await freePort();
   const terminatePort = await freePort();
@@ -159,11 +161,12 @@ test('a Gateway whose port another program holds is reported; the others serve',
       gatewayYaml({ name: 'example-gateway', passthroughPort, terminatePort }),
       routeYaml('foo-route', 'example-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
       routeYaml('bar-route', 'example-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
+      routeYaml('blocked-route', 'blocked-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
       environmentYaml(pki, foo, bar),
     ].join('---\n'),
   );
-  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1']);
-  await cli.waitFor(/^ready: /m);
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1', '--watch']);
+  await cli.waitForReadyCount(1);
 
   assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: the proxy refused its config, not served: .*${takenPort}`));
   assert.match(cli.stdout, /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+False\s+\S+/m);
@@ -172,6 +175,15 @@ test('a Gateway whose port another program holds is reported; the others serve',
   assert.match(served.greeting, /your SNI was foo\.example\.com/);
   const terminated = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
   assert.equal(terminated.echo, 'ping');
+
+  // The other program goes away; saving the unchanged file makes standalone try again.
+  await closeSquatter();
+  const before = cli.stdout.length;
+  writeFileSync(manifest, readFileSync(manifest));
+  await cli.waitForReadyCount(2);
+  assert.match(cli.stdout.slice(before), /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+  const unblocked = await tlsExchange(takenPort, 'foo.example.com', pki.ca.certificatePem);
+  assert.match(unblocked.greeting, /your SNI was foo\.example\.com/);
 
   const exit = await cli.stop();
   assert.equal(exit.code, 0, cli.output());
