@@ -45,20 +45,6 @@ function httpGet(port: number, path: string): Promise<number> {
   });
 }
 
-/** Poll until `probe` stops throwing (a process is starting up); gives up after `attempts`. */
-async function eventually<T>(probe: () => Promise<T>, attempts = 200): Promise<T> {
-  let lastError: unknown;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      return await probe();
-    } catch (err) {
-      lastError = err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw lastError;
-}
-
 /** Connect with TLS through the proxy and read what the backend says. */
 function tlsGreeting(port: number, servername: string, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -76,7 +62,7 @@ function withVersion(body: Omit<ProxyConfig, 'version'>): ProxyConfig {
   return { ...body, version: sha256Hex(canonicalJson(body)) };
 }
 
-describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, () => {
+describe('tlsgate proxy (process) with a config server', { timeout: 300_000 }, () => {
   const tmp = tempDir();
   const now = new Date();
   const state = createAuthorityState(now);
@@ -162,7 +148,15 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
     });
   }
 
-  function startProxy(configServerPort: number, workers = 1): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  interface ProxyProcess {
+    child: ChildProcess;
+    output: () => string;
+    exited: Promise<number | null>;
+    /** Resolves once the proxy logged that it started (its admin server is up); rejects if it exits first. */
+    started: Promise<void>;
+  }
+
+  function startProxy(configServerPort: number, workers = 1): ProxyProcess {
     const child = spawn(
       process.execPath,
       [
@@ -181,10 +175,20 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
+    let markStarted: () => void = () => {};
+    const started = new Promise<void>((resolve, reject) => {
+      markStarted = resolve;
+      child.once('exit', (code) => reject(new Error(`tlsgate proxy exited (${code}) before it started:\n${output}`)));
+    });
+    started.catch(() => {}); // observed by the tests that await it
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('"event":"started"')) markStarted();
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, output: () => output, exited };
+    return { child, output: () => output, exited, started };
   }
 
   it('explains every flag in --help', async () => {
@@ -202,7 +206,7 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
     const server = (await startServer(pki)).server;
     const proxy = startProxy(server.port, 2);
     try {
-      await eventually(() => httpGet(adminPort, '/healthz'));
+      await proxy.started;
       const v1 = config(plainPorts[0]!);
       server.publish(v1);
       await statusWhere(server, GATEWAY, (s) => s.ackedVersion === v1.version);
@@ -231,7 +235,8 @@ describe('tlsgate proxy (process) with a config server', { timeout: 120_000 }, (
     const proxy = startProxy(configServerPort);
     try {
       // Up, connected, but not ready: it has no config yet.
-      await eventually(() => httpGet(adminPort, '/healthz'));
+      await proxy.started;
+      assert.equal(await httpGet(adminPort, '/healthz'), 200);
       await statusWhere(server, GATEWAY, (s) => s.connectedProxies === 1);
       assert.notEqual(await httpGet(adminPort, '/readyz'), 200, 'ready before any config was applied');
 
