@@ -1,7 +1,7 @@
 // Gateway: listeners that accept TLS connections and hand them to TLSRoutes.
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import * as gwapi from '../../imports/gwapi-gateway.networking.k8s.io.js';
 import { ensureReferenceGrant } from './auto-grants.js';
 import { GatewayClass } from './gateway-class.js';
@@ -111,7 +111,15 @@ export class GatewayPort {
   constructor(readonly gateway: Gateway, readonly port: number) {}
 }
 
+/** The Gateways of each app, so that routes naming one find it without walking the tree. */
+const gatewaysByApp = new WeakMap<IConstruct, Gateway[]>();
+
 export class Gateway extends Construct {
+  /** Every Gateway construct of the app `scope` belongs to. */
+  static allInApp(scope: IConstruct): readonly Gateway[] {
+    return gatewaysByApp.get(scope.node.root) ?? [];
+  }
+
   /** The generated `gateway.networking.k8s.io/v1` Gateway this construct renders. */
   readonly apiObject: gwapi.Gateway;
   private readonly props: GatewayProps;
@@ -122,6 +130,8 @@ export class Gateway extends Construct {
   constructor(scope: Construct, id: string, props: GatewayProps) {
     super(scope, id);
     this.props = props;
+    const root = this.node.root;
+    gatewaysByApp.set(root, [...(gatewaysByApp.get(root) ?? []), this]);
     this.apiObject = new gwapi.Gateway(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }),

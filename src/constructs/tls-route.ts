@@ -209,7 +209,8 @@ export class TlsRoute extends Construct {
   /** Semantic attachment checks for every parent that is a Gateway of this app. */
   private checkParents(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
-    const labels = this.routeNamespaceLabels();
+    let labels: { value: Record<string, string> | undefined } | undefined;
+    const routeNamespaceLabels = (): Record<string, string> | undefined => (labels ??= { value: this.routeNamespaceLabels() }).value;
     this.parents.forEach((parent, i) => {
       const gateway = this.resolveGateway(parent);
       if (!gateway) return;
@@ -220,7 +221,7 @@ export class TlsRoute extends Construct {
         sectionName: ref.sectionName,
         port: ref.port,
         routeNamespace: this.namespace,
-        routeNamespaceLabels: labels,
+        routeNamespaceLabels,
         hostnames: this.hostnames,
       });
       if (problem) issues.push(problem);
@@ -233,7 +234,7 @@ export class TlsRoute extends Construct {
     if (parent instanceof GatewayListener || parent instanceof GatewayPort) return parent.gateway;
     if ((parent.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (parent.kind ?? 'Gateway') !== 'Gateway') return undefined;
     const namespace = parent.namespace ?? this.namespace;
-    return findInApp(this, Gateway).find((g) => g.name === parent.name && g.namespace === namespace);
+    return Gateway.allInApp(this).find((g) => g.name === parent.name && g.namespace === namespace);
   }
 
   /** Labels of the route's namespace when the app defines that Namespace (for Selector listeners). */

@@ -20,8 +20,11 @@ export interface AttachmentRequest {
   readonly sectionName?: string;
   readonly port?: number;
   readonly routeNamespace: string | undefined;
-  /** Labels of the route's namespace when the app defines that Namespace, else undefined. */
-  readonly routeNamespaceLabels: Readonly<Record<string, string>> | undefined;
+  /**
+   * Labels of the route's namespace when the app defines that Namespace, else undefined.
+   * A function: looking it up walks the app, so it is asked only for Selector listeners.
+   */
+  readonly routeNamespaceLabels: () => Readonly<Record<string, string>> | undefined;
   readonly hostnames: readonly string[];
 }
 
@@ -89,8 +92,9 @@ function admitsNamespace(l: GatewaySpecListeners, gatewayNamespace: string | und
   const from = policy?.from ?? 'Same';
   if (from === 'All') return true;
   if (from === 'Same') return gatewayNamespace === undefined || req.routeNamespace === undefined || gatewayNamespace === req.routeNamespace;
-  if (req.routeNamespaceLabels === undefined) return true;
-  return selectorMatches(policy?.selector ?? {}, req.routeNamespaceLabels);
+  const labels = req.routeNamespaceLabels();
+  if (labels === undefined) return true;
+  return selectorMatches(policy?.selector ?? {}, labels);
 }
 
 function selectorMatches(
