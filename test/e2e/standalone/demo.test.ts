@@ -40,7 +40,7 @@ function runDemo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000); // a guard against hangs, not a timing assertion
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
@@ -98,11 +98,18 @@ test('the demo\'s printed openssl commands show the two certificates', async (t)
   let stdout = '';
   child.stderr.resume();
   await new Promise<void>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(`the demo did not come up:\n${stdout}`)), 120_000);
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
-      if (/Serving until Ctrl-C/.test(stdout)) resolve();
+      if (/Serving until Ctrl-C/.test(stdout)) {
+        clearTimeout(guard);
+        resolve();
+      }
     });
-    void exited.then((code) => reject(new Error(`demo exited with ${code}:\n${stdout}`)));
+    void exited.then((code) => {
+      clearTimeout(guard);
+      reject(new Error(`demo exited with ${code}:\n${stdout}`));
+    });
   });
 
   const caFile = path.join(dir, 'pki', 'ca.crt');

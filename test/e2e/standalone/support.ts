@@ -129,12 +129,12 @@ export class CliProcess {
   }
 
   /** Resolves when `pattern` appears in stdout or stderr; rejects on exit or timeout. */
-  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
     return this.waitUntil(() => pattern.test(this.stdout) || pattern.test(this.stderr), String(pattern), timeoutMs);
   }
 
   /** Resolves when the predicate over the output so far holds; rejects on exit or timeout. */
-  waitUntil(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  waitUntil(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -166,7 +166,7 @@ export class CliProcess {
   }
 
   /** Waits for the n-th "ready:" line: the first load, then one per applied reload. */
-  waitForReadyCount(count: number, timeoutMs = 30_000): Promise<void> {
+  waitForReadyCount(count: number, timeoutMs = 60_000): Promise<void> {
     return this.waitUntil(() => this.readyCount() >= count, `ready line #${count}`, timeoutMs);
   }
 
