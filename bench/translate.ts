@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { translate, type Snapshot, type TranslateOutput } from '../src/gatewayapi/translate.js';
@@ -25,7 +26,7 @@ const SECRETS = 200;
 const NAMESPACES = 20;
 
 /** Key pairs are slow to generate; they are kept in the temp dir between runs. */
-function certificates(count: number): { cert: string; key: string }[] {
+export function certificates(count: number): { cert: string; key: string }[] {
   const cacheFile = path.join(tmpdir(), `tlsgate-bench-certificates-${count}.json`);
   if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as { cert: string; key: string }[];
   const pairs = generateCertificates(count);
@@ -51,7 +52,7 @@ function generateCertificates(count: number): { cert: string; key: string }[] {
   }
 }
 
-function buildSnapshot(pairs: { cert: string; key: string }[]): Snapshot {
+export function buildSnapshot(pairs: { cert: string; key: string }[]): Snapshot {
   const ns = (i: number) => `team-${i % NAMESPACES}`;
   const secrets: Secret[] = [];
   for (let i = 0; i < SECRETS; i++) {
@@ -194,4 +195,5 @@ function main(): void {
   console.log(`heap total = V8 committed heap; peak RSS of the whole process: ${rss.toFixed(0)} MB. Target: < 1000 ms, < 300 MB.`);
 }
 
-main();
+// Run only when executed, so that profiling scripts can import the snapshot builder.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

@@ -56,6 +56,8 @@ function computeReadyEndpoints(service: Service, servicePort: ServicePort, index
   return endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
 }
 
+// Config objects are built with their keys in sorted order: canonical-json.ts then hashes
+// them with the native serializer (see there).
 export function resolveBackends(route: TLSRoute, index: SnapshotIndex): ResolvedBackends {
   const routeNamespace = namespaceOf(route);
   const backends: BackendConfig[] = [];
@@ -68,7 +70,7 @@ export function resolveBackends(route: TLSRoute, index: SnapshotIndex): Resolved
     const kind = ref.kind ?? 'Service';
     const reject = (reason: string, message: string): void => {
       problems.push({ reason, message: `spec.rules[0].backendRefs[${i}]: ${message}` });
-      backends.push({ ref: refText(ref, namespace), weight, reject: message, endpoints: [] });
+      backends.push({ endpoints: [], ref: refText(ref, namespace), reject: message, weight });
     };
     if (group !== '' || kind !== 'Service') {
       reject('InvalidKind', `${group ? group + '/' : ''}${kind} ${ref.name} is not a supported backend kind (core Service)`);
@@ -100,14 +102,14 @@ export function resolveBackends(route: TLSRoute, index: SnapshotIndex): Resolved
     const text = refText(ref, namespace);
     if (service.spec?.type === 'ExternalName') {
       // Valid ref (ResolvedRefs stays True) but nothing to dial: its share is rejected.
-      backends.push({ ref: text, weight, reject: 'ExternalName Services are not supported', endpoints: [] });
+      backends.push({ endpoints: [], ref: text, reject: 'ExternalName Services are not supported', weight });
       continue;
     }
     const endpoints = readyEndpoints(service, servicePort, index);
     backends.push(
       endpoints.length > 0
-        ? { ref: text, weight, endpoints }
-        : { ref: text, weight, reject: 'no ready endpoints', endpoints },
+        ? { endpoints, ref: text, weight }
+        : { endpoints, ref: text, reject: 'no ready endpoints', weight },
     );
   }
   if (refs.length === 0) {

@@ -2,32 +2,45 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Canonical JSON: object keys sorted, no whitespace, `undefined` members dropped (as
- * JSON.stringify does). `memo` caches the text of objects by identity: translate shares
- * one endpoint list between every backend of a Service port and one backend list between
- * every listener of a route, so each shared subtree is serialized once per translate.
- * Objects in the memo must not be mutated afterwards (translate never does).
+ * Canonical JSON: every object's keys in sorted order, no whitespace, `undefined` members
+ * dropped (as JSON.stringify does).
+ *
+ * Why this shape: a hand-written serializer is ~20x slower than the native one on configs
+ * with 10,000 routes, and so is JSON.stringify with a key allowlist. So translate builds
+ * its config objects with keys already in sorted order, one walk checks that (skipping
+ * subtrees already seen: endpoint and backend lists are shared), and then the native
+ * serializer is canonical as is. Any object out of order (say, a new field added
+ * carelessly) only costs speed: the allowlist path below sorts keys at every level.
  */
-export function canonicalJson(value: unknown, memo?: WeakMap<object, string>): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const cached = memo?.get(value);
-  if (cached !== undefined) return cached;
-  let text: string;
+export function canonicalJson(value: unknown): string {
+  const keys = new Set<string>();
+  const sorted = walk(value, keys, new WeakSet());
+  if (sorted) return JSON.stringify(value) ?? 'null';
+  // JSON.stringify with an array replacer emits every object's properties in the order
+  // of that array: the sorted set of all property names gives sorted keys everywhere.
+  return JSON.stringify(value, [...keys].sort()) ?? 'null';
+}
+
+/** Collects every property name; true when every object's keys are already sorted. */
+function walk(value: unknown, keys: Set<string>, seen: WeakSet<object>): boolean {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return true;
+  seen.add(value);
+  let sorted = true;
   if (Array.isArray(value)) {
-    const parts: string[] = [];
-    for (const v of value) parts.push(v === undefined ? 'null' : canonicalJson(v, memo));
-    text = '[' + parts.join(',') + ']';
-  } else {
-    const obj = value as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const k of Object.keys(obj).sort()) {
-      const v = obj[k];
-      if (v !== undefined && typeof v !== 'function') parts.push(JSON.stringify(k) + ':' + canonicalJson(v, memo));
-    }
-    text = '{' + parts.join(',') + '}';
+    for (const item of value) if (!walk(item, keys, seen)) sorted = false;
+    return sorted;
   }
-  memo?.set(value, text);
-  return text;
+  let previous = '';
+  for (const k of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[k];
+    keys.add(k);
+    // Integer-like keys are always enumerated first by JS engines, whatever their order.
+    const first = k.charCodeAt(0);
+    if (k < previous || (first >= 48 && first <= 57 && /^\d+$/.test(k))) sorted = false;
+    previous = k;
+    if (v !== undefined && !walk(v, keys, seen)) sorted = false;
+  }
+  return sorted;
 }
 
 export function sha256Hex(text: string): string {

@@ -140,7 +140,16 @@ function evaluateCertificates(gateway: Gateway, listener: Listener, out: Evaluat
     out.certificateNotes.push(
       `certificate ${label} expires ${parsed.notAfter.toISOString()} (${describeRelative(parsed.notAfter, now)})`,
     );
-    certificates.push({ secret: { namespace, name: ref.name }, ...parsed.certificate });
+    const c = parsed.certificate;
+    // Keys in sorted order (canonical-json.ts).
+    certificates.push({
+      certificatePem: c.certificatePem,
+      dnsNames: c.dnsNames,
+      keyType: c.keyType,
+      notAfter: c.notAfter,
+      privateKeyPem: c.privateKeyPem,
+      secret: { name: ref.name, namespace },
+    });
   }
   if (notPermitted.length > 0) {
     out.refProblems.push({ reason: 'RefNotPermitted', message: `Listener ${listener.name}: ${notPermitted.join('; ')}` });

@@ -52,7 +52,7 @@ export function compareRoutePrecedence(
 
 function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]): ListenerConfig {
   const routes = [...attached].sort(compareNamespacedName);
-  const routeConfigs: RouteConfig[] = routes.map((r) => ({ namespace: r.namespace, name: r.name, backends: r.backends }));
+  const routeConfigs: RouteConfig[] = routes.map((r) => ({ backends: r.backends, name: r.name, namespace: r.namespace }));
   // Winner per hostname string.
   const winners = new Map<string, { routeIndex: number; original: string }>();
   routes.forEach((route, routeIndex) => {
@@ -74,16 +74,16 @@ function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]):
   const hostnames: HostnameEntry[] = [...winners.entries()]
     .sort(([a], [b]) => compareHostnamePrecedence(a, b))
     .map(([hostname, w]) => ({ hostname, route: w.routeIndex }));
-  const config: ListenerConfig = {
-    name: listener.name,
-    hostname: listener.hostname,
-    mode: listener.mode ?? 'Passthrough',
+  // Keys in sorted order, so that the native serializer is canonical (canonical-json.ts).
+  return {
     certificates: listener.unusable ? [] : listener.certificates,
+    hostname: listener.hostname,
     hostnames,
+    mode: listener.mode ?? 'Passthrough',
+    name: listener.name,
+    ...(listener.unusable ? { reject: listener.unusable } : {}),
     routes: routeConfigs,
   };
-  if (listener.unusable) config.reject = listener.unusable;
-  return config;
 }
 
 export function buildProxyConfig(
@@ -91,7 +91,6 @@ export function buildProxyConfig(
   listeners: EvaluatedListener[],
   attachedByListener: Map<EvaluatedListener, AttachedRoute[]>,
   settings: ProxySettings | undefined,
-  jsonMemo?: WeakMap<object, string>,
 ): ProxyConfig {
   const ports = new Map<number, ListenerConfig[]>();
   const listenerOrder = new Map<ListenerConfig, EvaluatedListener>();
@@ -108,16 +107,16 @@ export function buildProxyConfig(
   const portConfigs: PortConfig[] = [...ports.entries()]
     .sort(([a], [b]) => a - b)
     .map(([port, ls]) => ({
-      port,
       listeners: ls.sort((a, b) => compareHostnamePrecedence(a.hostname, b.hostname) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      port,
     }));
   const body: Omit<ProxyConfig, 'version'> = {
-    schema: PROXY_CONFIG_SCHEMA,
-    gateway: { namespace: gateway.namespace, name: gateway.name },
+    gateway: { name: gateway.name, namespace: gateway.namespace },
     ports: portConfigs,
+    schema: PROXY_CONFIG_SCHEMA,
+    ...(settings && Object.keys(settings).length > 0 ? { settings } : {}),
   };
-  if (settings && Object.keys(settings).length > 0) body.settings = settings;
-  const version = sha256Hex(canonicalJson(body, jsonMemo));
+  const version = sha256Hex(canonicalJson(body));
   // Field order as in the schema, for readable dumps.
   return { schema: body.schema, gateway: body.gateway, version, ports: body.ports, ...(body.settings ? { settings: body.settings } : {}) };
 }

@@ -21,6 +21,7 @@ export interface ReferenceTo {
 
 export class ReferenceGrantIndex {
   private readonly byNamespace = new Map<string, ReferenceGrant[]>();
+  private readonly memo = new Map<string, boolean>();
 
   constructor(grants: readonly ReferenceGrant[]) {
     for (const grant of grants) {
@@ -31,19 +32,32 @@ export class ReferenceGrantIndex {
     }
   }
 
-  /** Same-namespace references need no grant; others need a grant in the target's namespace. */
+  /**
+   * Same-namespace references need no grant; others need a grant in the target's
+   * namespace. Answers are memoized per translate (thousands of routes share few targets).
+   */
   permits(from: ReferenceFrom, to: ReferenceTo): boolean {
     if (from.namespace === to.namespace) return true;
-    for (const grant of this.byNamespace.get(to.namespace) ?? []) {
-      const fromOk = (grant.spec?.from ?? []).some(
-        (f) => (f.group ?? '') === from.group && f.kind === from.kind && f.namespace === from.namespace,
-      );
-      if (!fromOk) continue;
-      const toOk = (grant.spec?.to ?? []).some(
-        (t) => (t.group ?? '') === to.group && t.kind === to.kind && (t.name === undefined || t.name === '' || t.name === to.name),
-      );
-      if (toOk) return true;
+    const grants = this.byNamespace.get(to.namespace);
+    if (!grants) return false;
+    const memoKey = `${from.group}/${from.kind}/${from.namespace}>${to.group}/${to.kind}/${to.namespace}/${to.name}`;
+    let answer = this.memo.get(memoKey);
+    if (answer === undefined) {
+      answer = grants.some((grant) => grantAllows(grant, from, to));
+      this.memo.set(memoKey, answer);
     }
-    return false;
+    return answer;
   }
+}
+
+function grantAllows(grant: ReferenceGrant, from: ReferenceFrom, to: ReferenceTo): boolean {
+  const fromOk = (grant.spec?.from ?? []).some(
+    (f) => (f.group ?? '') === from.group && f.kind === from.kind && f.namespace === from.namespace,
+  );
+  return (
+    fromOk &&
+    (grant.spec?.to ?? []).some(
+      (t) => (t.group ?? '') === to.group && t.kind === to.kind && (t.name === undefined || t.name === '' || t.name === to.name),
+    )
+  );
 }

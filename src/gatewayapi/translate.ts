@@ -99,11 +99,12 @@ interface GatewayState {
   attached: Map<EvaluatedListener, Map<string, AttachedRoute>>;
 }
 
+/** Sorted, so settings objects come out with sorted keys (canonical-json.ts). */
 const PROXY_SETTING_KEYS = [
   'clientHelloTimeoutMs',
-  'maxClientHelloBytes',
   'connectTimeoutMs',
   'idleTimeoutMs',
+  'maxClientHelloBytes',
   'maxConnectionsPerListener',
 ] as const;
 
@@ -340,7 +341,6 @@ export function translate(input: TranslateInput): TranslateOutput {
   // Attached route counts (each route once per listener), proxy configs and Gateway status.
   const gateways: TranslateOutput['gateways'] = [];
   const proxyConfigs: ProxyConfig[] = [];
-  const jsonMemo = new WeakMap<object, string>();
   for (const gw of gatewayStates.values()) {
     const attachedByListener = new Map<EvaluatedListener, AttachedRoute[]>();
     for (const [listener, byRoute] of gw.attached) {
@@ -359,7 +359,7 @@ export function translate(input: TranslateInput): TranslateOutput {
       const invalid = gw.listeners.some((l) => l.notAccepted || l.conflict);
       if (invalid) c.set('Accepted', 'True', 'ListenersNotValid', 'Some listeners are not valid' + problemsSuffix(gw.listeners));
       else c.set('Accepted', 'True', 'Accepted', 'Gateway is valid');
-      const config = buildProxyConfig({ namespace: gw.namespace, name: gw.name }, gw.listeners, attachedByListener, gw.settings, jsonMemo);
+      const config = buildProxyConfig({ namespace: gw.namespace, name: gw.name }, gw.listeners, attachedByListener, gw.settings);
       proxyConfigs.push(config);
       const detail = runtime?.message ? `: ${runtime.message}` : '';
       if (!runtime || runtime.addresses.length === 0) {
