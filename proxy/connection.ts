@@ -91,7 +91,9 @@ export class Connection {
     // The table current at accept is the one this connection uses for its whole life; a
     // config swap affects only later connections.
     this.table = slot.table;
-    this.clientAddress = `${client.remoteAddress}:${client.remotePort}`;
+    // Read now (it is gone once the socket closes), and only when it will be logged: a
+    // getpeername() syscall per connection is not free.
+    this.clientAddress = host.accessLog !== null ? `${client.remoteAddress}:${client.remotePort}` : '';
     this.assembler = new ClientHelloAssembler(this.table.settings.maxClientHelloBytes);
   }
 }
