@@ -29,12 +29,12 @@ import { sleep } from './proxy-process.js';
 import { issueBenchCertificates, type BenchCertificates } from './pki.js';
 import { renderRun, type RunResults, type TargetStatus } from './report.js';
 import { acquireRunLock, commandExists, cpuCount, cpuModel, ensureDebianPackages, pinProcess, toolVersion } from './system.js';
-import { PROJECT_ROOT, directTarget, startHaproxy, startNginx, startTlsgate, type BenchTarget, type TargetContext, type TargetName } from './targets.js';
+import { PROJECT_ROOT, directTarget, startHaproxy, startNginx, startNodeFloor, startTlsgate, type BenchTarget, type TargetContext, type TargetName } from './targets.js';
 import { verifyTarget } from './verify.js';
 import { SNI, type Workload } from './workloads.js';
 
 const HOST = '127.0.0.1';
-const ALL_TARGETS: TargetName[] = ['direct', 'tlsgate', 'nginx', 'haproxy'];
+const ALL_TARGETS: TargetName[] = ['direct', 'tlsgate', 'nginx', 'haproxy', 'node'];
 
 interface BenchOptions {
   quick: boolean;
@@ -56,7 +56,7 @@ const USAGE = `Usage: npm run bench:proxy -- [options]
   --quick                 short phases, one repetition (about a minute per worker count)
   --workers LIST          worker counts to run, comma-separated (default 1,2)
   --repeat N              repetitions of the rate phases; medians are reported (default 3, quick 1)
-  --targets LIST          any of direct,tlsgate,nginx,haproxy (default all)
+  --targets LIST          any of direct,tlsgate,nginx,haproxy,node (default all)
   --port-base N           listener ports are derived from N (default 20000; all below 32768)
   --load-processes N      load generator processes, all on the load core (default 2)
   --no-install            do not apt-get install nginx/HAProxy when missing
@@ -133,6 +133,8 @@ async function startTarget(name: TargetName, context: TargetContext): Promise<Be
       return startNginx(context);
     case 'haproxy':
       return startHaproxy(context);
+    case 'node':
+      return startNodeFloor(context);
   }
 }
 

@@ -26,7 +26,9 @@ export interface RunResults {
   memory: Partial<Record<TargetName, MemoryMeasurement>>;
 }
 
-const COLUMNS: TargetName[] = ['direct', 'tlsgate', 'nginx', 'haproxy'];
+const COLUMNS: TargetName[] = ['direct', 'tlsgate', 'nginx', 'haproxy', 'node'];
+/** The proxies compared per CPU-second (direct has no proxy CPU). */
+const PROXIES = ['tlsgate', 'nginx', 'haproxy', 'node'] as const;
 
 export function median(values: number[]): number {
   if (values.length === 0) return NaN;
@@ -131,12 +133,12 @@ export function renderRun(results: RunResults): RenderedRun {
     for (const [name, summary] of summaries) if (summary) noteErrors(phase.title, name, summary.errors, summary.firstError);
     const perCpu = (name: TargetName): number => summaries.get(name)?.perCpuSecond ?? NaN;
     const ratioNginx = perCpu('tlsgate') / perCpu('nginx');
-    const ratioHaproxy = perCpu('tlsgate') / perCpu('haproxy');
     normalizedRows.push([
       `${phase.title} (${unit} per proxy CPU-s)`,
-      ...(['tlsgate', 'nginx', 'haproxy'] as const).map((name) => formatNumber(perCpu(name))),
+      ...PROXIES.map((name) => formatNumber(perCpu(name))),
       formatRatio(ratioNginx),
-      formatRatio(ratioHaproxy),
+      formatRatio(perCpu('tlsgate') / perCpu('haproxy')),
+      formatRatio(perCpu('tlsgate') / perCpu('node')),
       targetCell(RATE_TARGETS[phase.id], ratioNginx, NaN),
     ]);
     rawRows.push([
@@ -166,9 +168,10 @@ export function renderRun(results: RunResults): RenderedRun {
     const added = (name: TargetName): number => latencyOf('passHello', name, p) - latencyOf('passHello', 'direct', p);
     normalizedRows.push([
       `Passthrough added connect latency p${p} (µs, lower is better)`,
-      ...(['tlsgate', 'nginx', 'haproxy'] as const).map((name) => formatNumber(added(name))),
+      ...PROXIES.map((name) => formatNumber(added(name))),
       formatRatio(added('tlsgate') / added('nginx')),
       formatRatio(added('tlsgate') / added('haproxy')),
+      formatRatio(added('tlsgate') / added('node')),
       '',
     ]);
   }
@@ -176,9 +179,10 @@ export function renderRun(results: RunResults): RenderedRun {
     const value = (name: TargetName): number => latencyOf('termHello', name, p);
     normalizedRows.push([
       `Terminate connect latency p${p}, handshake + backend (µs, lower is better)`,
-      ...(['tlsgate', 'nginx', 'haproxy'] as const).map((name) => formatNumber(value(name))),
+      ...PROXIES.map((name) => formatNumber(value(name))),
       formatRatio(value('tlsgate') / value('nginx')),
       formatRatio(value('tlsgate') / value('haproxy')),
+      formatRatio(value('tlsgate') / value('node')),
       '',
     ]);
   }
@@ -204,9 +208,10 @@ export function renderRun(results: RunResults): RenderedRun {
   }
   normalizedRows.push([
     `Memory per idle passthrough connection at ${formatNumber(opened)} (KiB, lower is better)`,
-    ...(['tlsgate', 'nginx', 'haproxy'] as const).map((name) => formatNumber(kibPerConnection(name), 1)),
+    ...PROXIES.map((name) => formatNumber(kibPerConnection(name), 1)),
     formatRatio(kibPerConnection('tlsgate') / kibPerConnection('nginx')),
     formatRatio(kibPerConnection('tlsgate') / kibPerConnection('haproxy')),
+    formatRatio(kibPerConnection('tlsgate') / kibPerConnection('node')),
     targetCell({ maxValue: MEMORY_TARGET_KIB }, NaN, kibPerConnection('tlsgate')),
   ]);
   rawRows.push([
@@ -219,8 +224,8 @@ export function renderRun(results: RunResults): RenderedRun {
 
   for (const target of results.targets) if (target.failure) notes.push(`${target.name} not measured: ${target.failure}`);
   return {
-    normalized: markdownTable(['Metric', 'tlsgate', 'nginx', 'haproxy', 'tlsgate/nginx', 'tlsgate/haproxy', 'target'], normalizedRows),
-    raw: markdownTable(['Metric', 'direct', 'tlsgate', 'nginx', 'haproxy'], rawRows),
+    normalized: markdownTable(['Metric', 'tlsgate', 'nginx', 'haproxy', 'node', 'tlsgate/nginx', 'tlsgate/haproxy', 'tlsgate/node', 'target'], normalizedRows),
+    raw: markdownTable(['Metric', 'direct', 'tlsgate', 'nginx', 'haproxy', 'node'], rawRows),
     notes,
   };
 }

@@ -1,11 +1,12 @@
 /**
- * The four sides of the comparison, all in front of the same backends with the same
+ * The sides of the comparison, all in front of the same backends with the same
  * certificates, one worker each unless asked otherwise:
  *
  * - direct: no proxy (the ceiling); Terminate work goes to TLS servers that are the backends;
  * - tlsgate: `tlsgate standalone` serving generated Gateway API manifests;
  * - nginx: Debian's nginx, stream module, `ssl_preread` passthrough and `ssl` termination;
- * - HAProxy: Debian's HAProxy, `mode tcp` with `req.ssl_sni`, and `ssl crt` termination.
+ * - HAProxy: Debian's HAProxy, `mode tcp` with `req.ssl_sni`, and `ssl crt` termination;
+ * - node: the plain Node.js floor (node-floor.ts), what any Node proxy pays at least.
  *
  * Every proxy has one Passthrough port (routing by SNI to passHello, passBulk, passTls) and one
  * Terminate port (routing by SNI to termHello, termBulk).
@@ -15,13 +16,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import type { NodeFloorConfig } from './node-floor.js';
 import { ProxyProcess } from './proxy-process.js';
 import type { BenchCertificates } from './pki.js';
 import { nginxStreamModulePath, portsInUse, toolVersion } from './system.js';
 import { BENCH_DOMAIN, SNI, type BackendPorts, type Endpoint, type Workload } from './workloads.js';
 
-export type TargetName = 'direct' | 'tlsgate' | 'nginx' | 'haproxy';
-export const PROXY_NAMES: readonly TargetName[] = ['tlsgate', 'nginx', 'haproxy'];
+export type TargetName = 'direct' | 'tlsgate' | 'nginx' | 'haproxy' | 'node';
 
 export interface BenchTarget {
   name: TargetName;
@@ -183,6 +184,25 @@ export async function startHaproxy(context: TargetContext): Promise<BenchTarget>
   writeFileSync(configFile, haproxyConfig(context, ports));
   const version = toolVersion('haproxy -v').replace(/^HAProxy version\s*/, '').split(' ')[0] ?? 'unknown';
   return startProcessTarget('haproxy', `HAProxy ${version}`, context, ports, 'haproxy', ['-db', '-f', configFile]);
+}
+
+// ---- plain Node floor ------------------------------------------------------------------------
+
+export async function startNodeFloor(context: TargetContext): Promise<BenchTarget> {
+  const ports = { passthrough: context.portBase + 3443, terminate: context.portBase + 11443 };
+  const config: NodeFloorConfig = {
+    host: context.host,
+    passthroughPort: ports.passthrough,
+    terminatePort: ports.terminate,
+    routes: Object.fromEntries([...PASS_WORKLOADS, ...TERM_WORKLOADS].map((w) => [SNI[w], context.backends[w]])),
+    certificatePem: context.certificates.gateway.certificatePem,
+    privateKeyPem: context.certificates.gateway.privateKeyPem,
+    workers: context.workers,
+  };
+  const configFile = path.join(context.workDir, 'node-floor.json');
+  writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
+  const script = fileURLToPath(new URL('./node-floor.js', import.meta.url));
+  return startProcessTarget('node', `plain Node ${process.version} relay`, context, ports, process.execPath, [script, configFile]);
 }
 
 // ---- tlsgate ---------------------------------------------------------------------------------
