@@ -3,11 +3,6 @@
 // put it in the namespace of the apply context). Two unknown namespaces are treated as the
 // same one, which is what happens when such an app is applied.
 import type { Construct } from 'constructs';
-import { ApiObject } from 'cdk8s';
-
-export function namespaceOf(apiObject: ApiObject): string | undefined {
-  return apiObject.metadata.namespace;
-}
 
 /**
  * The namespace to write into a reference from `ownerNamespace` to `targetNamespace`:
