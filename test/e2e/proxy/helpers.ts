@@ -1,7 +1,7 @@
 // Test fixtures for the proxy engine: certificates made with openssl at test time, real
 // backends on loopback, hand-built ProxyConfigs, and raw clients that report exactly what
 // they received and how the connection ended.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -147,6 +147,44 @@ export async function closedPort(): Promise<number> {
   const port = await listen(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * A loopback port whose connects hang: a listener in a child process that is stopped
+ * (SIGSTOP) so it never accepts, with its accept queue filled; further SYNs are dropped.
+ */
+export async function blackholePort(): Promise<{ port: number; close(): void }> {
+  const child: ChildProcess = spawn(process.execPath, [
+    '-e',
+    "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })",
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('error', reject);
+  });
+  child.kill('SIGSTOP');
+  const fillers: net.Socket[] = [];
+  // The accept queue holds backlog + 1; connect until one no longer completes.
+  for (let i = 0; i < 8; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    fillers.push(socket);
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 300);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!connected) break;
+  }
+  return {
+    port,
+    close() {
+      for (const s of fillers) s.destroy();
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 // ---- Configs ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import {
-  backendRef, captureClientHello, closedPort, eventually, fetchText, listener, makeCert, metricValue, opensslClient,
+  backendRef, blackholePort, captureClientHello, closedPort, eventually, fetchText, listener, makeCert, metricValue, opensslClient,
   plainBackend, proxyConfig, rawProbe, resettingBackend, tempDir, tlsRequest, type Backend, type TestCert,
 } from './helpers.js';
 
@@ -21,6 +21,7 @@ describe('proxy rejections and failures', () => {
   let port: number;
   let limitedPort: number;
   let idlePort: number;
+  let blackhole: { port: number; close(): void } | undefined;
   let admin: string;
 
   const accessLog = new PassThrough();
@@ -39,12 +40,13 @@ describe('proxy rejections and failures', () => {
     echo = await plainBackend('echo');
     resetter = await resettingBackend();
     const refused = await closedPort();
+    blackhole = await blackholePort();
     runtime = await startProxyRuntime({
       address: '127.0.0.1',
       adminAddress: '127.0.0.1:0',
       accessLog,
       // Short limits so the slow and oversized cases finish quickly.
-      settings: { clientHelloTimeoutMs: 600, maxClientHelloBytes: 4096 },
+      settings: { clientHelloTimeoutMs: 600, maxClientHelloBytes: 4096, connectTimeoutMs: 400 },
     });
     admin = `http://127.0.0.1:${runtime.adminPort()}`;
     await runtime.apply([
@@ -61,6 +63,7 @@ describe('proxy rejections and failures', () => {
               routes: [
                 { hostnames: ['echo.example.com'], backends: [backendRef('echo', echo.port)] },
                 { hostnames: ['refused.example.com'], backends: [backendRef('refused', refused)] },
+                { hostnames: ['hang.example.com'], backends: [backendRef('hang', blackhole.port)] },
                 {
                   hostnames: ['failover.example.com'],
                   backends: [{ ref: 'default/two:443', weight: 1, endpoints: [{ address: '127.0.0.1', port: refused }, { address: '127.0.0.1', port: echo.port }] }],
@@ -88,6 +91,7 @@ describe('proxy rejections and failures', () => {
 
   after(async () => {
     await runtime?.shutdown(500);
+    blackhole?.close();
     await Promise.all([echo?.close(), resetter?.close()]);
     dir.remove();
   });
@@ -199,7 +203,7 @@ describe('proxy rejections and failures', () => {
     const out = await rawProbe(port, [h, Buffer.from('RESET')], { gapMs: 150, waitMs: 3000 });
     assert.equal(out.received.toString(), 'ready\n');
     assert.equal(out.ending, 'reset');
-    await eventually(async () => metricValue(await metrics(), 'tlsgate_connections_total', { route: 'default/wild-route-3', result: 'error' }) === 1, 'error counted');
+    await eventually(async () => metricValue(await metrics(), 'tlsgate_connections_total', { route: 'default/wild-route-4', result: 'error' }) === 1, 'error counted');
   });
 
   it('client half-close: the backend still answers, then both sides close (Passthrough and Terminate)', async () => {
@@ -242,5 +246,16 @@ describe('proxy rejections and failures', () => {
         metricValue(m, 'tlsgate_connections_total', { listener: 'healthy', result: 'handshake_failed' }) === metricValue(m0, 'tlsgate_connections_total', { listener: 'healthy', result: 'handshake_failed' }) + 1
       );
     }, 'handshake failure counted');
+  });
+
+  it('backend connect timeout (a backend that never accepts): the client gets no byte; counted as timeout', async () => {
+    const m0 = await metrics();
+    const out = await rawProbe(port, [await hello('hang.example.com')], { waitMs: 5000 });
+    assert.equal(out.received.length, 0);
+    assert.notEqual(out.ending, 'open');
+    await eventually(async () => {
+      const m = await metrics();
+      return metricValue(m, 'tlsgate_backend_connect_failures_total', { reason: 'timeout' }) === metricValue(m0, 'tlsgate_backend_connect_failures_total', { reason: 'timeout' }) + 1;
+    }, 'connect timeout counted');
   });
 });
