@@ -93,6 +93,9 @@ export class StandaloneGateway {
           onChange: () => void gateway.reload(),
           onError: (error) => options.log(`watch error: ${error.message}`),
         });
+        // An edit made between the first load and the watch would go unseen; one more look
+        // costs nothing when nothing changed.
+        void gateway.reload({ retryRefused: false });
       }
     } catch (error) {
       await runtime.shutdown(0);
@@ -105,17 +108,23 @@ export class StandaloneGateway {
     return this.options.controllerName ?? CONTROLLER_NAME;
   }
 
-  /** Re-reads the manifests and applies them; safe to call at any time, never rejects. */
-  reload(): Promise<ReloadOutcome> {
+  /**
+   * Re-reads the manifests and applies them; safe to call at any time, never rejects.
+   * Unchanged manifests are a no-op, except that by default Gateways the proxy refused last
+   * time are retried (what a user means by saving a file once a port is free again).
+   */
+  reload(options: { retryRefused?: boolean } = {}): Promise<ReloadOutcome> {
     if (this.reloading) {
       this.reloadAgain = true;
       return this.reloading;
     }
     const run = async (): Promise<ReloadOutcome> => {
       let outcome: ReloadOutcome;
+      let retryRefused = options.retryRefused ?? true;
       do {
         this.reloadAgain = false;
-        outcome = await this.reloadOnce();
+        outcome = await this.reloadOnce(retryRefused);
+        retryRefused = true; // a reload asked for meanwhile came from a file event
       } while (this.reloadAgain && !this.stopped);
       return outcome;
     };
@@ -125,7 +134,7 @@ export class StandaloneGateway {
     return this.reloading;
   }
 
-  private async reloadOnce(): Promise<ReloadOutcome> {
+  private async reloadOnce(retryRefused: boolean): Promise<ReloadOutcome> {
     if (this.stopped) return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     let loaded;
     try {
@@ -135,7 +144,7 @@ export class StandaloneGateway {
       return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     }
     try {
-      return await this.applySnapshot(loaded.snapshot, loaded.warnings);
+      return await this.applySnapshot(loaded.snapshot, loaded.warnings, retryRefused);
     } catch (error) {
       // translate is pure and should not throw; if it does, keep serving and say why.
       this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
@@ -143,11 +152,11 @@ export class StandaloneGateway {
     }
   }
 
-  private async applySnapshot(snapshot: Snapshot, warnings: string[]): Promise<ReloadOutcome> {
+  private async applySnapshot(snapshot: Snapshot, warnings: string[], retryRefused = false): Promise<ReloadOutcome> {
     const snapshotJson = JSON.stringify(snapshot);
-    // Unchanged manifests: nothing to do, unless the proxy refused something last time (a port
-    // another program held may be free now, and saving the file is how a user says "retry").
-    if (snapshotJson === this.lastSnapshotJson && !this.lastRefused) return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
+    // Unchanged manifests: nothing to do, unless asked to retry what the proxy refused last
+    // time (a port another program held may be free now).
+    if (snapshotJson === this.lastSnapshotJson && !(retryRefused && this.lastRefused)) return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     this.lastSnapshotJson = snapshotJson;
     for (const warning of warnings) this.options.log(`warning: ${warning}`);
     for (const gateway of foreignGateways(snapshot, this.controllerName)) {
