@@ -1,7 +1,7 @@
 // The config server and the config client over real mutual TLS on loopback.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import https from 'node:https';
 import tls from 'node:tls';
 import { writeFileSync } from 'node:fs';
@@ -61,6 +61,31 @@ function rawPeer(port: number, creds: { cert?: string; key?: string; ca: string 
   return { ws, messages, opened, closed };
 }
 
+/**
+ * `openssl s_client` asks for the WebSocket upgrade; resolves with the HTTP status line it
+ * got, or '' when the server closed without one. The s_client process is always ended.
+ */
+function opensslUpgrade(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('openssl', ['s_client', '-quiet', '-connect', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    const finish = (status: string): void => {
+      child.kill();
+      resolve(status);
+    };
+    child.stdout.on('data', (chunk) => {
+      output += chunk.toString('latin1');
+      const line = /HTTP\/1\.1 \d{3}[^\r\n]*/.exec(output);
+      if (line) finish(line[0]);
+    });
+    child.on('exit', () => resolve(/HTTP\/1\.1 \d{3}[^\r\n]*/.exec(output)?.[0] ?? ''));
+    child.stdin.on('error', () => {}); // s_client may be gone before the request is written
+    child.stdin.write(
+      `GET ${CONFIG_PROTOCOL_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: ${CONFIG_PROTOCOL}\r\n\r\n`,
+    );
+  });
+}
+
 function curl(args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     execFile('curl', ['-sS', '--max-time', '10', ...args], (err, stdout) => {
@@ -110,6 +135,9 @@ describe('config delivery over mutual TLS', { timeout: 60_000 }, () => {
       assert.notEqual((await curl(['--cacert', caFile, url])).code, 0);
       const withCert = await curl(['--cacert', caFile, '--cert', filesA.certFile, '--key', filesA.keyFile, '-o', '/dev/null', '-w', '%{http_code}', url]);
       assert.equal(withCert.stdout, '426');
+      // openssl s_client: upgraded with the Gateway's certificate, nothing without one.
+      assert.match(await opensslUpgrade(server.port, ['-CAfile', caFile, '-cert', filesA.certFile, '-key', filesA.keyFile]), /^HTTP\/1\.1 101/);
+      assert.equal(await opensslUpgrade(server.port, ['-CAfile', caFile]), '');
     } finally {
       await c.run();
     }
