@@ -8,7 +8,7 @@
  * This is a benchmark, not a test: it asserts nothing about timings. It does check, before
  * measuring, that every proxy routes as configured (see verify.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -211,12 +211,18 @@ function machineDescription(): string {
   return `${cpuModel()}, ${cpuCount()} CPUs, Linux ${release()}; Node ${process.version} (OpenSSL ${process.versions.openssl}); system ${opensslSystem}`;
 }
 
-function renderReport(options: BenchOptions, argv: string[], runs: RunResults[], versions: Map<TargetName, string>): string {
+/** The 1-minute load average: on a shared machine, how much else was running. */
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
+}
+
+function renderReport(options: BenchOptions, argv: string[], runs: RunResults[], versions: Map<TargetName, string>, loadAtStart: string): string {
   const lines: string[] = [];
   lines.push(`### Proxy benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
   lines.push('');
   lines.push(`- Command: \`npm run bench:proxy${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\``);
   lines.push(`- Machine: ${machineDescription()}`);
+  lines.push(`- Load average (1 min) at start / end: ${loadAtStart} / ${loadAverage()} (the machine is shared; other work ran meanwhile)`);
   lines.push(`- Proxies: ${[...versions.entries()].filter(([n]) => n !== 'direct').map(([n, v]) => `${n}: ${v}`).join('; ')}`);
   lines.push(
     `- Phases: ${options.quick ? 'quick, ' : ''}${(options.quick ? QUICK_SETTINGS : FULL_SETTINGS).durationMs / 1000} s each after a warm-up, ` +
@@ -254,6 +260,7 @@ async function main(): Promise<void> {
   pinProcess(process.pid, loadCpus);
   const releaseLock = await acquireRunLock(path.join(tmpdir(), 'tlsgate-bench-proxy.lock'), log);
 
+  const loadAtStart = loadAverage();
   const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-bench-'));
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async (): Promise<void> => {
@@ -286,7 +293,7 @@ async function main(): Promise<void> {
       runs.push(run);
     }
 
-    const report = renderReport(options, argv, runs, versions);
+    const report = renderReport(options, argv, runs, versions, loadAtStart);
     process.stdout.write(`\n${report}`);
     const outDir = path.join(PROJECT_ROOT, '.cache', 'bench');
     mkdirSync(outDir, { recursive: true });

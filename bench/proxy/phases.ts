@@ -98,6 +98,8 @@ export interface RateMeasurement {
   proxyCpuSeconds: number | undefined;
   errors: number;
   firstError?: string;
+  /** The proxy was still busy with earlier work when the phase started or ended. */
+  notQuiet?: boolean;
 }
 
 function proxyPids(target: BenchTarget): number[] {
@@ -145,13 +147,13 @@ export async function measureRate(
   settings: PhaseSettings,
 ): Promise<RateMeasurement> {
   if (settings.warmupMs > 0) await generators.run(phase.command(connection, settings.warmupMs));
-  await waitForQuiet(target, idleFiles);
+  const quietBefore = await waitForQuiet(target, idleFiles);
   const pids = proxyPids(target);
   const cpuBefore = cpuSecondsOf(pids);
   const result = await generators.run(phase.command(connection, settings.durationMs));
   // The proxy's share of closing this phase's connections belongs to this phase; the idle
   // window that ends the wait adds at most one clock tick.
-  await waitForQuiet(target, idleFiles);
+  const quietAfter = await waitForQuiet(target, idleFiles);
   const cpuAfter = cpuSecondsOf(pids);
   return {
     amount: phase.counts === 'bytes' ? result.bytes : result.ops,
@@ -159,6 +161,7 @@ export async function measureRate(
     proxyCpuSeconds: target.process ? cpuAfter - cpuBefore : undefined,
     errors: result.errors,
     ...(result.firstError !== undefined ? { firstError: result.firstError } : {}),
+    ...(quietBefore && quietAfter ? {} : { notQuiet: true }),
   };
 }
 

@@ -131,6 +131,9 @@ export function renderRun(results: RunResults): RenderedRun {
     const unit = phase.counts === 'bytes' ? 'MB' : phase.id === 'termHandshake' ? 'handshakes' : 'connections';
     const summaries = new Map(COLUMNS.map((name) => [name, ok(name) ? summarizeRate(results.rates[phase.id]?.[name], scale) : undefined]));
     for (const [name, summary] of summaries) if (summary) noteErrors(phase.title, name, summary.errors, summary.firstError);
+    for (const name of COLUMNS) {
+      if (ok(name) && results.rates[phase.id]?.[name]?.some((m) => m.notQuiet)) notes.push(`${phase.title}, ${name}: the proxy was not idle within 60 s around a repetition; its CPU figure may include other work`);
+    }
     const perCpu = (name: TargetName): number => summaries.get(name)?.perCpuSecond ?? NaN;
     const ratioNginx = perCpu('tlsgate') / perCpu('nginx');
     normalizedRows.push([
