@@ -13,6 +13,10 @@ import { checkListenerSemantics } from './validation/listener-semantics.js';
 
 export type ListenerTlsMode = 'Passthrough' | 'Terminate';
 
+/** The core protocols, or a domain-prefixed one such as "example.com/proto". */
+// `string & {}` keeps editor completion for the core names while allowing any string.
+export type ListenerProtocol = 'TLS' | 'HTTPS' | 'HTTP' | 'TCP' | 'UDP' | (string & {});
+
 /** A label selector over Namespace labels (Kubernetes LabelSelector). */
 export interface NamespaceLabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
@@ -58,8 +62,8 @@ export interface GatewayListenerOptions {
   /** Unique within the Gateway; routes select it as `sectionName`. */
   readonly name: string;
   readonly port: number;
-  /** @default "TLS" */
-  readonly protocol?: string;
+  /** @default "TLS" (tlsgate serves TLS listeners; the others are accepted for completeness) */
+  readonly protocol?: ListenerProtocol;
   /**
    * Required for TLS listeners (CRD rule). When left out but certificates or tlsOptions are
    * given, the CRD default `Terminate` is written.

@@ -9,6 +9,7 @@ export {
   type GatewayAddressOptions,
   type GatewayInfrastructureOptions,
   type ListenerTlsMode,
+  type ListenerProtocol,
   type AllowedRoutesOptions,
   type RouteNamespaces,
   type RouteKindOptions,

@@ -58,7 +58,7 @@ function validateListenerFields(c: IssueCollector, l: GatewaySpecListeners, f: s
   }
   const tls = l.tls;
   if (tls) {
-    c.oneOf(`${f}.tls.mode`, tls.mode, TLS_MODES);
+    c.allowedValue(`${f}.tls.mode`, tls.mode, TLS_MODES);
     c.count(`${f}.tls.certificateRefs`, tls.certificateRefs, 0, 64, 'certificateRefs');
     (tls.certificateRefs ?? []).forEach((ref, i) => {
       const g = `${f}.tls.certificateRefs[${i}]`;
@@ -88,7 +88,7 @@ function validateListenerFields(c: IssueCollector, l: GatewaySpecListeners, f: s
         c.string(`${g}.kind`, kind.kind, { minLength: 1, maxLength: 63, pattern: KIND, patternName: 'a Kind name' });
       }
     });
-    c.oneOf(`${f}.allowedRoutes.namespaces.from`, routes.namespaces?.from, ROUTE_NAMESPACES_FROM);
+    c.allowedValue(`${f}.allowedRoutes.namespaces.from`, routes.namespaces?.from, ROUTE_NAMESPACES_FROM);
     (routes.namespaces?.selector?.matchExpressions ?? []).forEach((expr, i) => {
       const g = `${f}.allowedRoutes.namespaces.selector.matchExpressions[${i}]`;
       c.required(`${g}.key`, expr.key, 'set the label key');

@@ -90,7 +90,7 @@ export class IssueCollector {
   }
 
   /** enum: the value must be one of `allowed`; an absent value passes. */
-  oneOf(field: string, value: unknown, allowed: readonly string[]): void {
+  allowedValue(field: string, value: unknown, allowed: readonly string[]): void {
     if (value === undefined) return;
     if (typeof value !== 'string' || !allowed.includes(value)) {
       this.add(field, `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`, `use one of ${allowed.join(', ')}`);
