@@ -19,7 +19,7 @@ export interface PhaseSettings {
   idleConnections: number;
 }
 
-export const FULL_SETTINGS: PhaseSettings = { durationMs: 3000, warmupMs: 1000, latencyCount: 2000, tlsLatencyCount: 500, idleConnections: 9000 };
+export const FULL_SETTINGS: PhaseSettings = { durationMs: 2000, warmupMs: 500, latencyCount: 1000, tlsLatencyCount: 300, idleConnections: 9000 };
 export const QUICK_SETTINGS: PhaseSettings = { durationMs: 1000, warmupMs: 300, latencyCount: 300, tlsLatencyCount: 100, idleConnections: 2000 };
 
 /** Connections in flight while measuring new connections (raw ClientHellos) and handshakes. */
