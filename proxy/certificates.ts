@@ -1,7 +1,7 @@
 // Terminate certificates: one SecureContext per certificate, built once when a config is
 // applied (context creation is expensive under OpenSSL 3), and a per-connection choice that
 // is a short loop over the listener's few certificates.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { CertificateConfig } from '../src/proxy-config.js';
 import { KEY_EC, KEY_ED25519, KEY_ED448, KEY_RSA } from './clienthello.js';
@@ -101,4 +101,46 @@ export function setTicketKeys(cert: ServingCertificate, keys: Buffer): void {
   // tls.Server#setTicketKeys does the same on its own context; a SecureContext exposes the
   // native handle as `.context`.
   (cert.context as unknown as { context: { setTicketKeys(k: Buffer): void } }).context.setTicketKeys(keys);
+}
+
+/**
+ * Reuses the SecureContexts of certificates that did not change between applies (most
+ * config changes touch routes, not certificates, and building a context is the expensive part
+ * of an apply). Entries not used by the last successful apply are dropped.
+ */
+export class CertificateCache {
+  private current = new Map<string, ServingCertificate>();
+  private next: Map<string, ServingCertificate> | null = null;
+  private readonly ticketKeys: () => Buffer;
+
+  constructor(ticketKeys: () => Buffer) {
+    this.ticketKeys = ticketKeys;
+  }
+
+  begin(): void {
+    this.next = new Map();
+  }
+
+  load(cert: CertificateConfig, where: string): ServingCertificate {
+    const key = createHash('sha256').update(JSON.stringify(cert)).digest('hex');
+    const next = this.next ?? new Map<string, ServingCertificate>();
+    this.next = next;
+    const serving = next.get(key) ?? this.current.get(key) ?? buildServingCertificate(cert, this.ticketKeys(), where);
+    next.set(key, serving);
+    return serving;
+  }
+
+  /** The apply succeeded: keep exactly what it used. */
+  commit(): void {
+    if (this.next !== null) this.current = this.next;
+    this.next = null;
+  }
+
+  abort(): void {
+    this.next = null;
+  }
+
+  all(): Iterable<ServingCertificate> {
+    return this.current.values();
+  }
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 import type { ProxyConfig } from '../src/proxy-config.js';
 import { startAdminServer, type AdminServer } from './admin.js';
+import { buildServingCertificate } from './certificates.js';
 import { prepareConfigs, slotKey, type BoundPort } from './engine.js';
 import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
 import { gatewayKey } from './routing.js';
@@ -102,7 +103,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   async function applyNow(configs: ProxyConfig[]): Promise<void> {
     if (stopping) throw new Error('apply: the proxy is shutting down');
     // Check once here (structure, ports, every certificate), so workers never disagree.
-    prepareConfigs(configs, portOffset, options.settings, ticketKeys, () => ({ active: 0 }));
+    prepareConfigs(configs, portOffset, options.settings, (cert, where) => buildServingCertificate(cert, ticketKeys, where), () => ({ active: 0 }));
     const ephemeralPorts: Record<string, number> = {};
     for (const config of configs) {
       const gateway = gatewayKey(config);

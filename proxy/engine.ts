@@ -3,10 +3,10 @@
 // (validation, certificate loading, binding new ports) happens before anything changes.
 import net from 'node:net';
 import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
-import { setTicketKeys } from './certificates.js';
+import { CertificateCache, setTicketKeys } from './certificates.js';
 import { acceptConnection, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
 import type { Metrics } from './metrics.js';
-import { compileConfig, gatewayKey, type CompiledConfig, type ListenerLoad } from './routing.js';
+import { compileConfig, gatewayKey, type CertificateLoader, type CompiledConfig, type ListenerLoad } from './routing.js';
 import { validateProxyConfigs } from './validate.js';
 
 export interface EngineOptions {
@@ -48,7 +48,7 @@ export function prepareConfigs(
   configs: ProxyConfig[],
   portOffset: number,
   settings: ProxySettings | undefined,
-  ticketKeys: Buffer,
+  loadCertificate: CertificateLoader,
   loadFor: (gateway: string, listener: string | null) => ListenerLoad,
 ): Map<string, CompiledConfig> {
   validateProxyConfigs(configs);
@@ -68,7 +68,7 @@ export function prepareConfigs(
     });
   }
   const compiled = new Map<string, CompiledConfig>();
-  for (const config of configs) compiled.set(gatewayKey(config), compileConfig(config, settings, ticketKeys, loadFor));
+  for (const config of configs) compiled.set(gatewayKey(config), compileConfig(config, settings, loadCertificate, loadFor));
   return compiled;
 }
 
@@ -81,6 +81,7 @@ export class ProxyEngine implements ConnectionHost {
   private readonly loads = new Map<string, ListenerLoad>();
   private readonly connections = new Set<Connection>();
   private ticketKeys: Buffer;
+  private readonly certificates = new CertificateCache(() => this.ticketKeys);
   private applyChain: Promise<void> = Promise.resolve();
   private stopping = false;
   private drained: (() => void) | null = null;
@@ -120,7 +121,14 @@ export class ProxyEngine implements ConnectionHost {
   private async applyNow(configs: ProxyConfig[], ephemeralPorts: Record<string, number> | undefined): Promise<void> {
     if (this.stopping) throw new Error('apply: the proxy is shutting down');
     const { portOffset } = this.options;
-    const compiled = prepareConfigs(configs, portOffset, this.options.settings, this.ticketKeys, (g, l) => this.loadFor(g, l));
+    this.certificates.begin();
+    let compiled: Map<string, CompiledConfig>;
+    try {
+      compiled = prepareConfigs(configs, portOffset, this.options.settings, (c, w) => this.certificates.load(c, w), (g, l) => this.loadFor(g, l));
+    } catch (err) {
+      this.certificates.abort();
+      throw err;
+    }
     // Bind the new ports; on failure close what this apply opened and give up.
     const opened: Listening[] = [];
     try {
@@ -134,9 +142,11 @@ export class ProxyEngine implements ConnectionHost {
         }
       }
     } catch (err) {
+      this.certificates.abort();
       await Promise.all(opened.map((o) => closeServer(o.server)));
       throw err;
     }
+    this.certificates.commit();
     // Commit: swap tables, then stop listening where no config wants a port any more.
     for (const o of opened) this.listening.set(o.key, o);
     const wanted = new Set<string>();
@@ -234,7 +244,7 @@ export class ProxyEngine implements ConnectionHost {
 
   rotateTicketKeys(keys: Buffer): void {
     this.ticketKeys = keys;
-    for (const entry of this.compiled.values()) for (const { cert } of entry.certificates) setTicketKeys(cert, keys);
+    for (const cert of this.certificates.all()) setTicketKeys(cert, keys);
   }
 
   /** Stops accepting, lets connections finish for graceMs, then closes what is left. */

@@ -1,7 +1,10 @@
 // Compiles a ProxyConfig into per-port routing tables once, at apply time, so that routing a
 // connection is two hostname lookups, one weighted pick and one endpoint pick.
-import type { BackendConfig, EndpointConfig, ListenerConfig, ProxyConfig, TlsMode } from '../src/proxy-config.js';
-import { buildServingCertificate, type ServingCertificate } from './certificates.js';
+import type { BackendConfig, CertificateConfig, EndpointConfig, ListenerConfig, ProxyConfig, TlsMode } from '../src/proxy-config.js';
+
+/** Builds (or reuses) the serving certificate for a config entry; throws naming `where`. */
+export type CertificateLoader = (cert: CertificateConfig, where: string) => ServingCertificate;
+import type { ServingCertificate } from './certificates.js';
 import { HostnameTable } from './hostname-table.js';
 import { resolveSettings, type ResolvedSettings } from './settings.js';
 import type { ProxySettings } from '../src/proxy-config.js';
@@ -69,7 +72,7 @@ export function gatewayKey(config: ProxyConfig): string {
 export function compileConfig(
   config: ProxyConfig,
   runtimeSettings: ProxySettings | undefined,
-  ticketKeys: Buffer,
+  loadCertificate: CertificateLoader,
   loadFor: (gateway: string, listener: string | null) => ListenerLoad,
 ): CompiledConfig {
   const gateway = gatewayKey(config);
@@ -79,7 +82,7 @@ export function compileConfig(
     const listeners = new HostnameTable<CompiledListener>();
     port.listeners.forEach((listener, listenerIndex) => {
       const where = `proxy config ${gateway}: ports[${portIndex}].listeners[${listenerIndex}] (${listener.name})`;
-      const compiled = compileListener(gateway, listener, ticketKeys, where, loadFor(gateway, listener.name));
+      const compiled = compileListener(gateway, listener, loadCertificate, where, loadFor(gateway, listener.name));
       for (const cert of compiled.certificates) certificates.push({ listener: listener.name, cert });
       listeners.add(listener.hostname, compiled);
     });
@@ -88,7 +91,7 @@ export function compileConfig(
   return { config, gateway, settings, ports, certificates };
 }
 
-function compileListener(gateway: string, listener: ListenerConfig, ticketKeys: Buffer, where: string, load: ListenerLoad): CompiledListener {
+function compileListener(gateway: string, listener: ListenerConfig, loadCertificate: CertificateLoader, where: string, load: ListenerLoad): CompiledListener {
   const routes = listener.routes.map(
     (route): CompiledRoute => ({
       name: `${route.namespace}/${route.name}`,
@@ -99,7 +102,7 @@ function compileListener(gateway: string, listener: ListenerConfig, ticketKeys: 
   for (const entry of listener.hostnames) table.add(entry.hostname, routes[entry.route] as CompiledRoute);
   let certificates: ServingCertificate[] = [];
   if (listener.mode === 'Terminate' && !listener.reject) {
-    certificates = listener.certificates.map((cert, i) => buildServingCertificate(cert, ticketKeys, `${where}.certificates[${i}]`));
+    certificates = listener.certificates.map((cert, i) => loadCertificate(cert, `${where}.certificates[${i}]`));
   }
   let reject = listener.reject || undefined;
   if (listener.mode === 'Terminate' && !reject && certificates.length === 0) reject = 'no certificate';

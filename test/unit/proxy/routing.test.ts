@@ -2,7 +2,7 @@
 // certificate choice, and config validation messages.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chooseCertificate, buildServingCertificate } from '../../../proxy/certificates.js';
+import { CertificateCache, chooseCertificate, buildServingCertificate } from '../../../proxy/certificates.js';
 import { KEY_ANY, KEY_EC, KEY_RSA } from '../../../proxy/clienthello.js';
 import { HostnameTable } from '../../../proxy/hostname-table.js';
 import { nextEndpoint, pickBackend, type CompiledBackend, type CompiledRoute } from '../../../proxy/routing.js';
@@ -87,6 +87,24 @@ describe('chooseCertificate', () => {
     assert.equal(chooseCertificate(certs, 'foo.org', KEY_RSA).secret, 'default/s2');
     // A certificate wildcard covers one label only.
     assert.equal(chooseCertificate(certs, 'a.b.example.com', KEY_RSA).secret, 'default/s1');
+  });
+
+  it('reuses the SecureContext of an unchanged certificate across applies, and only that', () => {
+    const cache = new CertificateCache(() => Buffer.alloc(48, 1));
+    cache.begin();
+    const first = cache.load(ec.config('a'), 'test');
+    cache.commit();
+    cache.begin();
+    assert.equal(cache.load(ec.config('a'), 'test'), first);
+    const renamed = cache.load(ec.config('b'), 'test');
+    assert.notEqual(renamed, first);
+    cache.commit();
+    cache.begin();
+    cache.load(rsa.config('c'), 'test');
+    cache.commit(); // neither a nor b used any more
+    cache.begin();
+    assert.notEqual(cache.load(ec.config('a'), 'test'), first);
+    cache.abort();
   });
 
   it('names the listener and Secret, never the key, when a key does not match', () => {
