@@ -14,6 +14,7 @@ import {
   makePki,
   makeTempDir,
   opensslClient,
+  openTlsSession,
   routeYaml,
   startBackends,
   startCli,
@@ -125,6 +126,52 @@ test('standalone with two workers serves the same traffic', async (t) => {
   }
   const exit = await cli.stop();
   assert.equal(exit.code, 0, cli.output());
+});
+
+test('SIGTERM drains: established connections keep working, new ones are refused, exit when drained', async (t) => {
+  const dir = makeTempDir(t);
+  const pki = makePki(dir);
+  const { foo, bar } = await startBackends(t, pki);
+  const passthroughPort = await freePort();
+  const terminatePort = await freePort();
+  const manifest = writeFile(
+    dir,
+    'example.yaml',
+    [
+      gatewayYaml({ name: 'example-gateway', passthroughPort, terminatePort }),
+      routeYaml('bar-route', 'example-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
+      environmentYaml(pki, foo, bar),
+    ].join('---\n'),
+  );
+  // A grace period far longer than the test: the exit below must come from the drain finishing.
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1', '--grace-period', '600']);
+  await cli.waitFor(/^ready: /m);
+  const session = await openTlsSession(terminatePort, 'bar.example.com', pki.ca.certificatePem);
+  t.after(() => void session.socket.destroy());
+  assert.equal(await session.roundTrip('before'), 'before');
+
+  cli.signal('SIGTERM');
+  await cli.waitFor(/SIGTERM: no longer accepting/);
+  // Still carrying traffic while draining...
+  assert.equal(await session.roundTrip('draining'), 'draining');
+  // ...while the listener stops taking new connections (it closes right after the log line).
+  let refused: Error | undefined;
+  for (let attempt = 0; attempt < 200 && !refused; attempt++) {
+    try {
+      await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } catch (error) {
+      refused = error as Error;
+    }
+  }
+  assert.match(String(refused), /ECONNREFUSED/);
+  assert.equal(await session.roundTrip('still'), 'still');
+  assert.equal(cli.running, true, 'still draining the open connection');
+
+  session.socket.end();
+  const exit = await cli.exited;
+  assert.equal(exit.code, 0, cli.output());
+  assert.match(cli.stderr, /stopped/);
 });
 
 test('standalone refuses bad options with a message naming the option', async (t) => {

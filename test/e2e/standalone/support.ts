@@ -174,6 +174,10 @@ export class CliProcess {
     return `${this.stdout}\n--- stderr ---\n${this.stderr}`;
   }
 
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** SIGTERM and wait; SIGKILL if it does not exit within the timeout. */
   async stop(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.running) return this.exited;
