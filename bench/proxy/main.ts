@@ -53,7 +53,7 @@ const PHASE_NAMES = ['memory', ...RATE_PHASES.map((p) => p.id), 'latency'] as co
 type PhaseName = (typeof PHASE_NAMES)[number];
 
 const USAGE = `Usage: npm run bench:proxy -- [options]
-  --quick                 short phases, one repetition (about a minute per worker count)
+  --quick                 short phases, 2,000 idle connections, one repetition
   --workers LIST          worker counts to run, comma-separated (default 1,2)
   --repeat N              repetitions of the rate phases; medians are reported (default 3, quick 1)
   --targets LIST          any of direct,tlsgate,nginx,haproxy,node (default all)
@@ -250,7 +250,14 @@ function renderReport(options: BenchOptions, argv: string[], runs: RunResults[],
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const options = parseOptions(argv);
+  let options: BenchOptions;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    process.stderr.write(`bench:proxy: ${(error as Error).message}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const settings = options.quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const cpus = cpuCount();
   const loadCpus = cpus >= 2 ? String(cpus - 1) : '0';
