@@ -137,6 +137,9 @@ describe('conformance TLSRoute tests, as the suite asserts them', () => {
   test('T1 TLSRouteSimpleSameNamespace', () => {
     const r = runScenario('conformance-tlsroute-simple-same-namespace');
     routesMustBeAccepted(r, 'gateway-tlsroute', ['gateway-conformance-infra-test']);
+    const config = r.output.proxyConfigs.find((c) => c.gateway.name === 'gateway-tlsroute')!;
+    assert.equal(routeBackend(config, 443, 'abc.example.com'), 'gateway-conformance-infra/tcp-backend:8443');
+    assert.equal(config.ports[0]!.listeners[0]!.mode, 'Passthrough');
   });
   test('T2 TLSRouteHostnameIntersection', () => {
     const r = runScenario('conformance-tlsroute-hostname-intersection');
@@ -173,12 +176,14 @@ describe('conformance TLSRoute tests, as the suite asserts them', () => {
     const gw = 'gateway-tlsroute-invalid-backend-ref-nonexistent';
     routesMustBeAccepted(r, gw, ['invalid-backend-ref-nonexistent']);
     routeMustHaveCondition(r, 'invalid-backend-ref-nonexistent', gw, bad('ResolvedRefs', 'BackendNotFound'));
+    assert.equal(routeBackend(r.output.proxyConfigs[0]!, 443, 'example.com'), 'reject');
   });
   test('T4 TLSRouteInvalidBackendRefUnknownKind', () => {
     const r = runScenario('conformance-tlsroute-invalid-backendref-unknown-kind');
     const gw = 'gateway-tlsroute-invalid-backend-ref-unknown-kind';
     routesMustBeAccepted(r, gw, ['invalid-backend-ref-unknown-kind']);
     routeMustHaveCondition(r, 'invalid-backend-ref-unknown-kind', gw, bad('ResolvedRefs', 'InvalidKind'));
+    assert.equal(routeBackend(r.output.proxyConfigs[0]!, 443, 'example.com'), 'reject');
   });
   test('T5 TLSRouteInvalidNoMatchingListenerHostname', () => {
     const r = runScenario('conformance-tlsroute-invalid-no-matching-listener-hostname');
@@ -208,6 +213,7 @@ describe('conformance TLSRoute tests, as the suite asserts them', () => {
     const r = runScenario('conformance-tlsroute-invalid-reference-grant');
     routesMustBeAccepted(r, 'gateway-tlsroute-referencegrant', ['gateway-conformance-infra-test']);
     routeMustHaveCondition(r, 'gateway-conformance-infra-test', 'gateway-tlsroute-referencegrant', bad('ResolvedRefs', 'RefNotPermitted'));
+    assert.equal(routeBackend(r.output.proxyConfigs[0]!, 443, 'abc.example.com'), 'reject');
   });
   test('T8 TLSRouteListenerPassthroughSupportedKinds', () => {
     const r = runScenario('conformance-tlsroute-listener-passthrough-supported-kinds');
