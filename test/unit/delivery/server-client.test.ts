@@ -238,6 +238,43 @@ describe('config delivery over mutual TLS', { timeout: 60_000 }, () => {
     }
   });
 
+  it("emits 'status' only on change; withdraw forgets a Gateway's config but not its proxies' config", async () => {
+    const c = cleanups();
+    try {
+      const { server } = await startServer(pki);
+      c.add(() => server.close());
+      const events: string[] = [];
+      server.on('status', (gateway, status) => events.push(`${gateway} ${status.connectedProxies} ${status.currentVersion ?? '-'} ${status.ackedVersion ?? '-'}`));
+      server.publish(proxyConfig(GATEWAY_A, 'v1'));
+      server.publish(proxyConfig(GATEWAY_A, 'v1'));
+      const sink = new RecordingSink();
+      const client = await startClient({ url: `wss://127.0.0.1:${server.port}`, ...filesA, sink });
+      c.add(() => client.close());
+      await statusWhere(server, A, (s) => s.ackedVersion === 'v1');
+      assert.deepEqual(events, [`${A} 0 v1 -`, `${A} 1 v1 -`, `${A} 1 v1 v1`]);
+
+      server.withdraw(GATEWAY_A);
+      assert.deepEqual(server.status(A), { connectedProxies: 1, ackedProxies: 0, ackedVersion: 'v1' });
+      assert.equal(events.at(-1), `${A} 1 - v1`);
+      assert.equal(client.appliedVersion, 'v1', 'the proxy keeps serving what it has');
+      // A proxy connecting now gets nothing until the Gateway has a config again.
+      const peer = rawPeer(server.port, { cert: pki.clientA.certificatePem, key: pki.clientA.privateKeyPem, ca: bundle });
+      c.add(() => peer.ws.terminate());
+      assert.equal(await peer.opened, true);
+      await statusWhere(server, A, (s) => s.connectedProxies === 2);
+      assert.deepEqual(
+        server.proxies().map((proxy) => [proxy.gateway, proxy.ackedVersion ?? null]).sort(),
+        [[A, 'v1'], [A, null]].sort(),
+      );
+      // The next publish is the first thing it receives (messages on a connection are ordered).
+      server.publish(proxyConfig(GATEWAY_A, 'v2'));
+      await new Promise<void>((resolve) => (peer.messages.length > 0 ? resolve() : peer.ws.once('message', () => setImmediate(resolve))));
+      assert.deepEqual(peer.messages.map((m) => m.config.version), ['v2']);
+    } finally {
+      await c.run();
+    }
+  });
+
   it('keeps the last config while the server is away, then reconnects to the restarted server', async () => {
     const c = cleanups();
     try {
