@@ -4,6 +4,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -324,6 +325,50 @@ export function splitIntoRecords(hello: Buffer, size: number): Buffer {
     records.push(header, fragment);
   }
   return Buffer.concat(records);
+}
+
+/**
+ * A client transport for tls.connect({ socket }) that rewrites the client's first write (its
+ * ClientHello) with `reshape` and sends the pieces as separate TCP segments, `gapMs` apart;
+ * everything after that passes through unchanged.
+ */
+export function fragmentingTransport(port: number, reshape: (hello: Buffer) => Buffer[], gapMs: number): Duplex {
+  const raw = net.connect({ port, host: '127.0.0.1', noDelay: true });
+  let first = true;
+  const duplex = new Duplex({
+    write(chunk: Buffer, _encoding, callback) {
+      if (!first) {
+        raw.write(chunk, () => callback());
+        return;
+      }
+      first = false;
+      const pieces = reshape(chunk);
+      let i = 0;
+      const next = () => {
+        if (i >= pieces.length || raw.destroyed) return callback();
+        raw.write(pieces[i++]!);
+        setTimeout(next, gapMs);
+      };
+      next();
+    },
+    read() {
+      raw.resume();
+    },
+    final(callback) {
+      raw.end();
+      callback();
+    },
+    destroy(err, callback) {
+      raw.destroy();
+      callback(err);
+    },
+  });
+  raw.on('data', (d: Buffer) => {
+    if (!duplex.push(d)) raw.pause();
+  });
+  raw.on('end', () => duplex.push(null));
+  raw.on('error', (err) => duplex.destroy(err));
+  return duplex;
 }
 
 export interface TlsOutcome {

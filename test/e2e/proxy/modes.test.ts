@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import {
   backendRef, captureClientHello, fetchText, listener, makeCert, metricValue, opensslClient, plainBackend, proxyConfig,
-  rawProbe, splitIntoRecords, tempDir, tlsBackend, tlsRequest, type Backend, type TestCert,
+  fragmentingTransport, rawProbe, splitIntoRecords, tempDir, tlsBackend, tlsRequest, type Backend, type TestCert,
 } from './helpers.js';
 
 describe('proxy modes', () => {
@@ -155,6 +155,29 @@ describe('proxy modes', () => {
     const term = splitIntoRecords(await captureClientHello({ servername: 'www.example.com' }), 100);
     const termOut = await rawProbe(mixedPort, [term], { waitMs: 3000, stopAfterBytes: 1 });
     assert.equal(termOut.received[0], 22, 'the gateway answered with a ServerHello');
+  });
+
+  it('Terminate completes real handshakes when the ClientHello arrives in 1-byte segments or across TLS records', async () => {
+    let reshaped = 0;
+    const isHello = (hello: Buffer) => {
+      // The transport must be reshaping the ClientHello record itself.
+      assert.equal(hello[0], 22);
+      assert.equal(hello[5], 1);
+      reshaped++;
+    };
+    const oneByte = (hello: Buffer) => (isHello(hello), [...hello].map((b) => Buffer.from([b])));
+    const records = (hello: Buffer) => {
+      isHello(hello);
+      const framed = splitIntoRecords(hello, 90);
+      return [framed.subarray(0, 150), framed.subarray(150)];
+    };
+    for (const [name, reshape, gap] of [['1-byte segments', oneByte, 1], ['several records', records, 20]] as const) {
+      const out = await tlsRequest(0, 'www.example.com', { readUntil: 'wild\nping', write: 'ping', extra: { socket: fragmentingTransport(mixedPort, reshape, gap) } });
+      assert.equal(out.error, undefined, name);
+      assert.equal(out.peerFingerprint, gatewayEc.fingerprint256, name);
+      assert.equal(out.data, 'wild\nping', name);
+    }
+    assert.equal(reshaped, 2);
   });
 
   it('counts what it served in /metrics', async () => {
