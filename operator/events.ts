@@ -10,6 +10,16 @@ import * as k8s from '@kubernetes/client-node';
 import { conditionOf, type ObjectStatusWithConditions, type RouteParentStatus } from './status/merge.js';
 import type { StatusChange } from './status/writer.js';
 import type { Condition } from './objects.js';
+import { describe } from './status/writer.js';
+
+let eventSequence = 0;
+
+/** `<object>.<hex nanoseconds>`, unique per process even for events in the same instant. */
+export function eventName(objectName: string): string {
+  const nanos = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n) + BigInt(eventSequence++);
+  const suffix = nanos.toString(16);
+  return `${objectName.slice(0, 253 - suffix.length - 1)}.${suffix}`;
+}
 
 export interface PlannedEvent {
   regarding: { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string; resourceVersion?: string };
@@ -116,7 +126,9 @@ export class EventRecorder {
         await this.api.createNamespacedEvent({
           namespace,
           body: {
-            metadata: { generateName: `${event.regarding.name}.`, namespace },
+            // Named as client-go names events (object name, a dot, the time in hex): the API
+            // validates generateName's prefix as a full name, so "name." is rejected.
+            metadata: { name: eventName(event.regarding.name), namespace },
             eventTime: new k8s.V1MicroTime(),
             reportingController: this.controllerName,
             reportingInstance: this.instance,
@@ -128,7 +140,7 @@ export class EventRecorder {
           },
         });
       } catch (err) {
-        this.log(`event ${event.reason} on ${event.regarding.kind} ${namespace}/${event.regarding.name}: ${(err as Error).message.split('\n')[0]}`);
+        this.log(`event ${event.reason} on ${event.regarding.kind} ${namespace}/${event.regarding.name}: ${describe(err)}`);
       }
     }
   }
