@@ -33,7 +33,7 @@ fi
 mkdir -p "$out"
 # Peak memory via GNU time when present (CI images may lack it; the build does not need it).
 timed=()
-if [[ -x /usr/bin/time ]]; then timed=(/usr/bin/time -f 'cluster-build: %e s wall, peak RSS %M KiB'); fi
+if [[ -x /usr/bin/time ]]; then timed=(/usr/bin/time -f 'cluster-build: %e s wall, %U s user + %S s system CPU, peak RSS %M KiB'); fi
 
 echo "cluster-build: building etcd $etcd_version into $out" >&2
 start=$SECONDS
@@ -53,6 +53,10 @@ start=$SECONDS
 echo "cluster-build: kube done in $((SECONDS - start)) s" >&2
 
 "$out/kube-apiserver" --version >&2
-"$out/etcd" --version | head -n1 >&2
+"$out/etcd" --version >&2
 touch "$out/.complete"
+# Builds for older pins are dead weight (about 220 MB each).
+for old in "$root"/.cache/bin/k8s-*; do
+  [[ $old != "$out" && -d $old ]] && rm -rf "$old"
+done
 echo "$out"

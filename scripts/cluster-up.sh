@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin_dir=$(bash scripts/cluster-build.sh | tail -n1)
+bin_dir=$(bash scripts/cluster-build.sh | tail -n1) || { echo "cluster-up: building the control-plane binaries failed (output above)" >&2; exit 1; }
 
 # The harness runs from dist/. Recompile when a harness source is newer than its output; tsc
 # still emits when another engineer's half-written file has type errors, so only a missing

@@ -28,12 +28,12 @@ function checkRelative(file: string): void {
 
 /** Replaces the volume's content with `files`. */
 export function writeAtomically(dir: string, files: VolumeFile[]): void {
+  for (const file of files) checkRelative(file.path);
   mkdirSync(dir, { recursive: true });
   const version = versionDirName();
   const versionDir = path.join(dir, version);
   mkdirSync(versionDir);
   for (const file of files) {
-    checkRelative(file.path);
     const target = path.join(versionDir, file.path);
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, file.content);

@@ -1,7 +1,7 @@
 // The local node agent: a test-only stand-in for kubelet, scheduler, kube-proxy and a cloud
 // LoadBalancer controller, started in the background by cluster:up.
 //
-//   node dist/test/cluster/agent/main.js --kubeconfig .cache/cluster/kubeconfig
+//   node dist/test/cluster/agent/main.js --kubeconfig .cache/cluster/kubeconfig --apiserver-port <port>
 //
 // SIGTERM stops every pod (grace capped at 10 s), removes the pod network and exits.
 import * as k8s from '@kubernetes/client-node';
@@ -21,7 +21,8 @@ function argument(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const kubeconfig = argument('--kubeconfig');
-  if (!kubeconfig) throw new Error('usage: main.js --kubeconfig <file>');
+  const apiserverPort = Number(argument('--apiserver-port'));
+  if (!kubeconfig || !Number.isInteger(apiserverPort) || apiserverPort <= 0) throw new Error('usage: main.js --kubeconfig <file> --apiserver-port <port>');
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const node = new NodeRegistration(kc, version.gitVersion, log);
   await node.register();
 
-  const services = new ServiceProxy(kc, log);
+  const services = new ServiceProxy(kc, apiserverPort, log);
   // Pods reach the apiserver like in a real cluster: the `kubernetes` Service's cluster IP,
   // relayed by the service proxy to the apiserver on the host's loopback.
   const apiserver = { host: '10.96.0.1', port: 443 };

@@ -65,6 +65,9 @@ export class NodeRegistration {
     } catch (error) {
       if ((error as { code?: number }).code !== 409) throw error;
     }
+    // TaintNodesByCondition admission adds node.kubernetes.io/not-ready at creation; without a
+    // node-lifecycle controller nobody would lift it, and it would confuse anyone reading it.
+    await this.core.patchNode({ name: nodeName, body: { spec: { taints: null } } }, mergePatch);
     await this.heartbeat();
     this.timer = setInterval(() => {
       this.heartbeat().catch((error: unknown) => this.log(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`));

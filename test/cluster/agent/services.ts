@@ -84,7 +84,12 @@ export class ServiceProxy {
   private readonly core: k8s.CoreV1Api;
   private readonly discovery: k8s.DiscoveryV1Api;
 
-  constructor(kc: k8s.KubeConfig, private readonly log: (msg: string) => void) {
+  /**
+   * `apiserverPort`: the apiserver listens on 127.0.0.1 only, and a loopback advertise address
+   * cannot be written to the `kubernetes` Endpoints (validation rejects 127/8), so the default
+   * `kubernetes` Service is relayed straight to the apiserver's loopback port.
+   */
+  constructor(kc: k8s.KubeConfig, private readonly apiserverPort: number, private readonly log: (msg: string) => void) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
   }
@@ -134,7 +139,8 @@ export class ServiceProxy {
       }
       for (const port of spec.ports ?? []) {
         if ((port.protocol ?? 'TCP') !== 'TCP') continue;
-        const backends = backendsFor(service, port, slices.items);
+        const isApiserver = service.metadata?.namespace === 'default' && service.metadata?.name === 'kubernetes';
+        const backends = isApiserver ? [{ ip: '127.0.0.1', port: this.apiserverPort }] : backendsFor(service, port, slices.items);
         for (const address of addresses) wanted.set(`${address}:${port.port}`, backends);
       }
     }

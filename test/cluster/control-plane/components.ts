@@ -23,6 +23,9 @@ export function apiserverArgs(pki: Pki, port: number, etcdClientPort: number, ce
     `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
     // Required on hosts with no default route; also what the `kubernetes` Service points at.
     '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
+    // With a loopback advertise address the `kubernetes` Endpoints fail validation every 10 s
+    // ("may not be in the loopback range"); the node agent relays that Service itself.
+    '--endpoint-reconciler-type=none',
     `--cert-dir=${certDir}`,
     `--tls-cert-file=${pki.apiserverCert}`, `--tls-private-key-file=${pki.apiserverKey}`,
     `--client-ca-file=${pki.caCert}`,

@@ -1,0 +1,226 @@
+// The cluster in a box, node side: pods run as processes in their own network namespaces,
+// Deployments, EndpointSlices, LoadBalancer Services, volumes, in-cluster API access,
+// restarts and image errors, all observed through the real API and real sockets.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+import { loadTestKubeConfig, freshNamespace, deleteNamespace, waitFor } from '../cluster/client.js';
+import { readyPods, waitForPhase, httpGetText, tcpConversation } from './harness-helpers.js';
+
+const echoLabels = { app: 'echo' };
+
+function echoDeployment(): k8s.V1Deployment {
+  return {
+    metadata: { name: 'echo' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: echoLabels },
+      template: {
+        metadata: { labels: echoLabels },
+        spec: {
+          terminationGracePeriodSeconds: 5,
+          containers: [{
+            name: 'echo',
+            image: 'registry.k8s.io/gateway-api/echo-basic:v1.5.1',
+            env: [
+              { name: 'TCP_ECHO_SERVER', value: '1' },
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            ],
+            ports: [{ name: 'tcp', containerPort: 3000 }],
+            readinessProbe: { tcpSocket: { port: 'tcp' }, periodSeconds: 1 },
+            livenessProbe: { tcpSocket: { port: 3000 }, periodSeconds: 5 },
+          }],
+        },
+      },
+    },
+  };
+}
+
+describe('cluster in a box: workloads', () => {
+  let kc: k8s.KubeConfig;
+  let core: k8s.CoreV1Api;
+  let apps: k8s.AppsV1Api;
+  let ns: string;
+
+  before(async () => {
+    kc = loadTestKubeConfig();
+    core = kc.makeApiClient(k8s.CoreV1Api);
+    apps = kc.makeApiClient(k8s.AppsV1Api);
+    ns = await freshNamespace(kc, 'harness-work');
+  });
+  after(async () => { await deleteNamespace(kc, ns); });
+
+  it('a 2-replica Deployment becomes Available with 2 Ready pods on distinct IPs, and its EndpointSlice lists both', async () => {
+    await apps.createNamespacedDeployment({ namespace: ns, body: echoDeployment() });
+    await core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: 'echo' }, spec: { selector: echoLabels, ports: [{ name: 'tcp', port: 3000, targetPort: 'tcp' }] } },
+    });
+    const deployment = await waitFor('Deployment echo to be Available with 2 ready replicas', 90_000, async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'echo', namespace: ns });
+      const available = d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+      return available && d.status?.readyReplicas === 2 ? d : undefined;
+    });
+    assert.equal(deployment.status?.availableReplicas, 2);
+    const pods = await readyPods(core, ns, 'app=echo');
+    assert.equal(pods.length, 2);
+    const ips = pods.map((p) => p.status!.podIP!);
+    assert.notEqual(ips[0], ips[1]);
+    for (const ip of ips) assert.match(ip, /^10\.244\.\d+\.\d+$/);
+
+    const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+    const endpoints = await waitFor('the EndpointSlice of Service echo to list both pods as ready', 30_000, async () => {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: 'kubernetes.io/service-name=echo' });
+      const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
+      return ready.length === 2 ? ready : undefined;
+    });
+    assert.deepEqual(endpoints.flatMap((e) => e.addresses).sort(), [...ips].sort());
+    assert.ok(endpoints.every((e) => e.nodeName === 'tlsgate-node'));
+
+    // Each pod is reachable from the host at its own address and knows its own name.
+    for (const pod of pods) {
+      const [welcome, test] = await tcpConversation(pod.status!.podIP!, 3000, ['TEST'], 2);
+      assert.equal(welcome, 'Gateway API Test TCP Server');
+      const context = JSON.parse(test!) as { pod: string; namespace: string; isTLS: boolean };
+      assert.equal(context.pod, pod.metadata!.name);
+      assert.equal(context.namespace, ns);
+      assert.equal(context.isTLS, false);
+    }
+  });
+
+  it('a LoadBalancer Service gets an ingress address that reaches its pods from the host', async () => {
+    await core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: 'echo-lb' }, spec: { type: 'LoadBalancer', selector: echoLabels, ports: [{ name: 'tcp', port: 7000, targetPort: 3000 }] } },
+    });
+    const ingressIp = await waitFor('Service echo-lb to get a LoadBalancer ingress', 30_000, async () => {
+      const svc = await core.readNamespacedService({ name: 'echo-lb', namespace: ns });
+      return svc.status?.loadBalancer?.ingress?.[0]?.ip;
+    });
+    assert.match(ingressIp, /^127\./);
+    const podNames = new Set((await readyPods(core, ns, 'app=echo')).map((p) => p.metadata!.name!));
+    const seen = new Set<string>();
+    await waitFor('the LoadBalancer to reach both pods', 30_000, async () => {
+      const [welcome, pong, test] = await tcpConversation(ingressIp, 7000, ['PING', 'TEST'], 3);
+      assert.equal(welcome, 'Gateway API Test TCP Server');
+      assert.equal(pong, 'PONG');
+      const pod = (JSON.parse(test!) as { pod: string }).pod;
+      assert.ok(podNames.has(pod), `answer from unknown pod ${pod}`);
+      seen.add(pod);
+      return seen.size === 2 ? true : undefined;
+    }, 50);
+  });
+
+  it('a deleted pod is replaced by a new ready pod', async () => {
+    const [victim] = await readyPods(core, ns, 'app=echo');
+    assert.ok(victim);
+    await core.deleteNamespacedPod({ name: victim.metadata!.name!, namespace: ns });
+    const replaced = await waitFor('2 ready echo pods without the deleted one', 90_000, async () => {
+      const pods = await readyPods(core, ns, 'app=echo');
+      const names = pods.map((p) => p.metadata!.name!);
+      return pods.length === 2 && !names.includes(victim.metadata!.name!) ? pods : undefined;
+    });
+    assert.equal(replaced.length, 2);
+    await waitFor(`pod ${victim.metadata!.name} to be gone`, 30_000, async () =>
+      core.readNamespacedPod({ name: victim.metadata!.name!, namespace: ns }).then(() => undefined, (e: unknown) => ((e as { code?: number }).code === 404 ? true : Promise.reject(e))));
+  });
+
+  it('a Secret update reaches the file mounted in the pod, and the mount is private to the pod', async () => {
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'harness-secret' }, stringData: { value: 'first' } } });
+    const mountPath = `/etc/tlsgate-harness-${ns}`;
+    // A tiny server in the pod that answers with the mounted file's current content.
+    const script = `require('http').createServer((q, s) => { try { s.end(require('fs').readFileSync('${mountPath}/value')); } catch (e) { s.statusCode = 500; s.end(String(e)); } }).listen(8080)`;
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'secret-reader' },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [{
+            name: 'reader', image: 'tlsgate.test/pause', command: ['node', '-e', script],
+            volumeMounts: [{ name: 'secret', mountPath }],
+            readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+          }],
+          volumes: [{ name: 'secret', secret: { secretName: 'harness-secret' } }],
+        },
+      },
+    });
+    const pod = await waitFor('secret-reader to be ready', 60_000, async () => {
+      const p = await core.readNamespacedPod({ name: 'secret-reader', namespace: ns });
+      return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    });
+    const url = `http://${pod.status!.podIP}:8080/`;
+    assert.equal((await httpGetText(url)).body, 'first');
+    // The host sees at most an empty mount point, never the Secret's content.
+    assert.equal(existsSync(`${mountPath}/value`), false);
+
+    await core.replaceNamespacedSecret({ name: 'harness-secret', namespace: ns, body: { metadata: { name: 'harness-secret' }, stringData: { value: 'second' } } });
+    await waitFor('the updated Secret value in the mounted file', 30_000, async () =>
+      ((await httpGetText(url)).body === 'second' ? true : undefined));
+  });
+
+  it('pods reach the apiserver in-cluster (Service DNS name, projected token, CA) and are authenticated as their ServiceAccount', async () => {
+    const script = [
+      "const fs = require('fs'), https = require('https');",
+      "const dir = '/var/run/secrets/kubernetes.io/serviceaccount';",
+      "const ns = fs.readFileSync(dir + '/namespace', 'utf8');",
+      "https.get({ host: 'kubernetes.default.svc', port: Number(process.env.KUBERNETES_SERVICE_PORT), path: '/api/v1/namespaces/' + ns + '/secrets',",
+      "  ca: fs.readFileSync(dir + '/ca.crt'), headers: { authorization: 'Bearer ' + fs.readFileSync(dir + '/token', 'utf8') } }, (res) => {",
+      "  let body = ''; res.on('data', (c) => body += c);",
+      "  res.on('end', () => { console.log(res.statusCode, body); process.exit(res.statusCode === 403 && body.includes('system:serviceaccount:' + ns + ':default') ? 0 : 1); });",
+      "}).on('error', (e) => { console.log('error', e.message); process.exit(2); });",
+    ].join('\n');
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'api-client' },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'client', image: 'tlsgate.test/pause', command: ['node', '-e', script] }] },
+      },
+    });
+    const pod = await waitFor('api-client to finish', 60_000, async () => {
+      const p = await core.readNamespacedPod({ name: 'api-client', namespace: ns });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    });
+    assert.equal(pod.status?.phase, 'Succeeded', `container status: ${JSON.stringify(pod.status?.containerStatuses?.[0]?.state)}`);
+  });
+
+  it('runs the tlsgate image from this checkout, with the container args', async () => {
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name: 'tlsgate-help' }, spec: { restartPolicy: 'Never', containers: [{ name: 'tlsgate', image: 'ghcr.io/tlsgate/tlsgate:dev', args: ['--help'] }] } },
+    });
+    const pod = await waitForPhase(core, ns, 'tlsgate-help', 'Succeeded');
+    assert.equal(pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
+  });
+
+  it('restarts a failing container per restartPolicy and reports its last state', async () => {
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name: 'crasher' }, spec: { restartPolicy: 'Always', containers: [{ name: 'crash', image: 'tlsgate.test/pause', command: ['sh', '-c', 'exit 3'] }] } },
+    });
+    const status = await waitFor('crasher to be restarted at least twice', 60_000, async () => {
+      const p = await core.readNamespacedPod({ name: 'crasher', namespace: ns });
+      const s = p.status?.containerStatuses?.[0];
+      return s && s.restartCount >= 2 ? s : undefined;
+    });
+    assert.equal(status.lastState?.terminated?.exitCode, 3);
+    assert.equal(status.ready, false);
+  });
+
+  it('an image missing from the image table is an error on the pod, not a silent skip', async () => {
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name: 'unknown-image' }, spec: { containers: [{ name: 'main', image: 'example.com/not/in-the-table:1.0' }] } },
+    });
+    const waiting = await waitFor('unknown-image to report ErrImagePull', 30_000, async () => {
+      const p = await core.readNamespacedPod({ name: 'unknown-image', namespace: ns });
+      const w = p.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === 'ErrImagePull' ? w : undefined;
+    });
+    assert.match(waiting.message ?? '', /example\.com\/not\/in-the-table:1\.0/);
+    const pod = await core.readNamespacedPod({ name: 'unknown-image', namespace: ns });
+    assert.equal(pod.status?.phase, 'Pending');
+  });
+});
