@@ -33,6 +33,18 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
   const problems: Problem[] = [];
   const gatewaySpecs = new Map(context.snapshot.gateways.map((g) => [keyOf(g.metadata), g]));
 
+  const classSpecs = new Map(context.snapshot.gatewayClasses.map((c) => [c.metadata.name, c]));
+  const classRows = context.output.gatewayClasses.map((gatewayClass) => {
+    const conditions = gatewayClass.status.conditions ?? [];
+    collectProblems(`GatewayClass ${gatewayClass.name}`, conditions, problems);
+    return [
+      gatewayClass.name,
+      classSpecs.get(gatewayClass.name)?.spec.controllerName ?? '',
+      conditionStatus(conditions, 'Accepted'),
+      firstUnhealthyReason(conditions),
+    ];
+  });
+
   const gatewayRows: string[][] = [];
   const listenerRows: string[][] = [];
   for (const gateway of context.output.gateways) {
@@ -99,6 +111,7 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
   }
 
   const sections = [
+    formatTable(['GATEWAYCLASS', 'CONTROLLER', 'ACCEPTED', 'REASON'], classRows, 'No GatewayClass of ours.'),
     formatTable(['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'ACCEPTED', 'PROGRAMMED', 'REASON'], gatewayRows, 'No Gateways of our class.'),
     formatTable(
       ['NAMESPACE', 'GATEWAY', 'LISTENER', 'PORT', 'SERVED-ON', 'MODE', 'HOSTNAME', 'ATTACHED', 'ACCEPTED', 'PROGRAMMED', 'REASON'],

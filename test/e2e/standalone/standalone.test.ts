@@ -47,6 +47,7 @@ test('standalone serves Passthrough with the backend\'s certificate and Terminat
   await cli.waitFor(/^admin: /m);
 
   // The status table: the Gateway is Programmed (its config is served), both routes attached.
+  assert.match(cli.stdout, /^example-gateway-class\s+tlsgate\.dev\/gateway-controller\s+True\s*$/m);
   assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
   assert.match(cli.stdout, new RegExp(`^default\\s+example-gateway\\s+tls\\s+${passthroughPort}\\s+127\\.0\\.0\\.1:${passthroughPort + OFFSET}\\s+TLS/Passthrough\\s+\\*\\s+1\\s+True\\s+True`, 'm'));
   assert.match(cli.stdout, new RegExp(`^default\\s+example-gateway\\s+tls-terminate\\s+${terminatePort}\\s+127\\.0\\.0\\.1:${terminatePort + OFFSET}\\s+TLS/Terminate\\s+\\*\\s+1\\s+True\\s+True`, 'm'));
