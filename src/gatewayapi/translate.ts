@@ -232,7 +232,8 @@ function listenerStatus(l: EvaluatedListener, generation: number, previous: List
   }
   if (l.notAccepted) c.set('Programmed', 'False', 'Invalid', 'Listener is not Accepted');
   else if (l.unusable) c.set('Programmed', 'False', 'Invalid', `Listener cannot serve: ${l.unusable}; its connections are rejected`);
-  else if (programmed) c.set('Programmed', 'False', programmed.reason, programmed.message);
+  // Listener Programmed reasons are Programmed, Invalid and Pending (AddressNotAssigned is Gateway-level).
+  else if (programmed) c.set('Programmed', 'False', programmed.reason === 'Invalid' ? 'Invalid' : 'Pending', programmed.message);
   else c.set('Programmed', 'True', 'Programmed', 'Listener is served');
   return { name: l.name, supportedKinds: l.supportedKinds, attachedRoutes: l.attachedRoutes, conditions: c.list() };
 }
