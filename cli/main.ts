@@ -1,26 +1,34 @@
 // The `tlsgate` command: one binary, one subcommand per face of the project. Each
 // subcommand lives next to the code it runs and registers itself here.
+//
+// Subcommand modules are loaded only when their command runs: `tlsgate proxy` must not load
+// the Kubernetes client (the proxy has no API access, and loading it costs seconds and
+// tens of MB at every proxy start). Top-level help loads them all to list them.
 import { Command } from 'commander';
-import { registerTranslate } from './translate.js';
-import { registerStandaloneCommand } from '../proxy/standalone/command.js';
-import { registerOperator } from '../operator/cli.js';
-import { registerProxyCommand } from '../proxy/cli-proxy.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+const SUBCOMMANDS: Record<string, () => Promise<Register>> = {
+  translate: async () => (await import('./translate.js')).registerTranslate,
+  standalone: async () => (await import('../proxy/standalone/command.js')).registerStandaloneCommand,
+  proxy: async () => (await import('../proxy/cli-proxy.js')).registerProxyCommand,
+  operator: async () => (await import('../operator/cli.js')).registerOperator,
+};
+
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('tlsgate')
     .description('Gateway API TLSRoute for Kubernetes: translate, standalone proxy, operator')
     .showHelpAfterError()
     .exitOverride();
-  registerTranslate(program);
-  registerStandaloneCommand(program);
-  registerOperator(program);
-  registerProxyCommand(program);
+  const requested = argv[2];
+  const names = requested !== undefined && requested in SUBCOMMANDS ? [requested] : Object.keys(SUBCOMMANDS);
+  for (const name of names) (await SUBCOMMANDS[name]!())(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
   } catch (err) {
     const code = (err as { exitCode?: number }).exitCode;
