@@ -107,7 +107,9 @@ function validateListenerListRules(c: IssueCollector, listeners: readonly Gatewa
     if (l.protocol === 'HTTPS' && l.tls !== undefined && !((l.tls.mode ?? 'Terminate') === 'Terminate')) {
       c.add(`${f}.tls.mode`, `${MSG_HTTPS_MODE} (listener "${l.name}")`, 'use mode Terminate, or protocol TLS for Passthrough');
     }
-    if (l.protocol === 'TLS' && (l.tls === undefined || !l.tls.mode)) {
+    // After defaulting, a present `tls` without mode has mode Terminate: only a missing `tls`
+    // (or an explicit empty mode) breaks this rule.
+    if (l.protocol === 'TLS' && (l.tls === undefined || (l.tls.mode as string | undefined) === '')) {
       c.add(`${f}.tls.mode`, `${MSG_TLS_MODE_REQUIRED} (listener "${l.name}")`, "set mode: 'Passthrough' or 'Terminate'");
     }
     if (['TCP', 'UDP'].includes(l.protocol) && l.hostname !== undefined && l.hostname !== '') {

@@ -116,6 +116,13 @@ test('Gateway: parametersRef group, kind and name are required (validator on a r
   assert.deepStrictEqual(validateGatewaySpec(spec as never).map((i) => i.field), ['spec.infrastructure.parametersRef.group', 'spec.infrastructure.parametersRef.kind', 'spec.infrastructure.parametersRef.name']);
 });
 
+test('Gateway: CEL defaulting — tls without mode on a TLS listener counts as mode Terminate (as on the apiserver)', () => {
+  const withCert = { gatewayClassName: 'c', listeners: [{ name: 't', port: 443, protocol: 'TLS', tls: { certificateRefs: [{ name: 'c' }] } }] };
+  assert.deepStrictEqual(validateGatewaySpec(withCert as never), []);
+  const empty = { gatewayClassName: 'c', listeners: [{ name: 't', port: 443, protocol: 'TLS', tls: {} }] };
+  assert.deepStrictEqual(validateGatewaySpec(empty as never).map((i) => i.message), ['certificateRefs or options must be specified when mode is Terminate (listener "t")']);
+});
+
 test('Gateway: CEL defaulting — tls without mode on HTTPS is Terminate and needs certificates', () => {
   const spec = { gatewayClassName: 'c', listeners: [{ name: 's', port: 443, protocol: 'HTTPS', tls: {} }] };
   assert.deepStrictEqual(validateGatewaySpec(spec as never).map((i) => i.message), ['certificateRefs or options must be specified when mode is Terminate (listener "s")']);

@@ -1,0 +1,84 @@
+// Differential check of the synth-time validators against a real kube-apiserver with the
+// v1.6.1 CRDs installed: random specs (valid and invalid mixed) are sent with dryRun=All,
+// and the apiserver's verdict (CRD schema + CEL) must equal the validator's. Not a unit test
+// (it needs an apiserver); run by hand:
+//
+//   APISERVER=https://127.0.0.1:26443 APISERVER_CA=ca.crt APISERVER_TOKEN=... \
+//     node dist/test/unit/constructs/tools/apiserver-differential.js [runs]
+//
+// Semantic checks (listener existence, hostname intersection, ...) are not part of
+// validate*Spec, so only the CRD rules are compared.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import fc from 'fast-check';
+import { validateGatewaySpec, validateTlsRouteSpec } from '../../../../src/constructs/index.js';
+import { gatewaySpecs, tlsRouteSpecs } from '../spec-arbitraries.js';
+
+const server = new URL(process.env.APISERVER ?? 'https://127.0.0.1:26443');
+const ca = readFileSync(process.env.APISERVER_CA ?? 'ca.crt');
+const token = process.env.APISERVER_TOKEN ?? '';
+const runs = Number(process.argv[2] ?? 300);
+
+function dryRunCreate(resource: string, kind: string, spec: unknown): Promise<{ ok: boolean; message: string }> {
+  const body = JSON.stringify({ apiVersion: 'gateway.networking.k8s.io/v1', kind, metadata: { name: 'x', namespace: 'default' }, spec });
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: server.hostname, port: server.port, ca, method: 'POST', path: `/apis/gateway.networking.k8s.io/v1/namespaces/default/${resource}?dryRun=All`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ ok: res.statusCode === 201, message: res.statusCode === 201 ? '' : (JSON.parse(text) as { message: string }).message }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** How often each CEL message occurred in apiserver rejections: shows the run exercised CEL. */
+const celSeen = new Map<string, number>();
+const CEL_MESSAGES = [
+  'sectionName must be specified when parentRefs includes 2 or more references to the same parent',
+  'sectionName must be unique when parentRefs includes 2 or more references to the same parent',
+  'Hostnames cannot contain an IP',
+  'Hostnames must be valid based on RFC-1123',
+  'Wildcards on hostnames must be the first label',
+  'Must have port for Service reference',
+  'certificateRefs or options must be specified when mode is Terminate',
+  "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']",
+  'tls mode must be Terminate for protocol HTTPS',
+  'tls mode must be set for protocol TLS',
+  "hostname must not be specified for protocols ['TCP', 'UDP']",
+  'Listener name must be unique within the Gateway',
+  'Combination of port, protocol and hostname must be unique for each listener',
+];
+
+async function compare(label: string, resource: string, kind: string, samples: unknown[], validate: (spec: never) => { field: string; message: string }[]): Promise<number> {
+  let mismatches = 0;
+  let rejected = 0;
+  for (const spec of samples) {
+    const server = await dryRunCreate(resource, kind, spec);
+    const issues = validate(spec as never);
+    if (!server.ok) rejected++;
+    for (const m of CEL_MESSAGES) if (server.message.includes(m)) celSeen.set(m, (celSeen.get(m) ?? 0) + 1);
+    if (server.ok !== (issues.length === 0)) {
+      mismatches++;
+      console.log(`MISMATCH ${label}: apiserver ${server.ok ? 'accepts' : 'rejects'}, validator ${issues.length === 0 ? 'accepts' : 'rejects'}`);
+      console.log(`  spec: ${JSON.stringify(spec)}`);
+      console.log(`  apiserver: ${server.message}`);
+      console.log(`  validator: ${issues.map((i) => `${i.field}: ${i.message}`).join(' | ')}`);
+    }
+  }
+  console.log(`${label}: ${samples.length} specs, apiserver rejected ${rejected}, mismatches ${mismatches}`);
+  return mismatches;
+}
+
+const routeSamples = fc.sample(tlsRouteSpecs, { numRuns: runs, seed: 7 });
+const gatewaySamples = fc.sample(gatewaySpecs, { numRuns: runs, seed: 7 });
+const mismatches =
+  (await compare('TLSRoute', 'tlsroutes', 'TLSRoute', routeSamples, validateTlsRouteSpec)) +
+  (await compare('Gateway', 'gateways', 'Gateway', gatewaySamples, validateGatewaySpec));
+for (const m of CEL_MESSAGES) console.log(`  CEL ${JSON.stringify(m)}: ${celSeen.get(m) ?? 0} rejections`);
+process.exitCode = mismatches === 0 ? 0 : 1;
