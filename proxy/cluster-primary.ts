@@ -61,6 +61,10 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   let appliedVersions = new Map<string, string>();
   let bound: BoundPort[] = [];
   let chain: Promise<void> = Promise.resolve();
+  let starting = true;
+  let startupFailed!: (err: Error) => void;
+  const startupFailure = new Promise<never>((_, reject) => (startupFailed = reject));
+  startupFailure.catch(() => undefined); // observed by the race below; never unhandled
 
   function fork(): WorkerState {
     const worker = cluster.fork({ [WORKER_OPTIONS_ENV]: JSON.stringify({ ...boot, ticketKeysHex: ticketKeys.toString('hex') }) });
@@ -84,6 +88,11 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
       for (const resolve of state.pending.values()) resolve({ error: `worker ${worker.id} exited (${signal ?? code})`, bound: [] });
       state.pending.clear();
       if (stopping) return;
+      if (starting) {
+        // A worker that cannot even start would crash-loop; fail startup instead.
+        startupFailed(new Error(`proxy runtime: worker ${worker.id} exited during startup (${signal ?? code})`));
+        return;
+      }
       process.stderr.write(`tlsgate proxy: worker ${worker.id} exited (${signal ?? code}); starting a replacement\n`);
       const replacement = fork();
       if (current !== null) void sendApply(replacement, current.id, current.configs, current.ephemeralPorts).catch(() => undefined);
@@ -175,19 +184,25 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     adminPort: () => admin?.port ?? null,
   };
 
-  for (let i = 0; i < count; i++) fork();
-  await Promise.all([...workers.values()].map((s) => s.started));
-
   let admin: AdminServer | undefined;
-  if (options.adminAddress) {
-    admin = await startAdminServer(options.adminAddress, {
-      ready: () => runtime.ready(),
-      metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
-      configs: () => current?.configs ?? [],
-      get appliedVersions() {
-        return appliedVersions;
-      },
-    });
+  try {
+    for (let i = 0; i < count; i++) fork();
+    await Promise.race([Promise.all([...workers.values()].map((s) => s.started)), startupFailure]);
+    if (options.adminAddress) {
+      admin = await startAdminServer(options.adminAddress, {
+        ready: () => runtime.ready(),
+        metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
+        configs: () => current?.configs ?? [],
+        get appliedVersions() {
+          return appliedVersions;
+        },
+      });
+    }
+  } catch (err) {
+    // Leave no workers behind when startup fails (admin address taken, worker crash).
+    await runtime.shutdown(0);
+    throw err;
   }
+  starting = false;
   return runtime;
 }

@@ -116,6 +116,9 @@ async function startLocalRuntime(options: ProxyRuntimeOptions): Promise<ProxyRun
       get appliedVersions() {
         return appliedVersions;
       },
+    }).catch((err: Error) => {
+      clearInterval(rotation);
+      throw err;
     });
   }
   return runtime;

@@ -3,6 +3,7 @@
 // primary's stream; a killed worker is replaced with the current config; session tickets
 // issued by one worker resume on the other (shared ticket keys).
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -109,5 +110,16 @@ describe('proxy with workers', () => {
     await eventually(() => !Object.values(cluster.workers ?? {}).some((w) => w?.id === victimId) && runtime.ready(), 'a ready replacement', 10_000);
     const outs = await Promise.all(Array.from({ length: 6 }, () => tlsRequest(port, 'a.example.com', { readUntil: '\n' })));
     for (const o of outs) assert.equal(o.data, 'B\n');
+  });
+
+  it('fails startup cleanly when the admin address is taken: no workers left behind', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const before = Object.keys(cluster.workers ?? {}).length;
+    await assert.rejects(startProxyRuntime({ address: '127.0.0.1', adminAddress: `127.0.0.1:${taken}`, workers: 2, accessLog: null }), /EADDRINUSE/);
+    blocker.close();
+    await eventually(() => Object.keys(cluster.workers ?? {}).length === before, 'the failed runtime\'s workers to exit');
+    assert.equal(runtime.ready(), true);
   });
 });
