@@ -91,6 +91,14 @@ async function main(): Promise<number> {
 
     const passthroughPort = PASSTHROUGH_PORT + options.portOffset;
     const terminatePort = TERMINATE_PORT + options.portOffset;
+    const refused = gateway.firstOutcome?.applyErrors.get('default/example-gateway');
+    if (refused !== undefined) {
+      throw new Error(
+        `the gateway cannot serve the example: ${refused}\n` +
+          `Is another \`npm start\` running? Ports ${passthroughPort} and ${terminatePort} must be free; ` +
+          'choose others with `npm start -- --port-offset N`.',
+      );
+    }
     const caFile = displayPath(pki.caFile);
     say(instructions(caFile, passthroughPort, terminatePort, displayPath(path.join(options.directory, 'manifests'))));
 
