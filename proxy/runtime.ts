@@ -67,7 +67,19 @@ function checkOptions(options: ProxyRuntimeOptions): void {
 export function accessLogSink(stream: NodeJS.WritableStream | null | undefined): { write(line: string): void } | null {
   if (stream === null) return null;
   const target = stream ?? process.stdout;
-  return { write: (line: string) => void target.write(line) };
+  // A broken log stream (EPIPE on a closed stdout, a full disk) must not take traffic down:
+  // say so once and stop logging.
+  let broken = false;
+  target.on('error', (err: Error) => {
+    if (broken) return;
+    broken = true;
+    process.stderr.write(`tlsgate proxy: access log stopped: ${err.message}\n`);
+  });
+  return {
+    write: (line: string) => {
+      if (!broken) target.write(line);
+    },
+  };
 }
 
 export function versionsOf(configs: ProxyConfig[]): Map<string, string> {
