@@ -19,7 +19,9 @@ export const CLUSTER_RULES: PolicyRule[] = [
   // Status: GatewayClass and Gateway by merge patch; TLSRoute parents by get + replace (update).
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses/status', 'gateways/status'], verbs: ['patch'] },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['tlsroutes/status'], verbs: ['get', 'update'] },
-  // Per-Gateway infrastructure: server-side apply (patch), deletion, and the label-selected
+  // Per-Gateway infrastructure: server-side apply (patch; and create, which the API server
+  // checks when an apply creates the object: verified, without it the first apply is a 403),
+  // deletion, and the label-selected
   // list of the garbage sweep. Secrets and Services are also watched (certificates, backends).
   { apiGroups: [''], resources: ['secrets', 'services'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list', 'create', 'patch', 'delete'] },
