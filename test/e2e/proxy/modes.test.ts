@@ -2,6 +2,7 @@
 // openssl s_client): who presents which certificate, what the backend sees, precedence,
 // weights, and ClientHellos fragmented into 1-byte TCP segments and several TLS records.
 import assert from 'node:assert/strict';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import {
@@ -101,6 +102,18 @@ describe('proxy modes', () => {
     const tls12 = await tlsRequest(mixedPort, 'www.example.com', { write: 'ping', readUntil: 'ping', extra: { maxVersion: 'TLSv1.2' } });
     assert.equal(tls12.protocol, 'TLSv1.2');
     assert.equal(tls12.data, 'wild\nping');
+  });
+
+  it('Terminate negotiates no ALPN even when the client offers some (the decrypted stream is plain TCP)', async () => {
+    const out = await new Promise<string | false | null>((resolve) => {
+      const s = tls.connect({ port: mixedPort, host: '127.0.0.1', servername: 'www.example.com', rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] });
+      s.on('secureConnect', () => {
+        resolve(s.alpnProtocol ?? null);
+        s.destroy();
+      });
+      s.on('error', () => resolve(null));
+    });
+    assert.equal(out, false);
   });
 
   it('Terminate: chooses the RSA certificate for a client that only verifies RSA', async () => {
