@@ -96,6 +96,25 @@ describe('operator: reconcile on the cluster in a box', () => {
     assert.ok(secret.data?.['tls.crt'] && secret.data['tls.key'] && secret.data['ca.crt']);
   });
 
+  it('Programmed=True once a real proxy pod has ACKed the config, with the load-balancer address', async () => {
+    const gw = await eventually(
+      'Gateway Programmed=True',
+      async () => {
+        const obj = await getCustom(kc, 'gateways', ns, 'example-gateway');
+        return condition(obj.status?.conditions, 'Programmed')?.status === 'True' && obj;
+      },
+      120_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\noperator log:\n${logs.slice(-30).join('\n')}`);
+    });
+    const service = await core.readNamespacedService({ name: proxyNames('example-gateway').workload, namespace: ns });
+    const ingress = service.status?.loadBalancer?.ingress?.[0]?.ip;
+    assert.ok(ingress, 'the Service has a load-balancer address');
+    assert.deepEqual(gw.status.addresses, [{ type: 'IPAddress', value: ingress }]);
+    const events = await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
+    assert.ok(events.items.some((e) => e.regarding?.name === 'example-gateway' && e.reason === 'Programmed'));
+  });
+
   it('restores fields it owns and keeps fields other managers own (server-side apply semantics)', async () => {
     const names = proxyNames('example-gateway');
     // Another manager takes spec.replicas and adds an annotation of its own.
