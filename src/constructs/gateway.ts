@@ -135,7 +135,9 @@ export class Gateway extends Construct {
     super(scope, id);
     this.props = props;
     const root = this.node.root;
-    gatewaysByApp.set(root, [...(gatewaysByApp.get(root) ?? []), this]);
+    const known = gatewaysByApp.get(root);
+    if (known) known.push(this);
+    else gatewaysByApp.set(root, [this]);
     this.apiObject = new gwapi.Gateway(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }),
