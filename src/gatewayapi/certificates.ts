@@ -1,7 +1,8 @@
 /**
  * Validating a listener certificate Secret before it reaches any proxy: type
- * `kubernetes.io/tls`, a PEM chain that parses, a private key that parses and matches the
- * leaf, and a validity window that contains `now`. A bad Secret must only ever break the
+ * `kubernetes.io/tls`, a PEM chain that parses and links (each certificate issued and
+ * signed by the next), a private key that parses and matches the leaf, and validity
+ * windows that contain `now` for every certificate of the chain. A bad Secret must only ever break the
  * listeners that refer to it (the EG v1.8.3 lesson, field notes 3.4).
  *
  * Pure: node:crypto parses in memory, `now` comes from the caller. Error messages name the
@@ -12,7 +13,15 @@ import type { CertificateConfig } from '../proxy-config.js';
 import type { Secret } from './types.js';
 
 export type ParsedCertificate =
-  | { ok: true; certificate: Omit<CertificateConfig, 'secret'>; notBefore: Date; notAfter: Date }
+  | {
+      ok: true;
+      certificate: Omit<CertificateConfig, 'secret'>;
+      /** The leaf's validity window. */
+      notBefore: Date;
+      notAfter: Date;
+      /** Every chain member's window, leaf first (an expired intermediate breaks TLS too). */
+      chainValidity: { notBefore: Date; notAfter: Date }[];
+    }
   | { ok: false; error: string };
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -101,12 +110,19 @@ function parseUncached(secret: Secret): ParsedCertificate {
   if (!leaf.checkPrivateKey(key)) {
     return { ok: false, error: `"tls.key" does not match the certificate in "tls.crt"` };
   }
-  const notBefore = new Date(leaf.validFrom);
-  const notAfter = new Date(leaf.validTo);
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const issuer = chain[i + 1]!;
+    if (!chain[i]!.checkIssued(issuer) || !chain[i]!.verify(issuer.publicKey)) {
+      return { ok: false, error: `"tls.crt" certificate #${i + 2} did not issue certificate #${i + 1} (chain out of order or incomplete)` };
+    }
+  }
+  const chainValidity = chain.map((c) => ({ notBefore: new Date(c.validFrom), notAfter: new Date(c.validTo) }));
+  const { notBefore, notAfter } = chainValidity[0]!;
   return {
     ok: true,
     notBefore,
     notAfter,
+    chainValidity,
     certificate: {
       certificatePem: blocks.join('\n') + '\n',
       privateKeyPem: keyPem,
@@ -143,13 +159,20 @@ export function describeRelative(when: Date, now: Date): string {
   return when.getTime() >= now.getTime() ? `in ${span}` : `${span} ago`;
 }
 
-/** Validity check against `now`: an error text for expired or not-yet-valid certificates. */
-export function validityError(parsed: { notBefore: Date; notAfter: Date }, label: string, now: Date): string | undefined {
-  if (parsed.notAfter.getTime() < now.getTime()) {
-    return `Secret ${label} certificate expired ${parsed.notAfter.toISOString()} (${describeRelative(parsed.notAfter, now)})`;
-  }
-  if (parsed.notBefore.getTime() > now.getTime()) {
-    return `Secret ${label} certificate is not valid before ${parsed.notBefore.toISOString()} (${describeRelative(parsed.notBefore, now)})`;
+/** Validity check against `now`: an error text for any expired or not-yet-valid certificate of the chain. */
+export function validityError(
+  parsed: { chainValidity: { notBefore: Date; notAfter: Date }[] },
+  label: string,
+  now: Date,
+): string | undefined {
+  for (const [i, window] of parsed.chainValidity.entries()) {
+    const which = i === 0 ? 'certificate' : `certificate #${i + 1} of the chain`;
+    if (window.notAfter.getTime() < now.getTime()) {
+      return `Secret ${label} ${which} expired ${window.notAfter.toISOString()} (${describeRelative(window.notAfter, now)})`;
+    }
+    if (window.notBefore.getTime() > now.getTime()) {
+      return `Secret ${label} ${which} is not valid before ${window.notBefore.toISOString()} (${describeRelative(window.notBefore, now)})`;
+    }
   }
   return undefined;
 }

@@ -147,13 +147,25 @@ test('edge scenario: a broken Secret breaks only its own listener', () => {
   assert.equal(neighbour.ports[0]!.listeners[0]!.certificates.length, 1);
   const certs = output.proxyConfigs.find((c) => c.gateway.name === 'certificates')!;
   const rejected = certs.ports.flatMap((p) => p.listeners).filter((l) => l.reject).map((l) => l.name).sort();
-  assert.deepEqual(rejected, ['expired', 'mismatch', 'no-refs', 'opaque']);
+  assert.deepEqual(rejected, ['chain-broken', 'chain-expired-ca', 'expired', 'mismatch', 'no-refs', 'opaque']);
   const served = certs.ports.flatMap((p) => p.listeners).filter((l) => !l.reject);
   assert.deepEqual(served.map((l) => [l.name, l.certificates.map((c) => c.keyType)]).sort(), [
+    ['chain-ok', ['EC']],
     ['cross-namespace', ['EC']],
     ['good', ['RSA']],
     ['two-certs', ['RSA', 'EC']],
   ]);
+});
+
+test('chains must link and every member must be valid at now', () => {
+  const { output } = runScenario('edge-certificates');
+  const listeners = output.gateways.find((g) => g.name === 'certificates')!.status.listeners!;
+  const refs = (name: string) => listeners.find((l) => l.name === name)!.conditions.find((c) => c.type === 'ResolvedRefs')!;
+  assert.match(refs('chain-broken').message, /certificate #2 did not issue certificate #1/);
+  assert.equal(refs('chain-ok').status, 'True');
+  const chain = output.proxyConfigs.find((c) => c.gateway.name === 'certificates')!.ports.flatMap((p) => p.listeners).find((l) => l.name === 'chain-ok')!;
+  assert.equal(chain.certificates[0]!.certificatePem.match(/BEGIN CERTIFICATE/g)!.length, 2, 'the whole chain is served');
+  assert.match(refs('chain-expired-ca').message, /certificate #2 of the chain expired 2026-/);
 });
 
 test('edge scenario: weights keep invalid shares so rejection respects weight', () => {
