@@ -98,7 +98,7 @@ export async function createObject(kc: k8s.KubeConfig, object: any): Promise<any
 }
 
 /** The upstream TLS routing example (Gateway, foo and bar routes) plus what it refers to. */
-export async function applyUpstreamExample(kc: k8s.KubeConfig, namespace: string): Promise<void> {
+export async function applyUpstreamExample(kc: k8s.KubeConfig, namespace: string, gatewayClassName?: string): Promise<void> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const { cert, key } = selfSigned('bar.example.com');
   await core.createNamespacedSecret({
@@ -109,7 +109,9 @@ export async function applyUpstreamExample(kc: k8s.KubeConfig, namespace: string
     await core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port, targetPort: port }] } } });
   }
   for (const file of ['gateway.yaml', 'tls-route.yaml', 'tls-route-terminate.yaml']) {
-    await applyFile(kc, path.join(upstreamDir, 'examples', file), namespace);
+    await applyFile(kc, path.join(upstreamDir, 'examples', file), namespace, (obj) => {
+      if (gatewayClassName && obj.kind === 'Gateway') obj.spec.gatewayClassName = gatewayClassName;
+    });
   }
 }
 
