@@ -100,6 +100,42 @@ describe('operator: installed with dist/install.yaml', () => {
     assert.equal(condition(route.status.parents[0].conditions, 'Accepted').status, 'True');
     const gc = await getCustom(kc, 'gatewayclasses', undefined, 'tlsgate');
     assert.equal(condition(gc.status.conditions, 'Accepted').status, 'True');
-    assert.ok(GATEWAY_GROUP);
+  });
+
+  it('the leader pod killed: the other replica leads, takes the label, statuses converge, the Gateway is Programmed again', async (t) => {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const leases = kc.makeApiClient(k8s.CoordinationV1Api);
+    const before = await leases.readNamespacedLease({ name: 'tlsgate-operator', namespace: OPERATOR_NAMESPACE });
+    const oldLeader = before.spec!.holderIdentity!;
+    const killedAt = performance.now();
+    await core.deleteNamespacedPod({ name: oldLeader, namespace: OPERATOR_NAMESPACE, gracePeriodSeconds: 0 });
+    const after = await eventually(
+      'a new leader',
+      async () => {
+        const l = await leases.readNamespacedLease({ name: 'tlsgate-operator', namespace: OPERATOR_NAMESPACE });
+        return l.spec?.holderIdentity && l.spec.holderIdentity !== oldLeader ? l : undefined;
+      },
+      90_000,
+    );
+    t.diagnostic(`new leader ${after.spec?.holderIdentity} after ${Math.round(performance.now() - killedAt)} ms (lease duration 15 s)`);
+    await eventually('the new leader carries the config-server label', async () => {
+      const list = await core.listNamespacedPod({ namespace: OPERATOR_NAMESPACE, labelSelector: `${LEADER_LABEL}=true` });
+      return list.items.length === 1 && list.items[0]!.metadata?.name === after.spec?.holderIdentity;
+    }, 60_000);
+    // Statuses converge under the new leader: a change made now is written by it.
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    await custom.patchNamespacedCustomObject(
+      { group: GATEWAY_GROUP, version: 'v1', plural: 'tlsroutes', namespace: ns, name: 'foo-route', body: { spec: { hostnames: ['foo.example.com', 'foo2.example.com'] } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await eventually('route status of the new generation', async () => {
+      const r = await getCustom(kc, 'tlsroutes', ns, 'foo-route');
+      return condition(r.status?.parents?.[0]?.conditions, 'Accepted')?.observedGeneration === r.metadata.generation;
+    }, 60_000);
+    await eventually('Gateway Programmed again under the new leader (proxies reconnected)', async () => {
+      const obj = await getCustom(kc, 'gateways', ns, 'example-gateway');
+      const programmed = condition(obj.status?.conditions, 'Programmed');
+      return programmed?.status === 'True' && programmed.observedGeneration === obj.metadata.generation;
+    }, 90_000);
   });
 });
