@@ -9,6 +9,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { lookupImage, commandLine, repositoryOf, UnknownImageError } from '../cluster/agent/images.js';
 import { expand, fieldRefValue } from '../cluster/agent/env.js';
 import { writeAtomically } from '../cluster/agent/atomic-dir.js';
+import { PodIpAllocator } from '../cluster/agent/network.js';
 
 describe('node agent: image table', () => {
   it('strips tags and digests but keeps registry ports', () => {
@@ -79,5 +80,20 @@ describe('node agent: atomic volume writer', () => {
   it('refuses paths that escape the volume', () => {
     assert.throws(() => writeAtomically(dir, [{ path: '../evil', content: Buffer.from(''), mode: 0o644 }]), /must be relative/);
     assert.throws(() => writeAtomically(dir, [{ path: '/etc/passwd', content: Buffer.from(''), mode: 0o644 }]), /must be relative/);
+  });
+});
+
+describe('node agent: pod addresses', () => {
+  it('hands out distinct bridge addresses and does not reuse a released one right away (stale ARP entries)', () => {
+    const ips = new PodIpAllocator();
+    const a = ips.allocate();
+    const b = ips.allocate();
+    assert.equal(a, '10.244.0.2');
+    assert.equal(b, '10.244.0.3');
+    ips.release(a);
+    assert.equal(ips.allocate(), '10.244.0.4');
+    // Past .254 the next /24 is used; .255 and .0 are skipped.
+    for (let i = 5; i <= 254; i++) ips.allocate();
+    assert.equal(ips.allocate(), '10.244.1.1');
   });
 });

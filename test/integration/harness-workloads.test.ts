@@ -3,7 +3,9 @@
 // restarts and image errors, all observed through the real API and real sockets.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace, waitFor } from '../cluster/client.js';
 import { readyPods, waitForPhase, httpGetText, tcpConversation } from './harness-helpers.js';
@@ -200,13 +202,43 @@ describe('cluster in a box: workloads', () => {
       namespace: ns,
       body: { metadata: { name: 'crasher' }, spec: { restartPolicy: 'Always', containers: [{ name: 'crash', image: 'tlsgate.test/pause', command: ['sh', '-c', 'exit 3'] }] } },
     });
-    const status = await waitFor('crasher to be restarted at least twice', 60_000, async () => {
+    // Between restarts the container waits out its back-off, as the kubelet shows it.
+    const status = await waitFor('crasher to be restarted at least twice and back off', 60_000, async () => {
       const p = await core.readNamespacedPod({ name: 'crasher', namespace: ns });
       const s = p.status?.containerStatuses?.[0];
-      return s && s.restartCount >= 2 ? s : undefined;
-    });
+      return s && s.restartCount >= 2 && s.state?.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
+    }, 100);
     assert.equal(status.lastState?.terminated?.exitCode, 3);
     assert.equal(status.ready, false);
+  });
+
+  it('deletion sends SIGTERM first, and SIGKILL to a container that ignores it once the grace period is over', async () => {
+    const hostDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-grace-'));
+    try {
+      const pod = (name: string, script: string): k8s.V1Pod => ({
+        metadata: { name },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [{ name: 'main', image: 'tlsgate.test/pause', command: ['sh', '-c', script], volumeMounts: [{ name: 'out', mountPath: '/out' }] }],
+          volumes: [{ name: 'out', hostPath: { path: hostDir } }],
+        },
+      });
+      // One container leaves a note when SIGTERM arrives; the other ignores SIGTERM.
+      await core.createNamespacedPod({ namespace: ns, body: pod('polite', `trap 'echo got-TERM > /out/polite; exit 0' TERM; touch /out/polite-started; while true; do sleep 0.2; done`) });
+      await core.createNamespacedPod({ namespace: ns, body: pod('stubborn', `trap '' TERM; touch /out/stubborn-started; while true; do sleep 0.2; done`) });
+      await waitFor('both containers to start', 60_000, async () =>
+        (existsSync(path.join(hostDir, 'polite-started')) && existsSync(path.join(hostDir, 'stubborn-started')) ? true : undefined));
+      await core.deleteNamespacedPod({ name: 'polite', namespace: ns });
+      await core.deleteNamespacedPod({ name: 'stubborn', namespace: ns });
+      const gone = (name: string) => core.readNamespacedPod({ name, namespace: ns })
+        .then(() => undefined, (e: unknown) => ((e as { code?: number }).code === 404 ? true : Promise.reject(e)));
+      await waitFor('both pods to be gone', 60_000, async () => ((await gone('polite')) && (await gone('stubborn')) ? true : undefined));
+      assert.equal(readFileSync(path.join(hostDir, 'polite'), 'utf8').trim(), 'got-TERM');
+      // The stubborn one could only have ended by SIGKILL: it never wrote anything on TERM.
+      assert.equal(existsSync(path.join(hostDir, 'stubborn')), false);
+    } finally {
+      rmSync(hostDir, { recursive: true, force: true });
+    }
   });
 
   it('an image missing from the image table is an error on the pod, not a silent skip', async () => {

@@ -47,6 +47,8 @@ export function createPodNetwork(podUid: string, podIp: string): string {
   ip(['-n', ns, 'link', 'set', 'lo', 'up']);
   ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
   ip(['-n', ns, 'route', 'add', 'default', 'via', podNetwork.gatewayIp]);
+  // Forget any stale neighbour entry for this address (a previous pod's MAC).
+  ip(['neigh', 'flush', 'to', podIp, 'dev', podNetwork.bridge], { allowFailure: true });
   return ns;
 }
 
@@ -94,24 +96,31 @@ export function removeBridgeAddress(address: string): void {
   ip(['addr', 'del', `${address}/32`, 'dev', podNetwork.bridge], { allowFailure: true });
 }
 
-/** Hands out pod addresses from the bridge subnet; released addresses are reused last. */
+/**
+ * Hands out pod addresses from the bridge subnet, round-robin: a released address is reused
+ * only after the whole pool went round, because the host's neighbour (ARP) entry for it still
+ * names the old veth's MAC for a while and a new pod at that address would be unreachable.
+ */
 export class PodIpAllocator {
-  private next = podNetwork.firstPodOctets[0] * 256 + podNetwork.firstPodOctets[1];
+  private static readonly first = podNetwork.firstPodOctets[0] * 256 + podNetwork.firstPodOctets[1];
+  private static readonly end = 255 * 256;
+  private next = PodIpAllocator.first;
   private readonly inUse = new Set<string>();
-  private readonly released: string[] = [];
 
   allocate(): string {
-    const reused = this.released.shift();
-    if (reused) { this.inUse.add(reused); return reused; }
-    if (this.next >= 255 * 256) throw new Error('pod address pool 10.244.0.0/16 is exhausted');
-    const n = this.next++;
-    if (n % 256 === 0 || n % 256 === 255) return this.allocate();
-    const address = `10.244.${Math.floor(n / 256)}.${n % 256}`;
-    this.inUse.add(address);
-    return address;
+    for (let tries = 0; tries < PodIpAllocator.end; tries++) {
+      const n = this.next;
+      this.next = n + 1 >= PodIpAllocator.end ? PodIpAllocator.first : n + 1;
+      if (n % 256 === 0 || n % 256 === 255) continue;
+      const address = `10.244.${Math.floor(n / 256)}.${n % 256}`;
+      if (this.inUse.has(address)) continue;
+      this.inUse.add(address);
+      return address;
+    }
+    throw new Error('pod address pool 10.244.0.0/16 is exhausted');
   }
 
   release(address: string): void {
-    if (this.inUse.delete(address)) this.released.push(address);
+    this.inUse.delete(address);
   }
 }
