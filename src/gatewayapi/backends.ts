@@ -5,6 +5,7 @@
  */
 import type { BackendConfig, EndpointConfig } from '../proxy-config.js';
 import type { Problem } from './listeners.js';
+import { objects, strings } from './safe.js';
 import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_API_GROUP, type BackendRef, type Service, type ServicePort, type TLSRoute } from './types.js';
 
@@ -40,12 +41,12 @@ function computeReadyEndpoints(service: Service, servicePort: ServicePort, index
   const endpoints: EndpointConfig[] = [];
   for (const slice of slices) {
     // EndpointSlice ports carry the Service port's name ("" when unnamed) and the target port.
-    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === portName);
+    const slicePort = objects(slice.ports).find((p) => (p.name ?? '') === portName);
     if (!slicePort || typeof slicePort.port !== 'number') continue;
-    for (const endpoint of slice.endpoints ?? []) {
+    for (const endpoint of objects(slice.endpoints)) {
       // Kubernetes: a nil `ready` means ready.
       if (endpoint.conditions?.ready === false) continue;
-      for (const address of endpoint.addresses ?? []) {
+      for (const address of strings(endpoint.addresses)) {
         const id = `${address}|${slicePort.port}`;
         if (seen.has(id)) continue;
         seen.add(id);
@@ -62,7 +63,7 @@ export function resolveBackends(route: TLSRoute, index: SnapshotIndex): Resolved
   const routeNamespace = namespaceOf(route);
   const backends: BackendConfig[] = [];
   const problems: Problem[] = [];
-  const refs = (route.spec?.rules ?? []).flatMap((rule) => rule.backendRefs ?? []);
+  const refs = objects(route.spec?.rules).flatMap((rule) => objects(rule.backendRefs));
   for (const [i, ref] of refs.entries()) {
     const namespace = ref.namespace || routeNamespace;
     const weight = typeof ref.weight === 'number' ? ref.weight : 1;
@@ -94,7 +95,7 @@ export function resolveBackends(route: TLSRoute, index: SnapshotIndex): Resolved
       reject('BackendNotFound', `Service ${namespace}/${ref.name}: port is required`);
       continue;
     }
-    const servicePort = (service.spec?.ports ?? []).find((p) => p.port === ref.port);
+    const servicePort = objects(service.spec?.ports).find((p) => p.port === ref.port);
     if (!servicePort) {
       reject('BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port}`);
       continue;

@@ -17,7 +17,7 @@ export class ConditionSet {
   ) {}
 
   set(type: string, status: ConditionStatus, reason: string, message: string): this {
-    const before = this.previous?.find((c) => c.type === type);
+    const before = Array.isArray(this.previous) ? this.previous.find((c) => typeof c === 'object' && c !== null && c.type === type) : undefined;
     const lastTransitionTime =
       before && before.status === status && before.lastTransitionTime ? before.lastTransitionTime : this.now;
     this.byType.set(type, { type, status, reason, message, observedGeneration: this.generation, lastTransitionTime });

@@ -1,4 +1,5 @@
 /** Kubernetes label selector semantics (metav1.LabelSelector), for allowedRoutes `Selector`. */
+import { objects, stringMap, strings } from './safe.js';
 import type { LabelSelector } from './types.js';
 
 /**
@@ -6,13 +7,13 @@ import type { LabelSelector } from './types.js';
  * selector matches everything; an unknown operator matches nothing (fail closed).
  */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return false;
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+  if (typeof selector !== 'object' || selector === null) return false;
+  for (const [key, value] of Object.entries(stringMap(selector.matchLabels))) {
     if (labels[key] !== value) return false;
   }
-  for (const expr of selector.matchExpressions ?? []) {
+  for (const expr of objects(selector.matchExpressions)) {
     const has = Object.prototype.hasOwnProperty.call(labels, expr.key);
-    const values = expr.values ?? [];
+    const values = strings(expr.values);
     switch (expr.operator) {
       case 'In':
         if (!has || !values.includes(labels[expr.key]!)) return false;

@@ -8,6 +8,7 @@ import type { CertificateConfig, TlsMode } from '../proxy-config.js';
 import { parseCertificateSecret, describeRelative, validityError } from './certificates.js';
 import { normalizeHostname } from './hostnames.js';
 import { protocolSupport, TLS_MODE_MIXED_SUPPORTED, TLS_MODE_TERMINATE_SUPPORTED } from './protocols.js';
+import { objects } from './safe.js';
 import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_API_GROUP, type Gateway, type Listener, type RouteGroupKind } from './types.js';
 
@@ -64,8 +65,8 @@ function needsCertificates(listener: Listener): boolean {
 function evaluateKinds(listener: Listener, out: EvaluatedListener): void {
   const support = protocolSupport(listener.protocol);
   const valid = support?.routeKinds ?? [];
-  const requested = listener.allowedRoutes?.kinds;
-  if (!requested || requested.length === 0) {
+  const requested = objects(listener.allowedRoutes?.kinds);
+  if (requested.length === 0) {
     out.supportedKinds = valid.map((k) => ({ group: k.group, kind: k.kind }));
     return;
   }
@@ -91,7 +92,7 @@ function evaluateKinds(listener: Listener, out: EvaluatedListener): void {
 
 function evaluateCertificates(gateway: Gateway, listener: Listener, out: EvaluatedListener, index: SnapshotIndex, now: Date): void {
   const gatewayNamespace = namespaceOf(gateway);
-  const refs = listener.tls?.certificateRefs ?? [];
+  const refs = objects(listener.tls?.certificateRefs);
   if (refs.length === 0) {
     out.refProblems.push({
       reason: 'InvalidCertificateRef',
@@ -213,7 +214,7 @@ function markConflicts(listeners: EvaluatedListener[]): void {
 export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: Date): EvaluatedListener[] {
   const seen = new Set<string>();
   const listeners: EvaluatedListener[] = [];
-  for (const spec of gateway.spec?.listeners ?? []) {
+  for (const spec of objects(gateway.spec?.listeners)) {
     // Names are unique by CEL; if one slipped through, the first wins (status is keyed by name).
     if (seen.has(spec.name)) continue;
     seen.add(spec.name);
@@ -222,7 +223,7 @@ export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: D
       name: spec.name,
       port: spec.port,
       protocol: spec.protocol,
-      hostname: spec.hostname ? normalizeHostname(spec.hostname) : null,
+      hostname: typeof spec.hostname === 'string' && spec.hostname !== '' ? normalizeHostname(spec.hostname) : null,
       supportedKinds: [],
       refProblems: [],
       certificates: [],

@@ -18,6 +18,7 @@ import { compareHostnamePrecedence, specificity } from './hostnames.js';
 import type { ServedHostname } from './attachment.js';
 import type { EvaluatedListener } from './listeners.js';
 import { listensOnTcp } from './protocols.js';
+import { timeOf } from './safe.js';
 
 /** One route attached to one listener, with what it serves there. */
 export interface AttachedRoute {
@@ -44,8 +45,8 @@ export function compareRoutePrecedence(
 ): number {
   const bySpecificity = specificity(b.original) - specificity(a.original);
   if (bySpecificity !== 0) return bySpecificity;
-  const ta = a.creationTimestamp ? Date.parse(a.creationTimestamp) : Number.POSITIVE_INFINITY;
-  const tb = b.creationTimestamp ? Date.parse(b.creationTimestamp) : Number.POSITIVE_INFINITY;
+  const ta = timeOf(a.creationTimestamp);
+  const tb = timeOf(b.creationTimestamp);
   if (ta !== tb) return ta < tb ? -1 : 1;
   return compareNamespacedName(a, b);
 }

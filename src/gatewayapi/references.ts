@@ -5,6 +5,7 @@
  * map lookups and a scan of the few entries left, with no allocation on the hot path
  * (10,000 routes check their backends on every translate).
  */
+import { objects } from './safe.js';
 import type { ReferenceGrant } from './types.js';
 
 export interface ReferenceFrom {
@@ -39,10 +40,10 @@ export class ReferenceGrantIndex {
       const targetNamespace = grant.metadata.namespace || 'default';
       let bySource = this.entries.get(targetNamespace);
       if (!bySource) this.entries.set(targetNamespace, (bySource = new Map()));
-      for (const from of grant.spec?.from ?? []) {
+      for (const from of objects(grant.spec?.from)) {
         let list = bySource.get(from.namespace);
         if (!list) bySource.set(from.namespace, (list = []));
-        for (const to of grant.spec?.to ?? []) {
+        for (const to of objects(grant.spec?.to)) {
           list.push({ fromGroup: from.group ?? '', fromKind: from.kind, toGroup: to.group ?? '', toKind: to.kind, toName: to.name ?? '' });
         }
       }

@@ -6,6 +6,7 @@ import type { EndpointConfig } from '../proxy-config.js';
 import type { Snapshot } from './translate.js';
 import type { EndpointSlice, Gateway, GatewayClass, GatewayParameters, Secret, Service } from './types.js';
 import { ReferenceGrantIndex } from './references.js';
+import { stringMap } from './safe.js';
 
 export const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 
@@ -39,7 +40,7 @@ export class SnapshotIndex {
     this.secrets = byKey(snapshot.secrets);
     this.gatewayParameters = byKey(snapshot.gatewayParameters ?? []);
     for (const slice of snapshot.endpointSlices) {
-      const service = slice.metadata.labels?.['kubernetes.io/service-name'];
+      const service = stringMap(slice.metadata.labels)['kubernetes.io/service-name'];
       if (!service) continue;
       const k = key(namespaceOf(slice), service);
       const list = this.endpointSlicesByService.get(k);
@@ -49,7 +50,7 @@ export class SnapshotIndex {
     for (const ns of snapshot.namespaces) {
       // The API server always sets this label; objects from files may lack it.
       this.namespaceLabels.set(ns.metadata.name, {
-        ...(ns.metadata.labels ?? {}),
+        ...stringMap(ns.metadata.labels),
         'kubernetes.io/metadata.name': ns.metadata.name,
       });
     }

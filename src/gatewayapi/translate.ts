@@ -10,6 +10,7 @@ import { resolveBackends, type ResolvedBackends } from './backends.js';
 import { ConditionSet, generationOf } from './conditions.js';
 import { evaluateListeners, type EvaluatedListener, type Problem } from './listeners.js';
 import { SUPPORTED_FEATURES } from './protocols.js';
+import { objects, strings } from './safe.js';
 import { buildProxyConfig, type AttachedRoute } from './proxy-configs.js';
 import { key, namespaceOf, SnapshotIndex } from './snapshot-index.js';
 import {
@@ -132,6 +133,29 @@ function mergeSettings(a: ProxySettings | undefined, b: ProxySettings | undefine
   return merged;
 }
 
+/**
+ * The snapshot without entries that cannot be Kubernetes objects (no metadata.name): the
+ * API server never returns such objects, but translate must not crash on a caller's bad
+ * input. Everything else, however malformed, is handled where it is read.
+ */
+function wellFormed(snapshot: Snapshot): Snapshot {
+  const keep = <T extends { metadata: { name: string } }>(items: readonly T[] | undefined): T[] =>
+    Array.isArray(items)
+      ? items.filter((o) => typeof o === 'object' && o !== null && typeof o.metadata === 'object' && o.metadata !== null && typeof o.metadata.name === 'string')
+      : [];
+  return {
+    gatewayClasses: keep(snapshot.gatewayClasses),
+    gateways: keep(snapshot.gateways),
+    tlsRoutes: keep(snapshot.tlsRoutes),
+    referenceGrants: keep(snapshot.referenceGrants),
+    services: keep(snapshot.services),
+    endpointSlices: keep(snapshot.endpointSlices),
+    secrets: keep(snapshot.secrets),
+    namespaces: keep(snapshot.namespaces),
+    gatewayParameters: keep(snapshot.gatewayParameters),
+  };
+}
+
 /** Objects sorted by `namespace/name`, with each key computed once (10,000 routes). */
 function sortByNamespacedName<T extends { metadata: { namespace?: string; name: string } }>(items: readonly T[]): T[] {
   return items
@@ -183,7 +207,7 @@ function evaluateGateway(gateway: Gateway, cls: ClassState, index: SnapshotIndex
       reason: 'InvalidParameters',
       message: `spec.infrastructure.parametersRef ${GATEWAY_PARAMETERS_KIND} ${namespace}/${ref.name} does not exist`,
     };
-  } else if ((gateway.spec?.addresses ?? []).length > 0) {
+  } else if (objects(gateway.spec?.addresses).length > 0) {
     state.problem = { reason: 'UnsupportedAddress', message: 'spec.addresses: requesting specific addresses is not supported' };
   } else if (listeners.every((l) => l.notAccepted)) {
     state.problem = { reason: 'ListenersNotValid', message: 'No listener is valid' + problemsSuffix(listeners) };
@@ -241,7 +265,7 @@ function listenerStatus(l: EvaluatedListener, generation: number, previous: List
 export function translate(input: TranslateInput): TranslateOutput {
   const controllerName = input.controllerName ?? CONTROLLER_NAME;
   const nowIso = input.now.toISOString();
-  const { snapshot } = input;
+  const snapshot = wellFormed(input.snapshot);
   const index = new SnapshotIndex(snapshot);
 
   // GatewayClasses: ours only; others are not ours to write.
@@ -278,12 +302,12 @@ export function translate(input: TranslateInput): TranslateOutput {
     const routeName = route.metadata.name;
     const routeKey = key(routeNamespace, routeName);
     const generation = generationOf(route.metadata);
-    const previousParents = route.status?.parents ?? [];
-    const hostnames = route.spec?.hostnames ?? [];
+    const previousParents = objects(route.status?.parents).filter((p) => typeof p.parentRef === 'object' && p.parentRef !== null);
+    const hostnames = strings(route.spec?.hostnames);
     let backends: ResolvedBackends | undefined;
     const ours: RouteParentStatus[] = [];
     const handled: ParentReference[] = [];
-    for (const ref of route.spec?.parentRefs ?? []) {
+    for (const ref of objects(route.spec?.parentRefs)) {
       if ((ref.group ?? GATEWAY_API_GROUP) !== GATEWAY_API_GROUP || (ref.kind ?? 'Gateway') !== 'Gateway') continue;
       const gw = gatewayStates.get(key(ref.namespace || routeNamespace, ref.name));
       if (!gw) continue; // missing or another controller's Gateway: no entry of ours
@@ -373,7 +397,7 @@ export function translate(input: TranslateInput): TranslateOutput {
     else c.set('Programmed', 'True', 'Programmed', `Proxy serves config ${proxyConfigs[proxyConfigs.length - 1]!.version.slice(0, 12)}`);
     const listenerProblem = notProgrammed && !gw.problem ? notProgrammed : gw.problem ? { reason: 'Invalid', message: 'Gateway is not Accepted' } : undefined;
     const listeners = gw.listeners.map((l) =>
-      listenerStatus(l, generation, previous?.listeners?.find((p) => p.name === l.name), nowIso, listenerProblem),
+      listenerStatus(l, generation, objects(previous?.listeners).find((p) => p.name === l.name), nowIso, listenerProblem),
     );
     const status: GatewayStatus = {};
     if (runtime && runtime.addresses.length > 0) status.addresses = runtime.addresses.map((a) => ({ type: a.type, value: a.value }));
