@@ -107,6 +107,9 @@ function parseOptions(argv: string[]): BenchOptions {
 
 const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
+/** Proxies currently running, so that an interrupted run (Ctrl-C) stops them too. */
+const runningTargets = new Set<BenchTarget>();
+
 interface Shared {
   options: BenchOptions;
   settings: PhaseSettings;
@@ -163,6 +166,7 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
         const target = await startTarget(name, context);
         status.version = target.version;
         running.push(target);
+        runningTargets.add(target);
         await verifyTarget(target, shared.certificates.ca.certificatePem, hellos.get('passHello')!);
         await sleep(300); // the checks' connections close
         idleFiles.set(name, idleOpenFiles(target));
@@ -171,7 +175,11 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
         status.failure = (error as Error).message;
         log(`${name}: ${status.failure}`);
         const index = running.findIndex((t) => t.name === name);
-        if (index >= 0) await running.splice(index, 1)[0]!.stop();
+        if (index >= 0) {
+          const failed = running.splice(index, 1)[0]!;
+          await failed.stop();
+          runningTargets.delete(failed);
+        }
       }
     }
     const proxies = running.filter((t) => t.process !== undefined);
@@ -202,7 +210,10 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
     }
     return results;
   } finally {
-    for (const target of running) await target.stop();
+    for (const target of running) {
+      await target.stop();
+      runningTargets.delete(target);
+    }
   }
 }
 
@@ -271,6 +282,8 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-bench-'));
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async (): Promise<void> => {
+    for (const target of runningTargets) await target.stop().catch((error: Error) => log(`stopping ${target.name}: ${error.message}`));
+    runningTargets.clear();
     for (const step of cleanups.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
     else log(`work directory kept: ${workDir}`);

@@ -36,14 +36,12 @@ function relay(client: net.Socket, backendPort: number | undefined, host: string
     return;
   }
   const upstream = net.connect({ host, port: backendPort });
-  upstream.on('error', () => {
-    upstream.destroy();
-    client.destroy();
-  });
-  client.on('error', () => {
-    client.destroy();
-    upstream.destroy();
-  });
+  // pipe() forwards a clean end but not a reset or a destroy: when either side goes away,
+  // so does the other (a TLS client that hangs up must not leave its backend streaming).
+  upstream.on('error', () => upstream.destroy());
+  client.on('error', () => client.destroy());
+  upstream.on('close', () => client.destroy());
+  client.on('close', () => upstream.destroy());
   upstream.once('connect', () => {
     if (first) upstream.write(first);
     client.pipe(upstream);
