@@ -8,10 +8,11 @@
 //
 // The kubeconfig is also a file (`.cache/cluster/kubeconfig`) for kubectl:
 //   kubectl --kubeconfig .cache/cluster/kubeconfig get pods -A
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { kubeconfigPath, nodeName, podNetwork } from './state.js';
+import { kubeconfigPath, nodeName, podNetwork, podsDir } from './state.js';
 import { waitFor } from './control-plane/wait.js';
 
 export { kubeconfigPath, nodeName, podNetwork, waitFor };
@@ -66,4 +67,19 @@ export function kubeConfigWithToken(kc: k8s.KubeConfig, token: string, user = 't
     currentContext: user,
   });
   return limited;
+}
+
+/**
+ * What a container wrote to stdout/stderr (there is no `kubectl logs`: the node agent has no
+ * kubelet API). Every start is preceded by a `--- <time> start #<n>: <argv>` line. Logs of
+ * deleted pods stay readable until cluster:down; with several pods of one name (re-created),
+ * their logs are concatenated oldest first.
+ */
+export function containerLog(namespace: string, pod: string, container: string): string {
+  const prefix = `${namespace}_${pod}_`;
+  const dirs = existsSync(podsDir) ? readdirSync(podsDir).filter((d) => d.startsWith(prefix)) : [];
+  const files = dirs.map((d) => path.join(podsDir, d, 'logs', `${container}.log`)).filter((f) => existsSync(f))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  if (files.length === 0) throw new Error(`no log for container "${container}" of pod ${namespace}/${pod} under ${podsDir}`);
+  return files.map((f) => readFileSync(f, 'utf8')).join('');
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { loadTestKubeConfig, freshNamespace, deleteNamespace, waitFor } from '../cluster/client.js';
+import { loadTestKubeConfig, freshNamespace, deleteNamespace, waitFor, containerLog } from '../cluster/client.js';
 import { readyPods, waitForPhase, httpGetText, tcpConversation } from './harness-helpers.js';
 
 const echoLabels = { app: 'echo' };
@@ -129,6 +129,33 @@ describe('cluster in a box: workloads', () => {
       core.readNamespacedPod({ name: victim.metadata!.name!, namespace: ns }).then(() => undefined, (e: unknown) => ((e as { code?: number }).code === 404 ? true : Promise.reject(e))));
   });
 
+  it('pods reach each other by pod IP and through a Service name (cluster IP relay)', async () => {
+    const [target] = await readyPods(core, ns, 'app=echo');
+    assert.ok(target);
+    // Connects to each address in TARGETS, expects the echo greeting, exits 0 only if all answered.
+    const script = [
+      "const net = require('net'); const targets = process.env.TARGETS.split(' ');",
+      "let left = targets.length; const fail = (t, why) => { console.log('FAIL', t, why); process.exit(1); };",
+      "for (const t of targets) { const [host, port] = t.split(':'); const s = net.connect(Number(port), host);",
+      "  s.setTimeout(5000, () => fail(t, 'timeout')); s.on('error', (e) => fail(t, e.message));",
+      "  s.once('data', (d) => { if (!String(d).startsWith('Gateway API Test TCP Server')) fail(t, String(d)); console.log('OK', t); s.destroy(); if (--left === 0) process.exit(0); }); }",
+    ].join('\n');
+    const targets = [`${target.status!.podIP}:3000`, 'echo:3000', `echo.${ns}.svc.cluster.local:3000`];
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'peer-client' },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'client', image: 'tlsgate.test/pause', command: ['node', '-e', script], env: [{ name: 'TARGETS', value: targets.join(' ') }] }] },
+      },
+    });
+    const pod = await waitFor('peer-client to finish', 60_000, async () => {
+      const p = await core.readNamespacedPod({ name: 'peer-client', namespace: ns });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    });
+    assert.equal(pod.status?.phase, 'Succeeded', containerLog(ns, 'peer-client', 'client'));
+    assert.equal(containerLog(ns, 'peer-client', 'client').split('\n').filter((l) => l.startsWith('OK ')).length, 3);
+  });
+
   it('a Secret update reaches the file mounted in the pod, and the mount is private to the pod', async () => {
     await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'harness-secret' }, stringData: { value: 'first' } } });
     const mountPath = `/etc/tlsgate-harness-${ns}`;
@@ -195,6 +222,8 @@ describe('cluster in a box: workloads', () => {
     });
     const pod = await waitForPhase(core, ns, 'tlsgate-help', 'Succeeded');
     assert.equal(pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
+    // Its output (the CLI's help) is in the container log the agent keeps.
+    assert.match(containerLog(ns, 'tlsgate-help', 'tlsgate'), /Usage: tlsgate/);
   });
 
   it('restarts a failing container per restartPolicy and reports its last state', async () => {
@@ -210,6 +239,7 @@ describe('cluster in a box: workloads', () => {
     }, 100);
     assert.equal(status.lastState?.terminated?.exitCode, 3);
     assert.equal(status.ready, false);
+    assert.ok(containerLog(ns, 'crasher', 'crash').split('\n').filter((l) => l.startsWith('--- ')).length >= 3, 'one log header per start');
   });
 
   it('deletion sends SIGTERM first, and SIGKILL to a container that ignores it once the grace period is over', async () => {

@@ -246,8 +246,9 @@ export class PodWorker {
     this.log('stopped and removed');
   }
 
-  /** Deletes the pod's directory (volumes and logs); logs are kept until then for debugging. */
+  /** Deletes the pod's volumes and hosts file; its logs stay (for debugging) until cluster:down. */
   removeFiles(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(path.join(this.dir, 'volumes'), { recursive: true, force: true });
+    rmSync(this.hostsFile, { force: true });
   }
 }
