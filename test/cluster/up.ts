@@ -3,7 +3,7 @@
 // then the Gateway API CRDs. A no-op when the cluster recorded in state.json is healthy.
 //
 //   node dist/test/cluster/up.js --bin <dir with etcd, kube-apiserver, kube-controller-manager>
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, cpSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import {
 } from './state.js';
 import { createPki, readAdminToken, type Pki } from './control-plane/pki.js';
 import { startDetached, isRunning, logTail } from './control-plane/processes.js';
-import { waitFor, httpGet } from './control-plane/wait.js';
+import { waitFor, httpGet, GiveUp } from './control-plane/wait.js';
 import { etcdArgs, apiserverArgs, controllerManagerArgs } from './control-plane/components.js';
 import { installCrds } from './control-plane/crds.js';
 import { tearDown } from './down.js';
@@ -103,6 +103,7 @@ export async function bringUp(binDir: string): Promise<ClusterState> {
   let t = Date.now();
   record('etcd', startDetached('etcd', path.join(binDir, 'etcd'), etcdArgs(etcdClientPort, etcdPeerPort)).pid);
   await step('etcd', 'starting etcd', () => waitFor('etcd /health', 30_000, async () => {
+    if (!isRunning(state.pids.etcd!, 'etcd')) throw new GiveUp('etcd exited');
     const res = await httpGet(`http://127.0.0.1:${etcdClientPort}/health`);
     return res.body.includes('"health":"true"') ? true : undefined;
   }));
@@ -114,7 +115,7 @@ export async function bringUp(binDir: string): Promise<ClusterState> {
   await step('apiserver', 'starting kube-apiserver', async () => {
     try {
       await waitFor('kube-apiserver /readyz', 120_000, async () => {
-        if (!isRunning(state.pids.apiserver!, 'kube-apiserver')) throw new Error('kube-apiserver exited');
+        if (!isRunning(state.pids.apiserver!, 'kube-apiserver')) throw new GiveUp('kube-apiserver exited');
         const res = await httpGet(`https://127.0.0.1:${apiserverPort}/readyz`, { ca, token: pki.adminToken });
         return res.status === 200 ? true : undefined;
       });
@@ -141,7 +142,7 @@ export async function bringUp(binDir: string): Promise<ClusterState> {
   log(`installed ${installed.length} objects from crds/: ${installed.join(', ')}`);
 
   await step('controller-manager', 'starting kube-controller-manager', () => waitFor('the default ServiceAccount (created by kube-controller-manager)', 90_000, async () => {
-    if (!isRunning(state.pids['controller-manager']!, 'kube-controller-manager')) throw new Error('kube-controller-manager exited');
+    if (!isRunning(state.pids['controller-manager']!, 'kube-controller-manager')) throw new GiveUp('kube-controller-manager exited');
     return core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(() => true);
   }));
   log(`kube-controller-manager working in ${since(t)}`);
@@ -150,7 +151,7 @@ export async function bringUp(binDir: string): Promise<ClusterState> {
   const agentMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent', 'main.js');
   record('agent', startDetached('agent', process.execPath, ['--enable-source-maps', agentMain, '--kubeconfig', kubeconfigPath, '--apiserver-port', String(apiserverPort)]).pid);
   await step('agent', 'starting the node agent', () => waitFor(`Node ${nodeName} to be Ready`, 30_000, async () => {
-    if (!isRunning(state.pids.agent!, 'agent/main.js')) throw new Error('the node agent exited');
+    if (!isRunning(state.pids.agent!, 'agent/main.js')) throw new GiveUp('the node agent exited');
     const node = await core.readNode({ name: nodeName });
     return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
   }));
@@ -169,6 +170,10 @@ async function main(): Promise<void> {
     await bringUp(path.resolve(binDir));
   } catch (error) {
     console.error(`cluster-up: ${error instanceof Error ? error.message : String(error)}`);
+    // Keep the components' logs for whoever debugs this (CI artefacts); the rest goes.
+    const kept = path.join(path.dirname(clusterDir), 'cluster-failed-logs');
+    rmSync(kept, { recursive: true, force: true });
+    if (existsSync(logDir)) { cpSync(logDir, kept, { recursive: true }); console.error(`cluster-up: logs kept in ${kept}`); }
     console.error('cluster-up: stopping what was started');
     await tearDown().catch((e: unknown) => console.error(`cluster-up: cleanup failed too: ${String(e)}`));
     process.exitCode = 1;

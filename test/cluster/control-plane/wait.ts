@@ -5,6 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export class TimeoutError extends Error {}
 
+/** Thrown by a `waitFor` check to stop waiting at once (e.g. the process being waited on died). */
+export class GiveUp extends Error {}
+
 /**
  * Calls `check` every `intervalMs` until it returns a value other than undefined, or throws
  * after `timeoutMs` with `what` and the last error `check` threw (if any) in the message.
@@ -18,6 +21,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
       if (value !== undefined) return value;
       lastError = undefined;
     } catch (error) {
+      if (error instanceof GiveUp) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) {
