@@ -90,6 +90,18 @@ describe('operator: GatewayParameters', () => {
       policy.readNamespacedPodDisruptionBudget({ name: proxyNames('edge').workload, namespace: ns }).then(() => false, (err) => (err as { code?: number }).code === 404));
   });
 
+  it('autoscaling creates an HPA, and the Deployment leaves replicas to it', async () => {
+    await custom.patchNamespacedCustomObject({ ...PARAMS, namespace: ns, name: 'edge', body: { spec: { autoscaling: { minReplicas: 2, maxReplicas: 5 } } } }, MERGE);
+    const names = proxyNames('edge');
+    const hpa = await eventually('HPA', () => kc.makeApiClient(k8s.AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ name: names.workload, namespace: ns }));
+    assert.equal(hpa.spec?.maxReplicas, 5);
+    assert.equal(hpa.spec?.scaleTargetRef.name, names.workload);
+    const deployment = await apps.readNamespacedDeployment({ name: names.workload, namespace: ns });
+    const ours = deployment.metadata?.managedFields?.find((f) => f.manager === 'tlsgate' && f.operation === 'Apply');
+    assert.ok(ours, 'tlsgate applied the Deployment');
+    assert.equal(JSON.stringify(ours.fieldsV1).includes('"f:replicas"'), false, 'tlsgate no longer owns spec.replicas');
+  });
+
   it('an unresolvable parametersRef: Accepted=False/InvalidParameters, and no proxy', async () => {
     await createObject(kc, gateway('broken', { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'does-not-exist' }));
     const gw = await eventually('Gateway InvalidParameters', async () => {
