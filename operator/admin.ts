@@ -24,10 +24,13 @@ export async function startAdminServer(host: string, port: number, state: AdminS
     }
   });
   server.on('clientError', (_err, socket) => socket.destroy());
+  // After listening, a server error (rare: EMFILE on accept) is reported, never thrown.
+  const reportLater = (err: Error) => process.stderr.write(`operator admin server: ${err.message}\n`);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
+      server.on('error', reportLater);
       resolve();
     });
   });

@@ -139,7 +139,9 @@ export class Operator {
     });
     this.elector.on('stopped-leading', () => {
       this.infra.reset();
-      void this.labelOwnPod(false).then(() => this.restartConfigServer());
+      this.labelOwnPod(false)
+        .then(() => this.restartConfigServer())
+        .catch((err: unknown) => this.log(`restart of the config server after losing leadership failed: ${describe(err)}`));
     });
     await Promise.all([...this.informers.values()].map((informer) => informer.start()));
     this.elector.start();
