@@ -8,15 +8,9 @@
  * cached one, or another controller's concurrent entry would be lost.
  */
 import type { Condition } from '../objects.js';
+import type { ParentReference } from '../../src/gatewayapi/types.js';
 
-export interface ParentReference {
-  group?: string;
-  kind?: string;
-  namespace?: string;
-  name: string;
-  sectionName?: string;
-  port?: number;
-}
+export type { ParentReference };
 
 export interface RouteParentStatus {
   parentRef: ParentReference;
