@@ -130,11 +130,17 @@ export class ServiceProxy {
         addresses.push(lbIp);
         const ingress = service.status?.loadBalancer?.ingress ?? [];
         if (ingress.length !== 1 || ingress[0]!.ip !== lbIp) {
-          await this.core.patchNamespacedServiceStatus({
-            name: service.metadata!.name!, namespace: service.metadata!.namespace!,
-            body: { status: { loadBalancer: { ingress: [{ ip: lbIp, ipMode: 'VIP' }] } } },
-          }, mergePatch);
-          this.log(`service ${service.metadata!.namespace}/${service.metadata!.name}: LoadBalancer ingress ${lbIp}`);
+          const key = `${service.metadata!.namespace}/${service.metadata!.name}`;
+          try {
+            await this.core.patchNamespacedServiceStatus({
+              name: service.metadata!.name!, namespace: service.metadata!.namespace!,
+              body: { status: { loadBalancer: { ingress: [{ ip: lbIp, ipMode: 'VIP' }] } } },
+            }, mergePatch);
+            this.log(`service ${key}: LoadBalancer ingress ${lbIp}`);
+          } catch (error) {
+            // One Service (deleted meanwhile, say) must not stall the relays of all others.
+            if ((error as { code?: number }).code !== 404) this.log(`service ${key}: LoadBalancer status update failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
         }
       }
       for (const port of spec.ports ?? []) {
