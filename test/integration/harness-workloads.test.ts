@@ -156,6 +156,40 @@ describe('cluster in a box: workloads', () => {
     assert.equal(containerLog(ns, 'peer-client', 'client').split('\n').filter((l) => l.startsWith('OK ')).length, 3);
   });
 
+  it('a failing readiness probe takes the pod out of its EndpointSlice; passing again brings it back', async () => {
+    // GET /toggle flips the /ready answer between 200 and 500.
+    const script = "let ok = true; require('http').createServer((q, s) => { if (q.url === '/toggle') { ok = !ok; s.end(String(ok)); } else { s.statusCode = ok ? 200 : 500; s.end(); } }).listen(8080)";
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'flappy', labels: { app: 'flappy' } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{
+            name: 'web', image: 'tlsgate.test/pause', command: ['node', '-e', script], ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
+          }],
+        },
+      },
+    });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'flappy' }, spec: { selector: { app: 'flappy' }, ports: [{ port: 80, targetPort: 'http' }] } } });
+    const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+    const endpointReady = async (): Promise<boolean | undefined> => {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: 'kubernetes.io/service-name=flappy' });
+      return slices.items.flatMap((s) => s.endpoints ?? [])[0]?.conditions?.ready;
+    };
+    await waitFor('flappy to be a ready endpoint', 60_000, async () => ((await endpointReady()) === true ? true : undefined));
+    const pod = await core.readNamespacedPod({ name: 'flappy', namespace: ns });
+    const toggle = `http://${pod.status!.podIP}:8080/toggle`;
+    assert.equal((await httpGetText(toggle)).body, 'false');
+    await waitFor('flappy to be an unready endpoint', 30_000, async () => ((await endpointReady()) === false ? true : undefined));
+    const unready = await core.readNamespacedPod({ name: 'flappy', namespace: ns });
+    assert.equal(unready.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    assert.equal(unready.status?.phase, 'Running');
+    assert.equal((await httpGetText(toggle)).body, 'true');
+    await waitFor('flappy to be ready again', 30_000, async () => ((await endpointReady()) === true ? true : undefined));
+  });
+
   it('a Secret update reaches the file mounted in the pod, and the mount is private to the pod', async () => {
     await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'harness-secret' }, stringData: { value: 'first' } } });
     const mountPath = `/etc/tlsgate-harness-${ns}`;
