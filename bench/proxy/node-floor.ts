@@ -35,7 +35,9 @@ function relay(client: net.Socket, backendPort: number | undefined, host: string
     client.destroy();
     return;
   }
-  const upstream = net.connect({ host, port: backendPort });
+  // No Nagle on either side, as in any proxy that relays small server-first messages.
+  client.setNoDelay(true);
+  const upstream = net.connect({ host, port: backendPort, noDelay: true });
   // pipe() forwards a clean end but not a reset or a destroy: when either side goes away,
   // so does the other (a TLS client that hangs up must not leave its backend streaming).
   upstream.on('error', () => upstream.destroy());
