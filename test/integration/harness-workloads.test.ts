@@ -190,6 +190,61 @@ describe('cluster in a box: workloads', () => {
     await waitFor('flappy to be ready again', 30_000, async () => ((await endpointReady()) === true ? true : undefined));
   });
 
+  it('a failing liveness probe restarts the container', async () => {
+    const script = "let ok = true; require('http').createServer((q, s) => { if (q.url === '/break') { ok = false; s.end('broken'); } else { s.statusCode = ok ? 200 : 500; s.end(); } }).listen(8080)";
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'sickly' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{
+            name: 'web', image: 'tlsgate.test/pause', command: ['node', '-e', script],
+            readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 },
+            livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 2 },
+          }],
+        },
+      },
+    });
+    const pod = await waitFor('sickly to be ready', 60_000, async () => {
+      const p = await core.readNamespacedPod({ name: 'sickly', namespace: ns });
+      return p.status?.containerStatuses?.[0]?.ready ? p : undefined;
+    });
+    assert.equal(pod.status?.containerStatuses?.[0]?.restartCount, 0);
+    assert.equal((await httpGetText(`http://${pod.status!.podIP}:8080/break`)).body, 'broken');
+    // The restarted process starts healthy again, so the pod comes back ready.
+    const restarted = await waitFor('sickly to be restarted and ready again', 60_000, async () => {
+      const s = (await core.readNamespacedPod({ name: 'sickly', namespace: ns })).status?.containerStatuses?.[0];
+      return s && s.restartCount >= 1 && s.ready ? s : undefined;
+    });
+    assert.ok(restarted.lastState?.terminated, 'the killed process is the last state');
+  });
+
+  it('init containers run to completion, in order, before the app container', async () => {
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'with-init' },
+        spec: {
+          restartPolicy: 'Never',
+          initContainers: [
+            { name: 'first', image: 'tlsgate.test/pause', command: ['sh', '-c', 'echo first > /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+            { name: 'second', image: 'tlsgate.test/pause', command: ['sh', '-c', 'echo second >> /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+          ],
+          containers: [{ name: 'main', image: 'tlsgate.test/pause', command: ['sh', '-c', 'test "$(cat /work/order | tr "\\n" " ")" = "first second "'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+          volumes: [{ name: 'work', emptyDir: {} }],
+        },
+      },
+    });
+    const pod = await waitFor('with-init to finish', 60_000, async () => {
+      const p = await core.readNamespacedPod({ name: 'with-init', namespace: ns });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    });
+    assert.equal(pod.status?.phase, 'Succeeded', JSON.stringify(pod.status?.containerStatuses));
+    assert.deepEqual(pod.status?.initContainerStatuses?.map((s) => s.state?.terminated?.exitCode), [0, 0]);
+    assert.equal(pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
+  });
+
   it('a Secret update reaches the file mounted in the pod, and the mount is private to the pod', async () => {
     await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'harness-secret' }, stringData: { value: 'first' } } });
     const mountPath = `/etc/tlsgate-harness-${ns}`;

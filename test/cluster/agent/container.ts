@@ -18,6 +18,8 @@ export interface LaunchSpec {
   env: Record<string, string>;
   cwd: string;
   mounts: BindMount[];
+  /** The pod's directory on the host (volume sources live under it). */
+  podDir: string;
   netns: string;
   logFile: string;
 }
@@ -105,7 +107,7 @@ export class ContainerRunner {
     let child: ChildProcess;
     try {
       child = spawn('ip', ['netns', 'exec', spec.netns, 'unshare', '--mount', '--propagation', 'private',
-        '/bin/sh', '-c', mountScript(spec.mounts), 'container-init', ...spec.argv],
+        '/bin/sh', '-c', mountScript(spec.mounts, spec.podDir), 'container-init', ...spec.argv],
       { detached: true, cwd: spec.cwd, env: spec.env, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);

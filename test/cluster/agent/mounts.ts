@@ -50,13 +50,35 @@ export function ensureMountPoints(mounts: BindMount[]): void {
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The /bin/sh script run inside the new mount namespace before exec'ing the container command. */
-export function mountScript(mounts: BindMount[]): string {
-  const lines = ['set -e'];
-  for (const m of mounts) {
-    lines.push(`mount --bind ${quote(m.source)} ${quote(m.target)}`);
+/**
+ * Where the pod's directory is bind-mounted first inside the container's mount namespace.
+ * Every volume source is then taken from there, so that a mountPath which happens to cover
+ * the checkout (say `/work` over `/work/main/.cache/...`) cannot hide the sources of the
+ * mounts that follow it. A top-level dot name no container would mount over.
+ */
+export const stagingPoint = '/.tlsgate-agent-pod';
+
+/**
+ * The /bin/sh script run inside the new mount namespace before exec'ing the container command.
+ * Sources outside `podDir` (hostPath volumes) are first staged under `podDir/hostpaths/<i>`.
+ */
+export function mountScript(mounts: BindMount[], podDir: string): string {
+  const lines = ['set -e', `mount --bind ${quote(podDir)} ${quote(stagingPoint)}`];
+  const staged = mounts.map((m, i) => {
+    if (m.source === podDir || m.source.startsWith(`${podDir}/`)) return `${stagingPoint}${m.source.slice(podDir.length)}`;
+    const point = path.join(podDir, 'hostpaths', String(i));
+    if (!existsSync(point)) {
+      mkdirSync(path.dirname(point), { recursive: true });
+      if (existsSync(m.source) && !statSync(m.source).isDirectory()) writeFileSync(point, ''); else mkdirSync(point);
+    }
+    lines.push(`mount --bind ${quote(m.source)} ${quote(`${stagingPoint}/hostpaths/${i}`)}`);
+    return `${stagingPoint}/hostpaths/${i}`;
+  });
+  mounts.forEach((m, i) => {
+    lines.push(`mount --bind ${quote(staged[i]!)} ${quote(m.target)}`);
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${quote(m.target)}`);
-  }
-  lines.push('exec "$@"');
+  });
+  // The mounts made from the staging point stay; the staging point itself goes.
+  lines.push(`umount -l ${quote(stagingPoint)}`, 'exec "$@"');
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@ import { PodVolumes, VolumeError, type VolumeApi } from './volumes.js';
 import { ContainerRunner, LaunchError, type ContainerState, type LaunchSpec } from './container.js';
 import { lookupImage, commandLine, UnknownImageError } from './images.js';
 import { containerEnv, expand, EnvError } from './env.js';
-import { containerMounts, ensureMountPoints } from './mounts.js';
+import { containerMounts, ensureMountPoints, stagingPoint } from './mounts.js';
 
 export interface WorkerDeps {
   ips: PodIpAllocator;
@@ -143,8 +143,8 @@ export class PodWorker {
       throw new LaunchError('CreateContainerError', error instanceof Error ? error.message : String(error));
     }
     const mounts = containerMounts(this.pod, container, (v) => this.volumes!.hostPath(v), this.hostsFile);
-    ensureMountPoints(mounts);
-    return { argv, env, cwd: container.workingDir ?? '/', mounts, netns: netnsName(this.uid), logFile: path.join(this.dir, 'logs', `${container.name}.log`) };
+    ensureMountPoints([{ source: this.dir, target: stagingPoint, readOnly: false }, ...mounts]);
+    return { argv, env, cwd: container.workingDir ?? '/', mounts, podDir: this.dir, netns: netnsName(this.uid), logFile: path.join(this.dir, 'logs', `${container.name}.log`) };
   }
 
   /** Periodic work: refresh Secret/ConfigMap/projected volumes of a running pod. */
