@@ -9,8 +9,12 @@ npm run build
 
 suites=(dist/test/unit dist/test/e2e)
 if [[ -d test/integration ]] && ls test/integration/*.test.ts >/dev/null 2>&1; then
+  # Tear down only a cluster this run started: one brought up by hand (or by another run
+  # in this checkout) stays up for whoever is using it.
+  if ! kubectl --kubeconfig .cache/cluster/kubeconfig get --raw /readyz >/dev/null 2>&1; then
+    trap 'npm run cluster:down || true' EXIT
+  fi
   npm run cluster:up
-  trap 'npm run cluster:down || true' EXIT
   suites+=(dist/test/integration)
 fi
 
