@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's one test command (README, .ci/run): installs what the tests need, builds,
-# brings up the cluster in a box, runs every test once, and always tears the cluster down.
+# brings up the cluster in a box, runs every test once, and tears down the cluster it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
