@@ -13,19 +13,15 @@ import {
   freePort,
   gatewayYaml,
   HOST,
-  makePki,
-  makeTempDir,
   routeYaml,
-  startBackends,
+  setUpExample,
   startCli,
   tlsExchange,
   writeFile,
 } from './support.js';
 
 test('invalid objects are reported with their reasons while the valid ones serve', async (t) => {
-  const dir = makeTempDir(t);
-  const pki = makePki(dir);
-  const { foo, bar } = await startBackends(t, pki);
+  const { dir, pki, foo, bar } = await setUpExample(t);
   const passthroughPort = await freePort();
   const terminatePort = await freePort();
   const brokenPassthroughPort = await freePort();
@@ -99,9 +95,7 @@ test('invalid objects are reported with their reasons while the valid ones serve
 });
 
 test('two Gateways wanting one port: a clear error naming both, the first keeps it', async (t) => {
-  const dir = makeTempDir(t);
-  const pki = makePki(dir);
-  const { foo, bar } = await startBackends(t, pki);
+  const { dir, pki, foo, bar } = await setUpExample(t);
   const sharedPort = await freePort();
   const firstTerminatePort = await freePort();
   const secondTerminatePort = await freePort();
@@ -142,9 +136,7 @@ test('two Gateways wanting one port: a clear error naming both, the first keeps 
 });
 
 test('a Gateway whose port another program holds is reported, the others serve, and saving the file retries', async (t) => {
-  const dir = makeTempDir(t);
-  const pki = makePki(dir);
-  const { foo, bar } = await startBackends(t, pki);
+  const { dir, pki, foo, bar } = await setUpExample(t);
   // Another program on the port: a plain listener held by this test.
   const squatter = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => squatter.listen(0, HOST, resolve));

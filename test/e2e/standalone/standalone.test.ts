@@ -11,12 +11,10 @@ import {
   freePort,
   gatewayYaml,
   HOST,
-  makePki,
-  makeTempDir,
   opensslClient,
   openTlsSession,
   routeYaml,
-  startBackends,
+  setUpExample,
   startCli,
   tlsExchange,
   writeFile,
@@ -25,9 +23,7 @@ import {
 const OFFSET = 1000;
 
 test('standalone serves Passthrough with the backend\'s certificate and Terminate with the gateway\'s', async (t) => {
-  const dir = makeTempDir(t);
-  const pki = makePki(dir);
-  const { foo, bar } = await startBackends(t, pki);
+  const { dir, pki, foo, bar } = await setUpExample(t);
   // Listener ports as written in the Gateway; the CLI adds the offset when binding.
   const passthroughPort = (await freePort()) - OFFSET;
   const terminatePort = (await freePort()) - OFFSET;
@@ -99,9 +95,7 @@ test('standalone serves Passthrough with the backend\'s certificate and Terminat
 });
 
 test('standalone with two workers serves the same traffic', async (t) => {
-  const dir = makeTempDir(t);
-  const pki = makePki(dir);
-  const { foo, bar } = await startBackends(t, pki);
+  const { dir, pki, foo, bar } = await setUpExample(t);
   const passthroughPort = await freePort();
   const terminatePort = await freePort();
   const manifest = writeFile(
@@ -130,9 +124,7 @@ test('standalone with two workers serves the same traffic', async (t) => {
 });
 
 test('SIGTERM drains: established connections keep working, new ones are refused, exit when drained', async (t) => {
-  const dir = makeTempDir(t);
-  const pki = makePki(dir);
-  const { foo, bar } = await startBackends(t, pki);
+  const { dir, pki, foo, bar } = await setUpExample(t);
   const passthroughPort = await freePort();
   const terminatePort = await freePort();
   const manifest = writeFile(

@@ -50,6 +50,16 @@ export async function startBackends(t: { after(fn: () => Promise<void>): void },
   return { foo, bar };
 }
 
+/** What most tests start from: a temp dir, a test PKI in it, and the foo/bar demo backends. */
+export async function setUpExample(
+  t: { after(fn: () => void | Promise<void>): void },
+): Promise<{ dir: string; pki: Pki; foo: DemoBackend; bar: DemoBackend }> {
+  const dir = makeTempDir(t);
+  const pki = makePki(dir);
+  const { foo, bar } = await startBackends(t, pki);
+  return { dir, pki, foo, bar };
+}
+
 /** A port that was free a moment ago (bind 0, read, close). */
 export async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -12,11 +12,9 @@ import {
   freePort,
   gatewayYaml,
   HOST,
-  makePki,
-  makeTempDir,
   openTlsSession,
   routeYaml,
-  startBackends,
+  setUpExample,
   startCli,
   tlsExchange,
   writeFile,
@@ -24,9 +22,7 @@ import {
 
 for (const workers of [1, 2]) {
   test(`--watch applies a route change hitlessly and keeps the last good config on a parse error (--workers ${workers})`, async (t) => {
-    const dir = makeTempDir(t);
-    const pki = makePki(dir);
-    const { foo, bar } = await startBackends(t, pki);
+    const { dir, pki, foo, bar } = await setUpExample(t);
     const passthroughPort = await freePort();
     const terminatePort = await freePort();
     writeFile(dir, 'gateway.yaml', gatewayYaml({ name: 'example-gateway', passthroughPort, terminatePort }));
