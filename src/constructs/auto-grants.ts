@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Construct, IConstruct } from 'constructs';
 import { ReferenceGrant } from './reference-grant.js';
 import { GATEWAY_GROUP } from './validation/patterns.js';
+import type { ValidationIssue } from './validation/issues.js';
 
 export interface GrantRequest {
   /** `Gateway` (certificates) or `TLSRoute` (backends). */
@@ -44,4 +45,44 @@ function grantName(r: GrantRequest): string {
   if (readable.length <= 253) return readable;
   const hash = createHash('sha256').update(readable).digest('hex').slice(0, 10);
   return `${readable.slice(0, 242).replace(/[-.]+$/, '')}-${hash}`;
+}
+
+/** The object a reference points at, and whether the user wants its grant written. */
+export interface GrantTarget {
+  readonly namespace: string | undefined;
+  readonly name: string;
+  readonly wanted: boolean;
+}
+
+/** How the referring construct and its target are named in the message when no grant can be written. */
+export interface GrantWording {
+  /** e.g. `certificate Secret`. */
+  readonly target: string;
+  /** The referrer's kind in the message, e.g. `Gateway`. */
+  readonly owner: string;
+  /** The referrer in the fix, e.g. `the route`. */
+  readonly ownerInFix: string;
+}
+
+/**
+ * Writes the grant a reference into another namespace needs, when wanted. Returns the
+ * problem instead when the referrer has no namespace of its own for the grant to name.
+ */
+export function grantCrossNamespace(
+  owner: Construct,
+  request: Omit<GrantRequest, 'fromNamespace' | 'toNamespace' | 'toName'> & { readonly fromNamespace: string | undefined },
+  target: GrantTarget,
+  field: string,
+  wording: GrantWording,
+): ValidationIssue | undefined {
+  if (!target.wanted || target.namespace === undefined || target.namespace === request.fromNamespace) return undefined;
+  if (request.fromNamespace === undefined) {
+    return {
+      field,
+      message: `the ${wording.target} "${target.namespace}/${target.name}" is in another namespace, but this ${wording.owner} has no namespace, so no ReferenceGrant can name it`,
+      fix: `set metadata.namespace on ${wording.ownerInFix} or a namespace on its Chart, or pass referenceGrants: false and write the grant yourself`,
+    };
+  }
+  ensureReferenceGrant(owner, { ...request, fromNamespace: request.fromNamespace, toNamespace: target.namespace, toName: target.name });
+  return undefined;
 }

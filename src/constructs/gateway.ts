@@ -3,7 +3,7 @@ import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
 import * as gwapi from '../../imports/gwapi-gateway.networking.k8s.io.js';
-import { ensureReferenceGrant } from './auto-grants.js';
+import { grantCrossNamespace, type GrantTarget } from './auto-grants.js';
 import { GatewayClass } from './gateway-class.js';
 import { referenceNamespace } from './namespaces.js';
 import { validateGatewaySpec } from './validation/gateway-rules.js';
@@ -239,7 +239,7 @@ export class Gateway extends Construct {
 
   /** Writes the ReferenceGrant a certificate in another namespace needs, when asked to. */
   private grantCertificate(cert: CertificateSource, field: string): void {
-    let target: { namespace: string | undefined; name: string; wanted: boolean };
+    let target: GrantTarget;
     if (cert instanceof kplus.Secret) target = { namespace: cert.metadata.namespace, name: cert.name, wanted: this.props.referenceGrants ?? true };
     else if (cert instanceof Construct) return;
     else {
@@ -247,16 +247,12 @@ export class Gateway extends Construct {
       if ((ref.group ?? '') !== '' || (ref.kind ?? 'Secret') !== 'Secret') return;
       target = { namespace: ref.namespace, name: ref.name, wanted: ref.referenceGrant ?? false };
     }
-    if (!target.wanted || target.namespace === undefined || target.namespace === this.namespace) return;
-    if (this.namespace === undefined) {
-      this.buildIssues.push({
-        field,
-        message: `the certificate Secret "${target.namespace}/${target.name}" is in another namespace, but this Gateway has no namespace, so no ReferenceGrant can name it`,
-        fix: 'set metadata.namespace on the Gateway or a namespace on its Chart, or pass referenceGrants: false and write the grant yourself',
-      });
-      return;
-    }
-    ensureReferenceGrant(this, { fromKind: 'Gateway', fromNamespace: this.namespace, toKind: 'Secret', toNamespace: target.namespace, toName: target.name });
+    const issue = grantCrossNamespace(this, { fromKind: 'Gateway', fromNamespace: this.namespace, toKind: 'Secret' }, target, field, {
+      target: 'certificate Secret',
+      owner: 'Gateway',
+      ownerInFix: 'the Gateway',
+    });
+    if (issue) this.buildIssues.push(issue);
   }
 }
 

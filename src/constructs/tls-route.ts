@@ -3,7 +3,7 @@ import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import * as gwapi from '../../imports/gwapi-gateway.networking.k8s.io.js';
-import { ensureReferenceGrant } from './auto-grants.js';
+import { grantCrossNamespace, type GrantTarget } from './auto-grants.js';
 import { Gateway, GatewayListener, GatewayPort } from './gateway.js';
 import { findInApp, referenceNamespace } from './namespaces.js';
 import { checkAttachment, type ParentGatewayView } from './validation/attachment.js';
@@ -249,7 +249,7 @@ export class TlsRoute extends Construct {
 
   /** Writes the ReferenceGrant a backend in another namespace needs, when asked to. */
   private grantBackend(backend: TlsRouteBackend, field: string): void {
-    let target: { namespace: string | undefined; name: string; wanted: boolean };
+    let target: GrantTarget;
     const service = backend instanceof kplus.Service ? backend : 'service' in backend ? backend.service : undefined;
     if (service) target = { namespace: service.metadata.namespace, name: service.name, wanted: this.props.referenceGrants ?? true };
     else {
@@ -257,15 +257,11 @@ export class TlsRoute extends Construct {
       if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') return;
       target = { namespace: ref.namespace, name: ref.name, wanted: ref.referenceGrant ?? false };
     }
-    if (!target.wanted || target.namespace === undefined || target.namespace === this.namespace) return;
-    if (this.namespace === undefined) {
-      this.buildIssues.push({
-        field,
-        message: `the backend Service "${target.namespace}/${target.name}" is in another namespace, but this TLSRoute has no namespace, so no ReferenceGrant can name it`,
-        fix: 'set metadata.namespace on the route or a namespace on its Chart, or pass referenceGrants: false and write the grant yourself',
-      });
-      return;
-    }
-    ensureReferenceGrant(this, { fromKind: 'TLSRoute', fromNamespace: this.namespace, toKind: 'Service', toNamespace: target.namespace, toName: target.name });
+    const issue = grantCrossNamespace(this, { fromKind: 'TLSRoute', fromNamespace: this.namespace, toKind: 'Service' }, target, field, {
+      target: 'backend Service',
+      owner: 'TLSRoute',
+      ownerInFix: 'the route',
+    });
+    if (issue) this.buildIssues.push(issue);
   }
 }

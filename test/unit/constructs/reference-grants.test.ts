@@ -74,3 +74,26 @@ test('a cross-namespace backend of a route without namespace is reported, not gu
   });
   assert.ok(error.includes('[test/r] spec.rules[0].backendRefs[0]: the backend Service "data/db" is in another namespace, but this TLSRoute has no namespace'), error);
 });
+
+test('a cross-namespace certificate of a Gateway without namespace is reported with its fix', () => {
+  const error = synthError((chart) => {
+    const cert = new kplus.Secret(chart, 'cert', { metadata: { name: 'wildcard', namespace: 'certs' }, type: 'kubernetes.io/tls' });
+    new Gateway(chart, 'gw', { gatewayClass: 'cls', listeners: [{ name: 't', port: 443, mode: 'Terminate', certificates: [cert] }] });
+  });
+  assert.ok(
+    error.includes(
+      'the certificate Secret "certs/wildcard" is in another namespace, but this Gateway has no namespace, so no ReferenceGrant can name it',
+    ),
+    error,
+  );
+  assert.ok(error.includes('set metadata.namespace on the Gateway or a namespace on its Chart, or pass referenceGrants: false'), error);
+});
+
+test('the route without namespace gets the same fix, worded for a route', () => {
+  const error = synthError((chart) => {
+    const svc = new kplus.Service(chart, 'db', { metadata: { name: 'db', namespace: 'data' }, ports: [{ port: 5432 }] });
+    new TlsRoute(chart, 'r', { hostnames: ['db.example.com'], backends: [svc] });
+  });
+  assert.ok(error.includes('so no ReferenceGrant can name it'), error);
+  assert.ok(error.includes('set metadata.namespace on the route or a namespace on its Chart, or pass referenceGrants: false and write the grant yourself'), error);
+});
