@@ -7,12 +7,16 @@ for pair in openssl:openssl curl:curl ip:iproute2 unshare:util-linux; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || needed+=("$pkg")
 done
-for pkg in "${EXTRA_DEBIAN_PACKAGES[@]:-}"; do
+# nginx (with its stream module) and HAProxy: the benchmark's references, whose generated
+# configurations the benchmark's own tests check with `nginx -t` and `haproxy -c`.
+for pkg in nginx libnginx-mod-stream haproxy "${EXTRA_DEBIAN_PACKAGES[@]:-}"; do
   [[ -n "$pkg" ]] && ! dpkg -s "$pkg" >/dev/null 2>&1 && needed+=("$pkg")
 done
 if ((${#needed[@]})); then
   echo "setup-system: installing ${needed[*]}"
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${needed[@]}"
+  # RUNLEVEL=1: Debian's maintainer scripts must not start nginx/HAProxy as system services
+  # (on :80); the benchmark runs its own instances.
+  $SUDO env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${needed[@]}"
 fi

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-system.sh
 npm run build
 
-suites=(dist/test/unit dist/test/e2e)
+suites=(dist/test/unit dist/test/e2e dist/bench)
 if [[ -d test/integration ]] && ls test/integration/*.test.ts >/dev/null 2>&1; then
   # Tear down only a cluster this run started: one brought up by hand (or by another run
   # in this checkout) stays up for whoever is using it.
