@@ -54,11 +54,18 @@ export function createPki(dir: string): Pki {
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   const adminToken = randomBytes(24).toString('hex');
   writeFileSync(p('tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+  return existingPki(dir);
+}
+
+/** The PKI a previous createPki left in `dir`, unchanged (restarting a component must not
+ *  invalidate the kubeconfig, issued tokens or serving certificates). */
+export function existingPki(dir: string): Pki {
+  const p = (name: string): string => path.join(dir, name);
   return {
     caCert: p('ca.crt'), caKey: p('ca.key'),
     apiserverCert: p('apiserver.crt'), apiserverKey: p('apiserver.key'),
     serviceAccountKey: p('sa.key'), serviceAccountPub: p('sa.pub'),
-    tokensCsv: p('tokens.csv'), adminToken,
+    tokensCsv: p('tokens.csv'), adminToken: readAdminToken(dir),
   };
 }
 
