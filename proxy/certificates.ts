@@ -16,7 +16,41 @@ export interface ServingCertificate {
   /** Suffixes of `*.suffix` names (certificate wildcards cover exactly one label). */
   wildcardSuffixes: ReadonlySet<string>;
   notAfterSeconds: number;
+  /** Session-ticket state: which key the context encrypts with, and the previous key (rotation overlap). */
+  tickets: TicketState;
 }
+
+/**
+ * Session-ticket keys as one Buffer (it passes unchanged through the engine and IPC): the
+ * current 48-byte key (16 name, 16 HMAC, 16 AES), optionally followed by the previous one.
+ * New tickets use the current key; tickets under the previous key still resume (the overlap).
+ */
+export type TicketKeyRing = Buffer;
+export const TICKET_KEY_BYTES = 48;
+const TICKET_KEY_NAME_BYTES = 16;
+
+/** The ring after a rotation: `next` becomes current, the former current becomes previous. */
+export function rotateTicketKeyRing(ring: TicketKeyRing, next: Buffer): TicketKeyRing {
+  if (next.length !== TICKET_KEY_BYTES) throw new Error(`ticket keys: a key is ${TICKET_KEY_BYTES} bytes, got ${next.length}`);
+  return Buffer.concat([next, ring.subarray(0, TICKET_KEY_BYTES)]);
+}
+
+export function ticketKeyRingProblem(ring: Buffer): string | null {
+  return ring.length === TICKET_KEY_BYTES || ring.length === 2 * TICKET_KEY_BYTES ? null : `must be ${TICKET_KEY_BYTES} or ${2 * TICKET_KEY_BYTES} bytes, got ${ring.length}`;
+}
+
+interface TicketState {
+  currentName: Buffer;
+  previousKey: Buffer | null;
+  /** Built on the first handshake that offers a ticket under the previous key (most never do). */
+  previousContext: tls.SecureContext | null;
+  /** Seconds a ticket stays valid (OpenSSL's session timeout; also the client's lifetime hint). */
+  lifetimeSeconds: number;
+  build(ticketKey: Buffer): tls.SecureContext;
+}
+
+/** Tickets live as long as a key stays current, so every ticket resumes for its whole lifetime. */
+export const DEFAULT_TICKET_LIFETIME_SECONDS = 60 * 60;
 
 const KEY_BITS: Record<CertificateConfig['keyType'], number> = {
   RSA: KEY_RSA,
@@ -30,17 +64,25 @@ const KEY_BITS: Record<CertificateConfig['keyType'], number> = {
  * Builds the context. Throws an Error naming `where` and the Secret, never the key material
  * (OpenSSL's message says what is wrong, e.g. "key values mismatch").
  */
-export function buildServingCertificate(cert: CertificateConfig, ticketKeys: Buffer, where: string): ServingCertificate {
+export function buildServingCertificate(
+  cert: CertificateConfig,
+  ticketKeys: TicketKeyRing,
+  where: string,
+  ticketLifetimeSeconds = DEFAULT_TICKET_LIFETIME_SECONDS,
+): ServingCertificate {
   const secret = `${cert.secret.namespace}/${cert.secret.name}`;
-  let context: tls.SecureContext;
-  try {
-    context = tls.createSecureContext({
+  const build = (ticketKey: Buffer): tls.SecureContext =>
+    tls.createSecureContext({
       cert: cert.certificatePem,
       key: cert.privateKeyPem,
       minVersion: 'TLSv1.2',
       maxVersion: 'TLSv1.3',
-      ticketKeys,
+      ticketKeys: ticketKey,
+      sessionTimeout: ticketLifetimeSeconds,
     });
+  let context: tls.SecureContext;
+  try {
+    context = build(ticketKeys.subarray(0, TICKET_KEY_BYTES));
     // OpenSSL silently drops a key that does not match the certificate (handshakes then
     // fail later); check the pair here so the config is refused with a reason instead.
     if (!new X509Certificate(cert.certificatePem).checkPrivateKey(createPrivateKey(cert.privateKeyPem))) {
@@ -65,6 +107,13 @@ export function buildServingCertificate(cert: CertificateConfig, ticketKeys: Buf
     exactNames,
     wildcardSuffixes,
     notAfterSeconds: Number.isFinite(notAfter) ? Math.floor(notAfter / 1000) : 0,
+    tickets: {
+      currentName: Buffer.from(ticketKeys.subarray(0, TICKET_KEY_NAME_BYTES)),
+      previousKey: ticketKeys.length >= 2 * TICKET_KEY_BYTES ? Buffer.from(ticketKeys.subarray(TICKET_KEY_BYTES, 2 * TICKET_KEY_BYTES)) : null,
+      previousContext: null,
+      lifetimeSeconds: ticketLifetimeSeconds,
+      build,
+    },
   };
 }
 
@@ -96,11 +145,42 @@ export function chooseCertificate(certs: readonly ServingCertificate[], sni: str
   return best as ServingCertificate;
 }
 
-/** Replaces the session-ticket keys of contexts already built (rotation). */
-export function setTicketKeys(cert: ServingCertificate, keys: Buffer): void {
+/**
+ * Rotation: the ring's current key becomes the context's encryption key, and the key it had
+ * stays usable for decryption (a context for it is built only when a client offers such a
+ * ticket). A ring whose current key is already in place changes nothing.
+ */
+export function setTicketKeys(cert: ServingCertificate, ring: TicketKeyRing): void {
+  const current = ring.subarray(0, TICKET_KEY_BYTES);
+  const tickets = cert.tickets;
+  if (current.subarray(0, TICKET_KEY_NAME_BYTES).equals(tickets.currentName)) return;
   // tls.Server#setTicketKeys does the same on its own context; a SecureContext exposes the
   // native handle as `.context`.
-  (cert.context as unknown as { context: { setTicketKeys(k: Buffer): void } }).context.setTicketKeys(keys);
+  (cert.context as unknown as { context: { setTicketKeys(k: Buffer): void } }).context.setTicketKeys(current);
+  tickets.currentName = Buffer.from(current.subarray(0, TICKET_KEY_NAME_BYTES));
+  tickets.previousKey = ring.length >= 2 * TICKET_KEY_BYTES ? Buffer.from(ring.subarray(TICKET_KEY_BYTES, 2 * TICKET_KEY_BYTES)) : null;
+  tickets.previousContext = null;
+}
+
+/**
+ * The context for one handshake: the current one, unless the client offers a ticket made
+ * under the previous key (its first 16 bytes name the key, see ClientHello.ticketKeyName).
+ * Node's SecureContext holds one ticket key, so the overlap needs a second context; a session
+ * resumed there gets its new ticket under the previous key, which lives one more rotation.
+ */
+export function secureContextFor(cert: ServingCertificate, ticketKeyName: Buffer | null): tls.SecureContext {
+  const tickets = cert.tickets;
+  if (ticketKeyName === null || tickets.previousKey === null) return cert.context;
+  if (!ticketKeyName.equals(tickets.previousKey.subarray(0, TICKET_KEY_NAME_BYTES))) return cert.context;
+  if (tickets.previousContext === null) {
+    try {
+      tickets.previousContext = tickets.build(tickets.previousKey);
+    } catch {
+      // It built once already; should it fail now (memory), a full handshake is the fallback.
+      return cert.context;
+    }
+  }
+  return tickets.previousContext;
 }
 
 /**

@@ -36,6 +36,12 @@ export interface ClientHello {
   maxVersion: number;
   /** Length of the handshake message (header included). */
   messageLength: number;
+  /**
+   * The first 16 bytes of the session ticket the client offers (TLS 1.2 session_ticket, or the
+   * first TLS 1.3 pre_shared_key identity): OpenSSL's ticket key name, which picks the ticket
+   * key that can decrypt it (proxy/certificates.ts). null when no ticket is offered.
+   */
+  ticketKeyName: Buffer | null;
 }
 
 export type ParseResult =
@@ -49,6 +55,8 @@ const HANDSHAKE_HEADER = 4;
 const MAX_RECORD_FRAGMENT = 16384;
 const CONTENT_HANDSHAKE = 22;
 const HANDSHAKE_CLIENT_HELLO = 1;
+/** OpenSSL's session tickets start with a 16-byte key name (TLSEXT_KEYNAME_LENGTH). */
+const TICKET_KEY_NAME_BYTES = 16;
 
 function fail(reason: ClientHelloError, detail: string): ParseResult {
   return { kind: 'error', reason, detail };
@@ -224,6 +232,7 @@ export function parseClientHelloMessage(buf: Buffer, start: number, end: number)
     keyTypes: KEY_ANY,
     maxVersion: legacyVersion,
     messageLength,
+    ticketKeyName: null,
   };
   if (p === end) return { kind: 'error', reason: 'no_sni', detail: 'ClientHello has no extensions', hello };
   if (p + 2 > end) return fail('malformed', 'truncated extensions length');
@@ -260,6 +269,14 @@ export function parseClientHelloMessage(buf: Buffer, start: number, end: number)
         if (seen & 8) return fail('malformed', 'duplicate supported_versions extension');
         seen |= 8;
         problem = parseSupportedVersions(buf, p, extEnd, hello);
+        break;
+      case 35: // session_ticket (TLS 1.2): the ticket itself, often empty
+        if (length >= TICKET_KEY_NAME_BYTES) hello.ticketKeyName = buf.subarray(p, p + TICKET_KEY_NAME_BYTES);
+        break;
+      case 41: // pre_shared_key (TLS 1.3): identities<u16> of identity<u16> + age(4); binders follow
+        if (length >= 4 + TICKET_KEY_NAME_BYTES && buf.readUInt16BE(p + 2) >= TICKET_KEY_NAME_BYTES) {
+          hello.ticketKeyName = buf.subarray(p + 4, p + 4 + TICKET_KEY_NAME_BYTES);
+        }
         break;
       default:
         break;
