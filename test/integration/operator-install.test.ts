@@ -5,51 +5,29 @@
 // leader by the Service's DNS name.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { stringify } from 'yaml';
-import { loadTestKubeConfig, freshNamespace, deleteNamespace, kubeconfigPath } from '../cluster/client.js';
-import { installObjects, OPERATOR_NAMESPACE, OPERATOR_NAME } from '../../install/app.js';
+import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
+import { OPERATOR_NAMESPACE, OPERATOR_NAME } from '../../install/app.js';
 import { LEADER_LABEL } from '../../operator/operator.js';
-import { projectRoot } from '../helpers/paths.js';
 import { applyUpstreamExample, condition, eventually, getCustom, GATEWAY_GROUP } from './operator-support.js';
-
-const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+import { installOperator, uninstallOperator, operatorDiagnostics } from './install-support.js';
 
 describe('operator: installed with dist/install.yaml', () => {
   let kc: k8s.KubeConfig;
   let ns: string;
-  let dir: string;
 
   before(async () => {
     kc = loadTestKubeConfig();
-    dir = mkdtempSync(path.join(os.tmpdir(), 'tlsgate-install-'));
-    const file = path.join(dir, 'install.yaml');
-    writeFileSync(file, installObjects({ root: projectRoot, image: 'ghcr.io/tlsgate/tlsgate:0.1.0' }).map((o) => stringify(o)).join('---\n'));
-    // The cluster already has the CRDs (applied by another manager): take them over.
-    kubectl('apply', '--server-side', '--force-conflicts', '--field-manager', 'it-install', '-f', file);
+    const install = await installOperator(kc);
+    // Not asserted: shown so a slow install is visible in CI logs.
+    console.log(`# operator installed in ${install.tookMs} ms, leader ${install.leader}`);
     ns = await freshNamespace(kc, 'op-install');
   });
 
   after(async () => {
     await deleteNamespace(kc, ns);
-    // Remove the install but never the CRDs, which the rest of the suite still uses.
-    for (const args of [
-      ['delete', 'namespace', OPERATOR_NAMESPACE, '--wait=false', '--ignore-not-found'],
-      ['delete', 'clusterrolebinding', OPERATOR_NAME, '--ignore-not-found'],
-      ['delete', 'clusterrole', OPERATOR_NAME, '--ignore-not-found'],
-      ['delete', 'gatewayclass', 'tlsgate', '--ignore-not-found'],
-    ]) {
-      try {
-        kubectl(...args);
-      } catch {
-        /* best effort: the cluster is torn down after the suite anyway */
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    // Removes the install but never the CRDs, which the rest of the suite still uses.
+    await uninstallOperator(kc);
   });
 
   it('runs two operator replicas, exactly one of them the leader and labelled for the config Service', async () => {
@@ -85,13 +63,7 @@ describe('operator: installed with dist/install.yaml', () => {
       },
       120_000,
     ).catch((err: Error) => {
-      let logs = '';
-      try {
-        logs = kubectl('-n', OPERATOR_NAMESPACE, 'logs', '-l', `app.kubernetes.io/name=${OPERATOR_NAME}`, '--tail=20');
-      } catch (e) {
-        logs = String(e);
-      }
-      throw new Error(`${err.message}\n${logs}`);
+      throw new Error(`${err.message}\n${operatorDiagnostics({ namespaces: [ns] })}`);
     });
     assert.equal(condition(gw.status.conditions, 'Accepted').status, 'True');
     assert.equal(gw.status.addresses.length, 1);
