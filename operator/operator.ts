@@ -20,6 +20,7 @@ import { effectiveParameters, referencedParameters, type GatewayParametersObject
 import { renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
 import { InfrastructureSync, type GatewayInfrastructure } from './infra/sync.js';
 import { LeaderElector } from './leader.js';
+import { stepDown } from './step-down.js';
 import type { GatewayClassObject, GatewayObject, KubeObject } from './objects.js';
 import { objectKey } from './objects.js';
 import { buildRuntime, buildSnapshot, type Stores } from './snapshot.js';
@@ -76,6 +77,7 @@ export class Operator {
   private fullSyncDue = true;
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private steppingDown = false;
   private reconciles = 0;
   /** The last translate output (for tests and debugging). */
   lastOutput: TranslateOutput | undefined;
@@ -139,9 +141,15 @@ export class Operator {
     });
     this.elector.on('stopped-leading', () => {
       this.infra.reset();
-      this.labelOwnPod(false)
-        .then(() => this.restartConfigServer())
-        .catch((err: unknown) => this.log(`restart of the config server after losing leadership failed: ${describe(err)}`));
+      if (this.steppingDown) return; // the running step-down continues while we follow
+      this.steppingDown = true;
+      stepDown({
+        removeLeaderLabel: () => this.labelOwnPod(false),
+        handOverProxies: () => this.restartConfigServer(),
+        stillFollowing: () => !this.stopped && !this.elector.isLeader,
+      })
+        .catch((err: unknown) => this.log(`restart of the config server after losing leadership failed: ${describe(err)}`))
+        .finally(() => { this.steppingDown = false; });
     });
     await Promise.all([...this.informers.values()].map((informer) => informer.start()));
     this.elector.start();
@@ -205,15 +213,18 @@ export class Operator {
     return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, trustBundlePem: trustBundlePem(state) };
   }
 
-  private async labelOwnPod(leader: boolean): Promise<void> {
-    if (!this.options.podName) return;
+  /** Sets or removes LEADER_LABEL on our pod; false when that failed (logged). */
+  private async labelOwnPod(leader: boolean): Promise<boolean> {
+    if (!this.options.podName) return true;
     try {
       await this.core.patchNamespacedPod(
         { name: this.options.podName, namespace: this.options.namespace, body: { metadata: { labels: { [LEADER_LABEL]: leader ? 'true' : null } } } },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
+      return true;
     } catch (err) {
       this.log(`label pod ${this.options.namespace}/${this.options.podName}: ${describe(err)}`);
+      return false;
     }
   }
 
