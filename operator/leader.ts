@@ -36,6 +36,10 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
   /** The last record we saw held by someone else, and when we first saw it (our clock). */
   private observed: { key: string; at: number } | undefined;
   private readonly clock: () => number;
+  /** The acquire or renew request of the running tick, which stop() lets finish first. */
+  private attempt: Promise<void> | undefined;
+  /** A request in flight when stop() began won the lease: stop() must still release it. */
+  private wonAfterStop = false;
 
   constructor(kubeConfig: k8s.KubeConfig, private readonly options: LeaderElectionOptions) {
     super();
@@ -60,7 +64,13 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
   async stop(options: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (!this.leading) return;
+    // A renew already sent can still succeed; waiting for it means it can neither report
+    // leadership after stop() nor change the lease under the release below (a 409 there
+    // would leave the successor waiting a whole lease duration).
+    await this.attempt;
+    const held = this.leading || this.wonAfterStop;
+    this.wonAfterStop = false;
+    if (!held) return;
     this.setLeading(false);
     if (options.release === false) return;
     try {
@@ -77,11 +87,11 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    try {
-      await this.tryAcquireOrRenew();
-    } catch (err) {
+    this.attempt = this.tryAcquireOrRenew().catch((err: unknown) => {
       this.options.log(`lease ${this.options.namespace}/${this.options.name}: ${(err as Error).message.split('\n')[0]}`);
-    }
+    });
+    await this.attempt;
+    this.attempt = undefined;
     if (this.leading && this.clock() - this.lastRenewAt > this.options.renewDeadlineSeconds * 1000) {
       this.options.log(`lease ${this.options.namespace}/${this.options.name}: not renewed within ${this.options.renewDeadlineSeconds}s; stepping down`);
       this.setLeading(false);
@@ -153,6 +163,11 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
   private renewed(): void {
     this.lastRenewAt = this.clock();
     this.observed = undefined;
+    if (this.stopped) {
+      // Never announce leadership once stopping: listeners would label a pod that is going away.
+      this.wonAfterStop = !this.leading;
+      return;
+    }
     this.setLeading(true);
   }
 
