@@ -33,9 +33,11 @@ import {
   uninstallOperator,
 } from '../../test/integration/install-support.js';
 import { cpuCount, cpuModel } from '../proxy/system.js';
+import { deliveryOf, readDeliveryLog } from './breakdown.js';
 import { clusterDown, clusterReady, clusterUp, operatorState } from './cluster.js';
 import { probeUntilRouted, type ProbeTarget } from './probe.js';
-import { renderTable, summaries, type ChangeResult } from './report.js';
+import { plannedRoutes, type PlanOptions } from './plan.js';
+import { renderBreakdown, renderTable, summaries, type ChangeResult } from './report.js';
 import {
   BACKENDS,
   DOMAIN,
@@ -45,19 +47,13 @@ import {
   createRoute,
   issueBenchPki,
   switchRouteBackend,
-  type BackendName,
   type BenchPki,
   type ListenerMode,
   type RouteSpec,
 } from './setup.js';
-import { ObjectWatch, attachedRoutes, programmed, routeAcceptedAt } from './watch.js';
+import { ObjectWatch, attachedRoutes, conditionOf, programmed, routeAcceptedAt, type Condition } from './watch.js';
 
-type ChangeKind = 'create' | 'switch';
-
-interface BenchOptions {
-  changes: number;
-  kind: ChangeKind;
-  modes: ListenerMode[];
+interface BenchOptions extends PlanOptions {
   probeIntervalMs: number;
   pauseMs: number;
   timeoutSeconds: number;
@@ -129,38 +125,6 @@ function machineDescription(): string {
   return `${cpuModel()}, ${cpuCount()} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; Node ${process.version}`;
 }
 
-const otherBackend = (backend: BackendName): BackendName => (backend === BACKENDS[0] ? BACKENDS[1] : BACKENDS[0]);
-
-/** The sequence of routes the run changes: for `create`, new ones; for `switch`, a pool it flips. */
-function plannedRoutes(options: BenchOptions): { initial: RouteSpec[]; changes: RouteSpec[] } {
-  const mode = (i: number): ListenerMode => options.modes[i % options.modes.length]!;
-  if (options.kind === 'create') {
-    const changes = Array.from({ length: options.changes }, (_, i): RouteSpec => ({
-      name: `n-${i + 1}`,
-      hostname: `n-${i + 1}.${DOMAIN}`,
-      listener: LISTENERS[mode(i)],
-      // Both backends on both listeners: alternate the backend every full round of listeners.
-      backend: BACKENDS[Math.floor(i / options.modes.length) % BACKENDS.length]!,
-    }));
-    return { initial: [], changes };
-  }
-  const poolSize = Math.min(options.changes, 10);
-  const initial = Array.from({ length: poolSize }, (_, i): RouteSpec => ({
-    name: `s-${i + 1}`,
-    hostname: `s-${i + 1}.${DOMAIN}`,
-    listener: LISTENERS[mode(i)],
-    backend: BACKENDS[0],
-  }));
-  const current = initial.map((r) => ({ ...r }));
-  const changes: RouteSpec[] = [];
-  for (let i = 0; i < options.changes; i++) {
-    const route = current[i % poolSize]!;
-    route.backend = otherBackend(route.backend);
-    changes.push({ ...route });
-  }
-  return { initial, changes };
-}
-
 function probeTarget(address: string, route: RouteSpec, pki: BenchPki): ProbeTarget {
   return {
     host: address,
@@ -219,6 +183,7 @@ async function measureChange(context: RunContext, index: number, route: RouteSpe
   const apply = options.kind === 'create' ? createRoute : switchRouteBackend;
   const { generation } = await apply(kc, namespace, route);
   const t0 = performance.now();
+  const appliedAt = Date.now();
   const loop = probeUntilRouted(probeTarget(context.address, route, context.pki), options.probeIntervalMs, 2000);
   const status = routes.when(route.name, (r) => routeAcceptedAt(r, CONTROLLER_NAME, generation));
   const gatewayProgrammed = gateways.when(GATEWAY_NAME, (g) => {
@@ -228,6 +193,7 @@ async function measureChange(context: RunContext, index: number, route: RouteSpe
   const timeoutMs = options.timeoutSeconds * 1000;
   const [traffic, statusAt, programmedAt] = await Promise.all([within(loop.reached, timeoutMs), within(status, timeoutMs), within(gatewayProgrammed, timeoutMs)]);
   loop.stop();
+  const programmedFalseSeen = gateways.observedSince(GATEWAY_NAME, t0).some((g) => conditionOf(g.status?.conditions as Condition[] | undefined, 'Programmed')?.status === 'False');
   routes.cancel(route.name);
   gateways.cancel(GATEWAY_NAME);
   const since = (at: number | null): number | null => (at === null ? null : Math.max(0, at - t0));
@@ -244,6 +210,8 @@ async function measureChange(context: RunContext, index: number, route: RouteSpe
     programmedMs: since(programmedAt),
     probes: traffic?.probes ?? 0,
     ...(traffic?.lastFailure ? { lastProbeFailure: traffic.lastFailure } : {}),
+    programmedFalseSeen,
+    appliedAt,
   };
 }
 
@@ -348,6 +316,12 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
 
+    // The operator and proxy logs say where the time went (read before the namespace goes).
+    const deliveryLog = readDeliveryLog(OPERATOR_NAMESPACE, `${OPERATOR_NAME}-`, namespace, `tlsgate-${GATEWAY_NAME}-`, `${namespace}/${GATEWAY_NAME}`);
+    for (const result of results) {
+      const delivery = deliveryOf(deliveryLog, result.appliedAt);
+      if (delivery) result.delivery = { version: delivery.version, publishedMs: delivery.publishedMs, proxyAppliedMs: delivery.appliedMs, ackedMs: delivery.ackedMs };
+    }
     const rows = summaries(results);
     const loadAtEnd = loadAverage();
     const lines = [
@@ -365,6 +339,13 @@ async function main(): Promise<void> {
       '- No ratio to a reference implementation: none runs on this cluster.',
       '',
       renderTable(rows),
+      '',
+      `Where the time goes (from the operator's and the proxy's own logs, millisecond timestamps; ${results.filter((r) => r.delivery).length} of ${results.length} changes found in them):`,
+      '',
+      renderBreakdown(results),
+      '',
+      `The Gateway was seen \`Programmed=False\` while ${results.filter((r) => r.programmedFalseSeen).length} of ${results.length} changes converged ` +
+        '(the operator writes `Pending` when it publishes a config the proxy has not acknowledged yet).',
       '',
     ];
     const report = `${lines.join('\n')}\n`;

@@ -26,6 +26,12 @@ export interface ChangeResult {
   probes: number;
   /** Why the last probe before success did not count (no route yet, old backend, ...). */
   lastProbeFailure?: string;
+  /** The Gateway was seen Programmed=False (e.g. Pending until the ACK) while this change converged. */
+  programmedFalseSeen: boolean;
+  /** Wall-clock time (ms since the epoch) the apply call returned: time 0 of this change. */
+  appliedAt: number;
+  /** From the operator and proxy logs (breakdown.ts), ms after time 0; absent when not found. */
+  delivery?: { version: string; publishedMs: number; proxyAppliedMs: number | null; ackedMs: number | null };
 }
 
 export interface IntervalSummary {
@@ -64,7 +70,8 @@ export function summaries(changes: ChangeResult[]): IntervalSummary[] {
   ];
 }
 
-const ms = (value: number): string => (Number.isFinite(value) ? `${Math.round(value).toLocaleString('en-US')} ms` : 'timeout');
+const ms = (value: number): string =>
+  Number.isFinite(value) ? `${Math.round(value).toLocaleString('en-US')} ms` : Number.isNaN(value) ? '–' : 'timeout';
 
 export function renderTable(rows: IntervalSummary[]): string {
   return markdownTable(
@@ -79,4 +86,27 @@ export function renderTable(rows: IntervalSummary[]): string {
       `< ${r.targetP99Ms / 1000} s: ${r.targetMet ? 'met' : 'missed'}`,
     ]),
   );
+}
+
+/** Where the time goes: each stage's milliseconds after the apply call returned. */
+export function renderBreakdown(changes: ChangeResult[]): string {
+  const stages: [string, (c: ChangeResult) => number | null | undefined][] = [
+    ['leader published the new config (watch event, debounce, translate)', (c) => c.delivery?.publishedMs],
+    ['proxy applied it (WebSocket push, validate, swap)', (c) => c.delivery?.proxyAppliedMs],
+    ["leader received the proxy's ACK", (c) => c.delivery?.ackedMs],
+    ['first probe reached the expected backend', (c) => c.trafficMs],
+    ['route status Accepted seen by the watch', (c) => c.statusMs],
+    ['Gateway Programmed seen by the watch', (c) => c.programmedMs],
+  ];
+  const rows = stages.map(([what, pick]) => {
+    const values = changes.map(pick).filter((v): v is number => typeof v === 'number');
+    return [
+      what,
+      String(values.length),
+      ms(percentile(values, 50)),
+      ms(percentile(values, 90)),
+      ms(values.length > 0 ? Math.max(...values) : NaN),
+    ];
+  });
+  return markdownTable(['stage (time after the apply call returned)', 'n', 'p50', 'p90', 'max'], rows);
 }

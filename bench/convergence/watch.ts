@@ -23,6 +23,8 @@ export class ObjectWatch {
   /** The latest state of each object and performance.now() when it was observed. */
   private readonly objects = new Map<string, { object: GatewayApiObject; at: number }>();
   private waiters: Waiter[] = [];
+  /** Every state observed by the watch, in order (a run sees a few hundred at most). */
+  private readonly history: { name: string; at: number; object: GatewayApiObject }[] = [];
   private resourceVersion: string | undefined;
   private abort: AbortController | undefined;
   private stopped = false;
@@ -65,6 +67,11 @@ export class ObjectWatch {
     return new Promise((resolve) => this.waiters.push({ name, matches, resolve }));
   }
 
+  /** The states of `name` the watch delivered at or after `since` (performance.now()). */
+  observedSince(name: string, since: number): GatewayApiObject[] {
+    return this.history.filter((h) => h.name === name && h.at >= since).map((h) => h.object);
+  }
+
   /** Forgets waiters that will never be satisfied (a change that timed out). */
   cancel(name: string): void {
     this.waiters = this.waiters.filter((w) => w.name !== name);
@@ -92,7 +99,10 @@ export class ObjectWatch {
         if (object.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
         if (phase === 'BOOKMARK') return;
         if (phase === 'DELETED') this.objects.delete(object.metadata.name);
-        else this.observe(object, at);
+        else {
+          this.history.push({ name: object.metadata.name, at, object });
+          this.observe(object, at);
+        }
       },
       (error: unknown) => {
         if (this.stopped) return;
