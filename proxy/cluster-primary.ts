@@ -1,7 +1,13 @@
 // The cluster primary behind `workers > 1`: forks the workers, checks every config once
 // before any worker sees it, sends it to all of them and resolves apply() only when all have
 // applied it. A worker that dies is replaced and given the current config. The primary owns
-// the admin server (metrics aggregated across workers) and the access-log stream.
+// the admin server (metrics aggregated across workers), the access-log stream and the
+// session-ticket keys (one ring for all workers, so a ticket from one resumes on another).
+//
+// Scheduling: the workers accept from the shared listening sockets themselves
+// (cluster.SCHED_NONE) instead of the primary accepting every connection and passing it on
+// (round robin, Node's default), which cost more CPU per connection than a single worker
+// (docs/performance.md, "Workers"). NODE_CLUSTER_SCHED_POLICY=rr still selects round robin.
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -9,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 import type { ProxyConfig } from '../src/proxy-config.js';
 import { startAdminServer, type AdminServer } from './admin.js';
-import { buildServingCertificate } from './certificates.js';
+import { buildServingCertificate, rotateTicketKeyRing, TICKET_KEY_BYTES, type TicketKeyRing } from './certificates.js';
 import { prepareConfigs, slotKey, type BoundPort } from './engine.js';
 import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
 import { gatewayKey } from './routing.js';
@@ -21,6 +27,8 @@ interface WorkerState {
   /** The id of the last apply this worker acknowledged successfully. */
   appliedId: number;
   pending: Map<number, (reply: { error: string | null; bound: BoundPort[] }) => void>;
+  /** Ticket-key rotations sent and not yet confirmed. */
+  rotations: Map<number, () => void>;
 }
 
 /** Picks a free port for a port-0 listener so that all workers share that one port. */
@@ -39,14 +47,17 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   const count = options.workers ?? 1;
   const portOffset = options.portOffset ?? 0;
   const sink = accessLogSink(options.accessLog);
-  let ticketKeys = randomBytes(48);
+  let ticketKeys: TicketKeyRing = randomBytes(TICKET_KEY_BYTES);
   const boot: WorkerBootOptions = {
     address: options.address,
     portOffset,
     settings: options.settings,
     accessLog: sink !== null,
     ticketKeysHex: ticketKeys.toString('hex'),
+    workers: count,
   };
+  // Frozen by the first setupPrimary() of this process; the environment variable wins.
+  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)),
     args: [],
@@ -69,7 +80,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   function fork(): WorkerState {
     const worker = cluster.fork({ [WORKER_OPTIONS_ENV]: JSON.stringify({ ...boot, ticketKeysHex: ticketKeys.toString('hex') }) });
     let markStarted!: () => void;
-    const state: WorkerState = { worker, started: new Promise((r) => (markStarted = r)), appliedId: -1, pending: new Map() };
+    const state: WorkerState = { worker, started: new Promise((r) => (markStarted = r)), appliedId: -1, pending: new Map(), rotations: new Map() };
     workers.set(worker.id, state);
     worker.on('message', (message: unknown) => {
       if (!isWorkerMessage(message)) return;
@@ -80,6 +91,9 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
         if (m.error === null) state.appliedId = Math.max(state.appliedId, m.id);
         state.pending.get(m.id)?.({ error: m.error, bound: m.bound });
         state.pending.delete(m.id);
+      } else if (m.type === 'tlsgate:ticket-keys-set') {
+        state.rotations.get(m.id)?.();
+        state.rotations.delete(m.id);
       }
     });
     worker.on('error', () => undefined); // IPC errors surface as 'exit' below
@@ -87,6 +101,8 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
       workers.delete(worker.id);
       for (const resolve of state.pending.values()) resolve({ error: `worker ${worker.id} exited (${signal ?? code})`, bound: [] });
       state.pending.clear();
+      for (const resolve of state.rotations.values()) resolve();
+      state.rotations.clear();
       if (stopping) return;
       if (starting) {
         // A worker that cannot even start would crash-loop; fail startup instead.
@@ -141,11 +157,23 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     bound = replies[0]?.bound ?? [];
   }
 
-  const rotation = setInterval(() => {
-    ticketKeys = randomBytes(48);
-    const message: PrimaryMessage = { type: 'tlsgate:ticket-keys', keysHex: ticketKeys.toString('hex') };
-    for (const s of workers.values()) if (s.worker.isConnected()) s.worker.send(message);
-  }, TICKET_KEY_ROTATION_MS).unref();
+  let rotationId = 0;
+  /** A new current key for every worker; the former one still decrypts until the next rotation. */
+  async function rotateTicketKeys(): Promise<void> {
+    ticketKeys = rotateTicketKeyRing(ticketKeys, randomBytes(TICKET_KEY_BYTES));
+    const message: PrimaryMessage = { type: 'tlsgate:ticket-keys', id: ++rotationId, keysHex: ticketKeys.toString('hex') };
+    await Promise.all(
+      [...workers.values()].map(async (s) => {
+        await s.started;
+        if (!s.worker.isConnected()) return;
+        await new Promise<void>((resolve) => {
+          s.rotations.set(message.id, resolve);
+          s.worker.send(message);
+        });
+      }),
+    );
+  }
+  const rotation = setInterval(() => void rotateTicketKeys(), options.ticketKeyRotationMs ?? TICKET_KEY_ROTATION_MS).unref();
 
   const runtime: ProxyRuntime = {
     apply(configs) {
@@ -180,6 +208,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
       await Promise.all(exits);
       await admin?.close();
     },
+    rotateTicketKeys,
     boundPorts: () => bound.map((b) => ({ ...b })),
     adminPort: () => admin?.port ?? null,
   };

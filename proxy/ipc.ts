@@ -8,19 +8,23 @@ export interface WorkerBootOptions {
   portOffset: number;
   settings: ProxySettings | undefined;
   accessLog: boolean;
+  /** The session-ticket key ring (proxy/certificates.ts TicketKeyRing), hex. */
   ticketKeysHex: string;
+  /** How many workers share the listeners: each enforces its share of the connection limits. */
+  workers: number;
 }
 
 export const WORKER_OPTIONS_ENV = 'TLSGATE_PROXY_WORKER_OPTIONS';
 
 export type PrimaryMessage =
   | { type: 'tlsgate:apply'; id: number; configs: ProxyConfig[]; ephemeralPorts: Record<string, number> }
-  | { type: 'tlsgate:ticket-keys'; keysHex: string }
+  | { type: 'tlsgate:ticket-keys'; id: number; keysHex: string }
   | { type: 'tlsgate:shutdown'; graceMs: number };
 
 export type WorkerMessage =
   | { type: 'tlsgate:started' }
   | { type: 'tlsgate:applied'; id: number; error: string | null; bound: BoundPort[] }
+  | { type: 'tlsgate:ticket-keys-set'; id: number }
   | { type: 'tlsgate:log'; lines: string }
   | { type: 'tlsgate:drained' };
 

@@ -1,10 +1,11 @@
 // The proxy runtime: the one entry point standalone mode, the proxy command and the
 // benchmarks use. workers <= 1 runs the engine in this process; workers > 1 makes this
-// process a node:cluster primary whose workers share the listening ports
-// (cluster's round-robin scheduling; Node 20 has no reusePort).
+// process a node:cluster primary whose workers share the listening ports and accept from
+// them directly (proxy/cluster-primary.ts).
 import { randomBytes } from 'node:crypto';
 import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
 import { startAdminServer, type AdminServer } from './admin.js';
+import { rotateTicketKeyRing, TICKET_KEY_BYTES } from './certificates.js';
 import { ProxyEngine, type BoundPort } from './engine.js';
 import { createMetrics } from './metrics.js';
 import { gatewayKey } from './routing.js';
@@ -23,6 +24,8 @@ export interface ProxyRuntimeOptions {
   settings?: ProxySettings;
   /** JSON lines, one per connection; default process.stdout; null = no access log. */
   accessLog?: NodeJS.WritableStream | null;
+  /** How often the session-ticket key is replaced (default TICKET_KEY_ROTATION_MS). */
+  ticketKeyRotationMs?: number;
 }
 
 export interface ProxyRuntime {
@@ -32,6 +35,9 @@ export interface ProxyRuntime {
   apply(configs: ProxyConfig[]): Promise<void>;
   readonly appliedVersions: ReadonlyMap<string /* ns/name */, string>;
   ready(): boolean;
+  /** Replaces the session-ticket key now (the schedule does it every ticketKeyRotationMs); tickets
+   *  under the key it replaces still resume until the next rotation. Resolves when every worker has it. */
+  rotateTicketKeys(): Promise<void>;
   /** Stop accepting, report not ready, drain for graceMs, then close everything. */
   shutdown(graceMs?: number): Promise<void>;
   /** Ports actually bound, per gateway and listener port (useful with port 0 in tests). */
@@ -41,8 +47,12 @@ export interface ProxyRuntime {
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
-/** Session-ticket keys are replaced this often (tickets older than that fall back to a full handshake). */
-export const TICKET_KEY_ROTATION_MS = 6 * 60 * 60 * 1000;
+/**
+ * Session-ticket keys are replaced this often. A key encrypts new tickets for one interval and
+ * decrypts for two; tickets are valid for one interval (DEFAULT_TICKET_LIFETIME_SECONDS in
+ * certificates.ts), so every ticket resumes for its whole lifetime, also across a rotation.
+ */
+export const TICKET_KEY_ROTATION_MS = 60 * 60 * 1000;
 
 export async function startProxyRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
   checkOptions(options);
@@ -59,6 +69,11 @@ function checkOptions(options: ProxyRuntimeOptions): void {
   if (!Number.isInteger(offset) || offset < 0 || offset > 65535) throw new Error(`proxy runtime: portOffset must be an integer 0..65535, got ${offset}`);
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`proxy runtime: workers must be a positive integer, got ${workers}`);
+  const rotation = options.ticketKeyRotationMs ?? TICKET_KEY_ROTATION_MS;
+  // setInterval's limit is 2^31 - 1 ms (about 24.8 days).
+  if (!Number.isInteger(rotation) || rotation < 1 || rotation > 2 ** 31 - 1) {
+    throw new Error(`proxy runtime: ticketKeyRotationMs must be an integer 1..${2 ** 31 - 1}, got ${rotation}`);
+  }
   const problem = settingsProblem(options.settings, 'proxy runtime: settings');
   if (problem !== null) throw new Error(problem);
 }
@@ -89,15 +104,20 @@ export function versionsOf(configs: ProxyConfig[]): Map<string, string> {
 async function startLocalRuntime(options: ProxyRuntimeOptions): Promise<ProxyRuntime> {
   let engine: ProxyEngine;
   const metrics = createMetrics({ defaultMetrics: true, activeConnections: () => engine.activeByGateway() });
+  let ticketKeys: Buffer = randomBytes(TICKET_KEY_BYTES);
   engine = new ProxyEngine({
     address: options.address,
     portOffset: options.portOffset ?? 0,
     settings: options.settings,
     accessLog: accessLogSink(options.accessLog),
     metrics,
-    ticketKeys: randomBytes(48),
+    ticketKeys,
   });
-  const rotation = setInterval(() => engine.rotateTicketKeys(randomBytes(48)), TICKET_KEY_ROTATION_MS).unref();
+  const rotateTicketKeys = async (): Promise<void> => {
+    ticketKeys = rotateTicketKeyRing(ticketKeys, randomBytes(TICKET_KEY_BYTES));
+    engine.rotateTicketKeys(ticketKeys);
+  };
+  const rotation = setInterval(() => void rotateTicketKeys(), options.ticketKeyRotationMs ?? TICKET_KEY_ROTATION_MS).unref();
   let appliedVersions = new Map<string, string>();
   let stopping = false;
   const runtime: ProxyRuntime = {
@@ -109,6 +129,7 @@ async function startLocalRuntime(options: ProxyRuntimeOptions): Promise<ProxyRun
       return appliedVersions;
     },
     ready: () => !stopping && engine.ready(),
+    rotateTicketKeys,
     async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
       if (stopping) return;
       stopping = true;

@@ -44,3 +44,14 @@ export function resolveSettings(...layers: (ProxySettings | undefined)[]): Resol
   }
   return out;
 }
+
+/**
+ * The share of maxConnectionsPerListener that one of N workers enforces, so that the whole
+ * process never holds more than the configured limit on a listener: floor(limit / N), at least
+ * 1 (a limit below N then admits up to N). Workers do not see each other's counts, so the
+ * process may refuse a connection while another worker still has room (up to N - 1 below the
+ * limit when it does not divide evenly, more when the kernel spreads connections unevenly).
+ */
+export function perWorkerConnectionLimit(limit: number, workers: number): number {
+  return Math.max(1, Math.floor(limit / Math.max(1, workers)));
+}

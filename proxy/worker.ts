@@ -3,9 +3,11 @@
 // lines are batched to the primary, which owns the log stream.
 import cluster from 'node:cluster';
 import client from 'prom-client';
+import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
 import { ProxyEngine } from './engine.js';
 import { WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
 import { createMetrics } from './metrics.js';
+import { perWorkerConnectionLimit, resolveSettings } from './settings.js';
 
 const LOG_FLUSH_MS = 100;
 const LOG_FLUSH_BYTES = 32 * 1024;
@@ -32,6 +34,12 @@ class BatchedLog {
   }
 }
 
+/** The config as this worker enforces it: its share of the per-listener connection limit. */
+function withWorkerShare(config: ProxyConfig, runtimeSettings: ProxySettings | undefined, workers: number): ProxyConfig {
+  const limit = resolveSettings(runtimeSettings, config.settings).maxConnectionsPerListener;
+  return { ...config, settings: { ...config.settings, maxConnectionsPerListener: perWorkerConnectionLimit(limit, workers) } };
+}
+
 export function runWorker(): void {
   if (!cluster.isWorker) throw new Error('proxy worker: must run as a node:cluster worker');
   const boot = JSON.parse(process.env[WORKER_OPTIONS_ENV] ?? 'null') as WorkerBootOptions | null;
@@ -53,13 +61,14 @@ export function runWorker(): void {
   process.on('message', (message: PrimaryMessage) => {
     switch (message?.type) {
       case 'tlsgate:apply':
-        engine.apply(message.configs, message.ephemeralPorts).then(
+        engine.apply(message.configs.map((c) => withWorkerShare(c, boot.settings, boot.workers)), message.ephemeralPorts).then(
           () => send({ type: 'tlsgate:applied', id: message.id, error: null, bound: engine.boundPorts() }),
           (err: Error) => send({ type: 'tlsgate:applied', id: message.id, error: err.message, bound: engine.boundPorts() }),
         );
         break;
       case 'tlsgate:ticket-keys':
         engine.rotateTicketKeys(Buffer.from(message.keysHex, 'hex'));
+        send({ type: 'tlsgate:ticket-keys-set', id: message.id });
         break;
       case 'tlsgate:shutdown':
         engine
