@@ -20,7 +20,7 @@ import { effectiveParameters, referencedParameters, type GatewayParametersObject
 import { renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
 import { InfrastructureSync, type GatewayInfrastructure } from './infra/sync.js';
 import { LeaderElector } from './leader.js';
-import { stepDown } from './step-down.js';
+import { retryWhile, stepDown } from './step-down.js';
 import type { GatewayClassObject, GatewayObject, KubeObject } from './objects.js';
 import { objectKey } from './objects.js';
 import { buildRuntime, buildSnapshot, type Stores } from './snapshot.js';
@@ -77,7 +77,9 @@ export class Operator {
   private fullSyncDue = true;
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private steppingDown = false;
+  /** Counts leadership changes, so a loop started for one term ends when it is over. */
+  private leadershipTerm = 0;
+  private labelWrites: Promise<unknown> = Promise.resolve();
   private reconciles = 0;
   /** The last translate output (for tests and debugging). */
   lastOutput: TranslateOutput | undefined;
@@ -136,21 +138,16 @@ export class Operator {
     this.elector.on('started-leading', () => {
       this.fullSyncDue = true;
       this.infra.reset();
-      void this.labelOwnPod(true);
+      const term = ++this.leadershipTerm;
+      void retryWhile(() => this.labelOwnPod(true), () => !this.stopped && this.elector.isLeader && term === this.leadershipTerm);
       this.coalescer.trigger();
     });
     this.elector.on('stopped-leading', () => {
       this.infra.reset();
-      if (this.steppingDown) return; // the running step-down continues while we follow
-      this.steppingDown = true;
-      stepDown({
-        removeLeaderLabel: () => this.labelOwnPod(false),
-        handOverProxies: () => this.restartConfigServer(),
-        stillFollowing: () => !this.stopped && !this.elector.isLeader,
-      })
-        .catch((err: unknown) => this.log(`restart of the config server after losing leadership failed: ${describe(err)}`))
-        .finally(() => { this.steppingDown = false; });
+      this.follow();
     });
+    // A restarted container of a former leader's pod may still carry the label.
+    this.follow();
     await Promise.all([...this.informers.values()].map((informer) => informer.start()));
     this.elector.start();
     const resyncMs = this.options.resyncMs ?? 5 * 60_000;
@@ -196,6 +193,18 @@ export class Operator {
     return server;
   }
 
+  /** While this replica follows: no leader label on its pod, no proxies connected to it (see step-down.ts). */
+  private follow(): void {
+    if (!this.options.podName) return; // not in a pod: no Service routes proxies by label
+    const term = ++this.leadershipTerm;
+    stepDown({
+      removeLeaderLabel: () => this.labelOwnPod(false),
+      proxiesConnected: () => (this.server?.proxies().length ?? 0) > 0,
+      handOverProxies: () => this.restartConfigServer(),
+      stillFollowing: () => !this.stopped && !this.elector.isLeader && term === this.leadershipTerm,
+    }).catch((err: unknown) => this.log(`handing proxies over to the leader failed: ${describe(err)}`));
+  }
+
   /** Proxies connected to a former leader must reconnect (through the Service) to the new one. */
   private async restartConfigServer(): Promise<void> {
     if (!this.options.podName || this.stopped || !this.server) return;
@@ -213,8 +222,17 @@ export class Operator {
     return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, trustBundlePem: trustBundlePem(state) };
   }
 
-  /** Sets or removes LEADER_LABEL on our pod; false when that failed (logged). */
-  private async labelOwnPod(leader: boolean): Promise<boolean> {
+  /**
+   * Sets or removes LEADER_LABEL on our pod; false when that failed (logged). Writes are
+   * queued, so they reach the API server in the order leadership changed.
+   */
+  private labelOwnPod(leader: boolean): Promise<boolean> {
+    const write = this.labelWrites.then(() => this.patchLeaderLabel(leader));
+    this.labelWrites = write;
+    return write;
+  }
+
+  private async patchLeaderLabel(leader: boolean): Promise<boolean> {
     if (!this.options.podName) return true;
     try {
       await this.core.patchNamespacedPod(
