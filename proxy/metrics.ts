@@ -2,9 +2,31 @@
 // each worker keeps its own and the primary aggregates them (AggregatorRegistry): counters
 // and histograms sum, and the config/certificate gauges take the first worker's value
 // (every worker holds the same configs).
+//
+// What every connection counts (its outcome, its bytes) goes into plain numbers on the hot
+// path and is copied into prom-client's counters when /metrics is scraped: prom-client's
+// inc() builds a label hash string and validates labels on every call.
 import client from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Connections that ended, by result, for one gateway/listener/route label set. */
+export interface OutcomeCounts {
+  ok: number;
+  rejected: number;
+  backend_failed: number;
+  handshake_failed: number;
+  error: number;
+  idle_timeout: number;
+}
+
+const RESULTS = ['ok', 'rejected', 'backend_failed', 'handshake_failed', 'error', 'idle_timeout'] as const;
+
+interface OutcomeSeries {
+  labels: { gateway: string; listener: string; route: string };
+  counts: OutcomeCounts;
+}
 
 export interface MetricsOptions {
   defaultMetrics?: boolean;
@@ -15,13 +37,40 @@ export interface MetricsOptions {
 export function createMetrics(options: MetricsOptions = {}) {
   const registry = new client.Registry();
   const registers = [registry];
+  // Never shrinks: like prom-client's own label sets, a series stays once it has appeared.
+  const outcomes = new Map<string, OutcomeSeries>();
+  /** Bytes of connections that have ended, each way. */
+  const traffic = { fromClient: 0, toClient: 0 };
   const metrics = {
     registry,
+    traffic,
+    /**
+     * The counts of one label set; callers keep the object (per compiled route, listener or
+     * port table) and increment it directly. Stable across config swaps.
+     */
+    outcomeCounts(gateway: string, listener: string, route: string): OutcomeCounts {
+      const key = `${gateway}\n${listener}\n${route}`;
+      let series = outcomes.get(key);
+      if (series === undefined) {
+        series = { labels: { gateway, listener, route }, counts: { ok: 0, rejected: 0, backend_failed: 0, handshake_failed: 0, error: 0, idle_timeout: 0 } };
+        outcomes.set(key, series);
+      }
+      return series.counts;
+    },
     connections: new client.Counter({
       name: 'tlsgate_connections_total',
       help: 'Connections by outcome, counted when they end. result: ok, rejected, backend_failed, handshake_failed, error, idle_timeout',
       labelNames: ['gateway', 'listener', 'route', 'result'] as const,
       registers,
+      collect() {
+        this.reset();
+        for (const { labels, counts } of outcomes.values()) {
+          for (const result of RESULTS) {
+            const count = counts[result];
+            if (count > 0) this.inc({ ...labels, result }, count);
+          }
+        }
+      },
     }),
     active: new client.Gauge({
       name: 'tlsgate_active_connections',
@@ -39,6 +88,11 @@ export function createMetrics(options: MetricsOptions = {}) {
       help: 'Bytes relayed between client and backend (Terminate: decrypted payload), counted when a connection ends',
       labelNames: ['direction'] as const,
       registers,
+      collect() {
+        this.reset();
+        if (traffic.fromClient > 0) this.inc({ direction: 'from_client' }, traffic.fromClient);
+        if (traffic.toClient > 0) this.inc({ direction: 'to_client' }, traffic.toClient);
+      },
     }),
     rejections: new client.Counter({
       name: 'tlsgate_rejections_total',
@@ -98,6 +152,6 @@ export function createMetrics(options: MetricsOptions = {}) {
       aggregator: 'first',
     }),
   };
-  if (options.defaultMetrics) client.collectDefaultMetrics({ register: registry, prefix: 'tlsgate_' });
+  if (options.defaultMetrics) registerProcessMetrics(registry, 'tlsgate_');
   return metrics;
 }
