@@ -2,12 +2,15 @@
 // pass through, or terminate. Handlers are module-level functions that find their
 // Connection through a symbol on the socket, so a connection costs one object and no
 // closures; every socket gets exactly one 'error' and one 'close' handler, and every path
-// ends in finish(), which runs once.
+// ends in finish(), which runs once. One timer per connection serves every phase: the
+// ClientHello/handshake deadline, the backend connect deadline, then coarse idle checks that
+// compare byte counters (a socket timeout would re-arm a timer on every chunk relayed).
 import net from 'node:net';
 import tls from 'node:tls';
+import { accessLogLine, type AccessLogSink } from './access-log.js';
 import { chooseCertificate } from './certificates.js';
 import { ClientHelloAssembler, type ClientHello, type ClientHelloError } from './clienthello.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, OutcomeCounts } from './metrics.js';
 import { nextEndpoint, pickBackend, type CompiledBackend, type CompiledListener, type CompiledRoute, type PortTable } from './routing.js';
 import type { EndpointConfig } from '../src/proxy-config.js';
 
@@ -16,9 +19,7 @@ export interface PortSlot {
   table: PortTable;
 }
 
-export interface AccessLogSink {
-  write(line: string): void;
-}
+export type { AccessLogSink } from './access-log.js';
 
 /** What a connection needs from the engine that owns it. */
 export interface ConnectionHost {
@@ -32,6 +33,13 @@ export type ConnectionResult = 'ok' | 'rejected' | 'backend_failed' | 'handshake
 
 /** Connect attempts per connection across a backend's endpoints. */
 export const MAX_CONNECT_ATTEMPTS = 3;
+
+/**
+ * Idle checks per idle timeout: a relayed connection is closed after this many consecutive
+ * checks (idleTimeoutMs / IDLE_CHECKS apart) saw no new byte, i.e. between 1 and 1.25 idle
+ * timeouts after its last byte.
+ */
+const IDLE_CHECKS = 4;
 
 const kConn = Symbol('tlsgate.connection');
 type Tagged<T> = T & { [kConn]?: Connection };
@@ -64,7 +72,11 @@ export class Connection {
   phase = Phase.Hello;
 
   assembler: ClientHelloAssembler | null;
+  /** The one timer of the current phase (see onTimer). */
   timer: NodeJS.Timeout | null = null;
+  /** Relaying: bytes read on both sockets at the last idle check, and quiet checks since. */
+  seenBytes = 0;
+  quietChecks = 0;
   hello: ClientHello | null = null;
   listener: CompiledListener | null = null;
   route: CompiledRoute | null = null;
@@ -108,7 +120,7 @@ export function acceptConnection(host: ConnectionHost, socket: net.Socket, slot:
   socket.on('close', onClientClose);
   socket.on('data', onHelloData);
   socket.on('end', onHelloEnd);
-  conn.timer = setTimeout(onHelloTimeout, conn.table.settings.clientHelloTimeoutMs, conn);
+  conn.timer = setTimeout(onTimer, conn.table.settings.clientHelloTimeoutMs, conn);
   return conn;
 }
 
@@ -140,16 +152,54 @@ function onHelloEnd(this: net.Socket): void {
   helloFailed(conn, 'truncated');
 }
 
-function onHelloTimeout(conn: Connection): void {
-  conn.timer = null;
-  if (conn.phase === Phase.Hello) {
-    conn.client.removeListener('data', onHelloData);
-    conn.client.removeListener('end', onHelloEnd);
-    helloFailed(conn, 'timeout');
-  } else if (conn.phase === Phase.Handshake) {
-    conn.host.metrics.handshakeErrors.inc({ reason: 'timeout' });
-    fail(conn, 'handshake_failed', 'handshake_timeout');
+/** The connection's timer fired: what it means depends on the phase. */
+function onTimer(conn: Connection): void {
+  switch (conn.phase) {
+    case Phase.Hello:
+      conn.timer = null;
+      conn.client.removeListener('data', onHelloData);
+      conn.client.removeListener('end', onHelloEnd);
+      helloFailed(conn, 'timeout');
+      return;
+    case Phase.Handshake:
+      conn.timer = null;
+      conn.host.metrics.handshakeErrors.inc({ reason: 'timeout' });
+      fail(conn, 'handshake_failed', 'handshake_timeout');
+      return;
+    case Phase.Connecting:
+      conn.timer = null;
+      connectFailed(conn, conn.upstream as net.Socket, 'timeout');
+      return;
+    case Phase.Relaying:
+      idleCheck(conn);
+      return;
+    case Phase.Closing:
+      conn.timer = null;
+      return;
   }
+}
+
+/** Bytes read so far on both sockets: any byte relayed either way moves it. */
+function bytesSeen(conn: Connection): number {
+  return conn.front.bytesRead + (conn.upstream as net.Socket).bytesRead;
+}
+
+function idleCheck(conn: Connection): void {
+  const timer = conn.timer as NodeJS.Timeout;
+  const seen = bytesSeen(conn);
+  if (seen !== conn.seenBytes) {
+    conn.seenBytes = seen;
+    conn.quietChecks = 0;
+  } else if (++conn.quietChecks >= IDLE_CHECKS) {
+    conn.timer = null;
+    conn.result = 'idle_timeout';
+    conn.reason = 'idle_timeout';
+    conn.phase = Phase.Closing;
+    conn.front.destroy();
+    (conn.upstream as net.Socket).destroy();
+    return;
+  }
+  timer.refresh();
 }
 
 function helloFailed(conn: Connection, reason: ClientHelloError): void {
@@ -178,7 +228,7 @@ function routeConnection(conn: Connection): void {
   listener.load.active++;
   conn.counted = true;
   if (listener.mode === 'Passthrough') {
-    clearHelloTimer(conn);
+    clearTimer(conn);
     connectUpstream(conn);
   } else {
     startTermination(conn, listener);
@@ -187,7 +237,7 @@ function routeConnection(conn: Connection): void {
 
 /** Closes the client without writing a byte (no TLS alert): FIN, or RST if it sent more. */
 function reject(conn: Connection, reason: string): void {
-  clearHelloTimer(conn);
+  clearTimer(conn);
   conn.result = 'rejected';
   conn.reason = reason;
   conn.host.metrics.rejections.inc({ gateway: conn.table.gateway, reason });
@@ -195,7 +245,7 @@ function reject(conn: Connection, reason: string): void {
   conn.client.destroy();
 }
 
-function clearHelloTimer(conn: Connection): void {
+function clearTimer(conn: Connection): void {
   if (conn.timer !== null) {
     clearTimeout(conn.timer);
     conn.timer = null;
@@ -225,7 +275,7 @@ function startTermination(conn: Connection, listener: CompiledListener): void {
 
 function onSecure(this: tls.TLSSocket): void {
   const conn = connOf(this);
-  clearHelloTimer(conn);
+  clearTimer(conn);
   conn.host.metrics.handshakeDuration.observe((performance.now() - conn.handshakeStartedAt) / 1000);
   connectUpstream(conn);
 }
@@ -271,8 +321,8 @@ function connectUpstream(conn: Connection): void {
   (upstream as Tagged<net.Socket>)[kConn] = conn;
   conn.upstream = upstream;
   conn.upstreamClosed = false;
-  upstream.setTimeout(conn.table.settings.connectTimeoutMs);
-  upstream.on('timeout', onUpstreamTimeout);
+  clearTimer(conn);
+  conn.timer = setTimeout(onTimer, conn.table.settings.connectTimeoutMs, conn);
   upstream.on('error', onUpstreamError);
   upstream.on('close', onUpstreamClose);
   upstream.once('connect', onUpstreamConnect);
@@ -282,8 +332,6 @@ function onUpstreamConnect(this: net.Socket): void {
   const conn = connOf(this);
   if (conn.upstream !== this || conn.phase !== Phase.Connecting) return;
   conn.host.metrics.backendConnectDuration.observe((performance.now() - conn.connectStartedAt) / 1000);
-  this.setTimeout(0);
-  this.removeListener('timeout', onUpstreamTimeout);
   conn.phase = Phase.Relaying;
   const front = conn.front;
   if (conn.secure === null) {
@@ -291,18 +339,47 @@ function onUpstreamConnect(this: net.Socket): void {
     this.write((conn.assembler as ClientHelloAssembler).bytes());
     conn.assembler = null;
   }
-  front.setTimeout(conn.table.settings.idleTimeoutMs);
-  front.on('timeout', onIdleTimeout);
-  front.pipe(this);
-  this.pipe(front);
+  // What pipe() would do, minus its per-connection bookkeeping (about six listeners added
+  // and removed per direction): each side's data is written to the other, a full write
+  // buffer pauses the reader until 'drain', and an end is passed on as a half-close.
+  front.on('data', onRelayData);
+  front.on('end', onRelayEnd);
+  front.on('drain', onRelayDrain);
+  this.on('data', onRelayData);
+  this.on('end', onRelayEnd);
+  this.on('drain', onRelayDrain);
+  front.resume(); // paused since the ClientHello was read
+  // A client that sent its FIN right after the hello has already had its 'end' (net emits it
+  // even while paused, once nothing is buffered): pass the half-close on now.
+  if (front.readableEnded) this.end();
+  conn.seenBytes = bytesSeen(conn);
+  conn.quietChecks = 0;
+  const timer = conn.timer as NodeJS.Timeout; // the connect deadline's, reused for idle checks
+  clearTimeout(timer);
+  conn.timer = setTimeout(onTimer, Math.max(1, Math.ceil(conn.table.settings.idleTimeoutMs / IDLE_CHECKS)), conn);
 }
 
-function onUpstreamTimeout(this: net.Socket): void {
+// ---- Relay --------------------------------------------------------------------------------
+
+/** The socket on the other side of the relay from `socket`. */
+function peerOf(conn: Connection, socket: net.Socket): net.Socket {
+  return socket === conn.upstream ? conn.front : (conn.upstream as net.Socket);
+}
+
+function onRelayData(this: net.Socket, chunk: Buffer): void {
   const conn = connOf(this);
-  if (conn.upstream !== this) return;
-  if (conn.phase === Phase.Connecting) {
-    connectFailed(conn, this, 'timeout');
-  }
+  if (!peerOf(conn, this).write(chunk)) this.pause();
+}
+
+function onRelayDrain(this: net.Socket): void {
+  const conn = connOf(this);
+  if (conn.phase === Phase.Relaying) peerOf(conn, this).resume();
+}
+
+function onRelayEnd(this: net.Socket): void {
+  const conn = connOf(this);
+  const peer = peerOf(conn, this);
+  if (!peer.writableEnded && !peer.destroyed) peer.end();
 }
 
 function onUpstreamError(this: net.Socket, err: NodeJS.ErrnoException): void {
@@ -388,7 +465,7 @@ function onClientError(this: net.Socket, err: NodeJS.ErrnoException): void {
     return;
   }
   if (conn.phase === Phase.Hello) {
-    clearHelloTimer(conn);
+    clearTimer(conn);
     conn.host.metrics.clientHelloErrors.inc({ reason: 'truncated' });
     conn.result = 'rejected';
     conn.reason = 'truncated';
@@ -415,7 +492,7 @@ function onClientClose(this: net.Socket): void {
 function frontClosed(conn: Connection): void {
   if (conn.frontClosed) return;
   conn.frontClosed = true;
-  clearHelloTimer(conn);
+  clearTimer(conn);
   if (conn.phase === Phase.Hello) {
     // Closed (FIN+close or RST) before a full hello; 'end'/'error' may not have said so.
     if (conn.reason === '') {
@@ -438,18 +515,8 @@ function frontClosed(conn: Connection): void {
   finish(conn);
 }
 
-function onIdleTimeout(this: net.Socket): void {
-  const conn = connOf(this);
-  if (conn.phase !== Phase.Relaying) return;
-  conn.result = 'idle_timeout';
-  conn.reason = 'idle_timeout';
-  conn.phase = Phase.Closing;
-  this.destroy();
-  if (conn.upstream !== null) conn.upstream.destroy();
-}
-
 function fail(conn: Connection, result: ConnectionResult, reason: string): void {
-  clearHelloTimer(conn);
+  clearTimer(conn);
   conn.result = result;
   conn.reason = reason;
   conn.phase = Phase.Closing;
@@ -464,10 +531,21 @@ function destroyFront(conn: Connection): void {
 
 // ---- The end ------------------------------------------------------------------------------
 
+/** The outcome counters for the connection's labels, cached on the compiled route/listener/port. */
+function outcomeCounts(conn: Connection): OutcomeCounts {
+  const metrics = conn.host.metrics;
+  const table = conn.table;
+  const listener = conn.listener;
+  if (listener === null) return (table.outcomes ??= metrics.outcomeCounts(table.gateway, '', ''));
+  const route = conn.route;
+  if (route === null) return (listener.outcomes ??= metrics.outcomeCounts(table.gateway, listener.name, ''));
+  return (route.outcomes ??= metrics.outcomeCounts(table.gateway, listener.name, route.name));
+}
+
 function finish(conn: Connection): void {
   if (conn.finished) return;
   conn.finished = true;
-  clearHelloTimer(conn);
+  clearTimer(conn);
   conn.table.gatewayLoad.active--;
   if (conn.counted) (conn.listener as CompiledListener).load.active--;
   const upstream = conn.upstream;
@@ -476,34 +554,9 @@ function finish(conn: Connection): void {
   const toClient = upstream !== null ? upstream.bytesRead : 0;
   const host = conn.host;
   const metrics = host.metrics;
-  if (fromClient > 0) metrics.bytes.inc({ direction: 'from_client' }, fromClient);
-  if (toClient > 0) metrics.bytes.inc({ direction: 'to_client' }, toClient);
-  const listenerName = conn.listener !== null ? conn.listener.name : '';
-  const routeName = conn.route !== null ? conn.route.name : '';
-  metrics.connections.inc({ gateway: conn.table.gateway, listener: listenerName, route: routeName, result: conn.result });
-  if (host.accessLog !== null) {
-    const hello = conn.hello;
-    const endpoint = conn.endpoint;
-    host.accessLog.write(
-      JSON.stringify({
-        time: new Date().toISOString(),
-        client: conn.clientAddress,
-        gateway: conn.table.gateway,
-        port: conn.table.port,
-        listener: listenerName || null,
-        mode: conn.listener !== null ? conn.listener.mode : null,
-        sni: hello !== null ? hello.sni : null,
-        alpn: hello !== null ? hello.alpn : null,
-        route: routeName || null,
-        backend: conn.backend !== null ? conn.backend.ref : null,
-        endpoint: endpoint !== null ? `${endpoint.address}:${endpoint.port}` : null,
-        bytes_from_client: fromClient,
-        bytes_to_client: toClient,
-        duration_ms: Math.round((performance.now() - conn.startedAt) * 1000) / 1000,
-        result: conn.result,
-        reason: conn.reason || null,
-      }) + '\n',
-    );
-  }
+  metrics.traffic.fromClient += fromClient;
+  metrics.traffic.toClient += toClient;
+  outcomeCounts(conn)[conn.result]++;
+  if (host.accessLog !== null) host.accessLog.write(accessLogLine(conn, fromClient, toClient, performance.now()));
   host.connectionClosed(conn);
 }

@@ -3,6 +3,7 @@
 // (validation, certificate loading, binding new ports) happens before anything changes.
 import net from 'node:net';
 import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
+import { BatchedAccessLog } from './access-log.js';
 import { CertificateCache, setTicketKeys } from './certificates.js';
 import { acceptConnection, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
 import type { Metrics } from './metrics.js';
@@ -74,7 +75,8 @@ export function prepareConfigs(
 
 export class ProxyEngine implements ConnectionHost {
   readonly metrics: Metrics;
-  readonly accessLog: AccessLogSink | null;
+  /** The configured sink, fed one write per event-loop turn (see BatchedAccessLog). */
+  readonly accessLog: BatchedAccessLog | null;
   private readonly options: EngineOptions;
   private readonly listening = new Map<string, Listening>();
   private compiled = new Map<string, CompiledConfig>();
@@ -90,7 +92,7 @@ export class ProxyEngine implements ConnectionHost {
   constructor(options: EngineOptions) {
     this.options = options;
     this.metrics = options.metrics;
-    this.accessLog = options.accessLog;
+    this.accessLog = options.accessLog !== null ? new BatchedAccessLog(options.accessLog) : null;
     this.ticketKeys = options.ticketKeys;
   }
 
@@ -270,6 +272,9 @@ export class ProxyEngine implements ConnectionHost {
       }
       await Promise.race([left, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
+    // The last connections' lines, which would otherwise wait for the next turn (the
+    // process may exit before it comes).
+    this.accessLog?.flush();
   }
 
   private log(message: string): void {

@@ -6,6 +6,7 @@ import type { BackendConfig, CertificateConfig, EndpointConfig, ListenerConfig, 
 export type CertificateLoader = (cert: CertificateConfig, where: string) => ServingCertificate;
 import type { ServingCertificate } from './certificates.js';
 import { HostnameTable } from './hostname-table.js';
+import type { OutcomeCounts } from './metrics.js';
 import { resolveSettings, type ResolvedSettings } from './settings.js';
 import type { ProxySettings } from '../src/proxy-config.js';
 
@@ -16,6 +17,8 @@ export interface ListenerLoad {
 
 export interface CompiledBackend {
   ref: string;
+  /** `ref` as a JSON string, for the access log. */
+  refJson: string;
   weight: number;
   reject: string | undefined;
   endpoints: readonly EndpointConfig[];
@@ -28,22 +31,32 @@ export interface CompiledBackend {
 export interface CompiledRoute {
   /** `namespace/name` of the TLSRoute. */
   name: string;
+  /** `name` as a JSON string, for the access log. */
+  nameJson: string;
   backends: CompiledBackend[];
+  /** This route's connection outcomes; looked up on first use (per listener: routes are compiled per listener). */
+  outcomes: OutcomeCounts | null;
 }
 
 export interface CompiledListener {
   gateway: string;
   name: string;
+  /** `name` as a JSON string, for the access log. */
+  nameJson: string;
   mode: TlsMode;
   reject: string | undefined;
   certificates: ServingCertificate[];
   routes: HostnameTable<CompiledRoute>;
   load: ListenerLoad;
+  /** Outcomes of connections that ended before a route was chosen; looked up on first use. */
+  outcomes: OutcomeCounts | null;
 }
 
 export interface PortTable {
   /** `namespace/name` of the Gateway. */
   gateway: string;
+  /** `gateway` as a JSON string, for the access log. */
+  gatewayJson: string;
   port: number;
   listeners: HostnameTable<CompiledListener>;
   /** Listener count, only so an empty port can say so in logs. */
@@ -51,6 +64,8 @@ export interface PortTable {
   settings: ResolvedSettings;
   /** Open connections of the Gateway (shared by its ports, survives swaps). */
   gatewayLoad: ListenerLoad;
+  /** Outcomes of connections that ended before a listener was chosen; looked up on first use. */
+  outcomes: OutcomeCounts | null;
 }
 
 export interface CompiledConfig {
@@ -86,17 +101,26 @@ export function compileConfig(
       for (const cert of compiled.certificates) certificates.push({ listener: listener.name, cert });
       listeners.add(listener.hostname, compiled);
     });
-    return { gateway, port: port.port, listeners, listenerCount: port.listeners.length, settings, gatewayLoad: loadFor(gateway, null) };
+    return {
+      gateway,
+      gatewayJson: JSON.stringify(gateway),
+      port: port.port,
+      listeners,
+      listenerCount: port.listeners.length,
+      settings,
+      gatewayLoad: loadFor(gateway, null),
+      outcomes: null,
+    };
   });
   return { config, gateway, settings, ports, certificates };
 }
 
 function compileListener(gateway: string, listener: ListenerConfig, loadCertificate: CertificateLoader, where: string, load: ListenerLoad): CompiledListener {
   const routes = listener.routes.map(
-    (route): CompiledRoute => ({
-      name: `${route.namespace}/${route.name}`,
-      backends: route.backends.map(compileBackend),
-    }),
+    (route): CompiledRoute => {
+      const name = `${route.namespace}/${route.name}`;
+      return { name, nameJson: JSON.stringify(name), backends: route.backends.map(compileBackend), outcomes: null };
+    },
   );
   const table = new HostnameTable<CompiledRoute>();
   for (const entry of listener.hostnames) table.add(entry.hostname, routes[entry.route] as CompiledRoute);
@@ -106,12 +130,12 @@ function compileListener(gateway: string, listener: ListenerConfig, loadCertific
   }
   let reject = listener.reject || undefined;
   if (listener.mode === 'Terminate' && !reject && certificates.length === 0) reject = 'no certificate';
-  return { gateway, name: listener.name, mode: listener.mode, reject, certificates, routes: table, load };
+  return { gateway, name: listener.name, nameJson: JSON.stringify(listener.name), mode: listener.mode, reject, certificates, routes: table, load, outcomes: null };
 }
 
 function compileBackend(backend: BackendConfig): CompiledBackend {
   const reject = backend.reject || (backend.endpoints.length === 0 ? 'no ready endpoints' : undefined);
-  return { ref: backend.ref, weight: backend.weight, reject, endpoints: backend.endpoints, nextEndpoint: 0, current: 0 };
+  return { ref: backend.ref, refJson: JSON.stringify(backend.ref), weight: backend.weight, reject, endpoints: backend.endpoints, nextEndpoint: 0, current: 0 };
 }
 
 /**

@@ -38,7 +38,9 @@ describe('HostnameTable', () => {
 function route(weights: number[]): CompiledRoute {
   return {
     name: 'default/r',
-    backends: weights.map((weight, i) => ({ ref: `b${i}`, weight, reject: undefined, endpoints: [{ address: '127.0.0.1', port: 1000 + i }], nextEndpoint: 0, current: 0 })),
+    nameJson: '"default/r"',
+    backends: weights.map((weight, i) => ({ ref: `b${i}`, refJson: `"b${i}"`, weight, reject: undefined, endpoints: [{ address: '127.0.0.1', port: 1000 + i }], nextEndpoint: 0, current: 0 })),
+    outcomes: null,
   };
 }
 
@@ -60,7 +62,7 @@ describe('pickBackend (smooth weighted round robin)', () => {
   });
 
   it('spreads connections over endpoints round-robin', () => {
-    const b: CompiledBackend = { ref: 'b', weight: 1, reject: undefined, endpoints: [{ address: 'a', port: 1 }, { address: 'b', port: 2 }, { address: 'c', port: 3 }], nextEndpoint: 0, current: 0 };
+    const b: CompiledBackend = { ref: 'b', refJson: '"b"', weight: 1, reject: undefined, endpoints: [{ address: 'a', port: 1 }, { address: 'b', port: 2 }, { address: 'c', port: 3 }], nextEndpoint: 0, current: 0 };
     assert.deepEqual(Array.from({ length: 6 }, () => nextEndpoint(b).address), ['a', 'b', 'c', 'a', 'b', 'c']);
   });
 });

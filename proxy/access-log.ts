@@ -1,0 +1,98 @@
+// The access log: one JSON line per connection, written when it ends. This runs once per
+// connection, so the line is built by concatenation from parts compiled at config time
+// (names already JSON-encoded), and the lines of one event-loop turn go out in one write:
+// with the log on a file, process.stdout writes synchronously, one syscall per write.
+import type { ClientHello } from './clienthello.js';
+import type { CompiledBackend, CompiledListener, CompiledRoute, PortTable } from './routing.js';
+import type { EndpointConfig } from '../src/proxy-config.js';
+
+export interface AccessLogSink {
+  write(line: string): void;
+}
+
+/** What a log line says about a connection (a Connection has all of it). */
+export interface AccessLogSubject {
+  startedAt: number;
+  clientAddress: string;
+  table: PortTable;
+  listener: CompiledListener | null;
+  hello: ClientHello | null;
+  route: CompiledRoute | null;
+  backend: CompiledBackend | null;
+  endpoint: EndpointConfig | null;
+  result: string;
+  reason: string;
+}
+
+// new Date().toISOString() per line is a measurable part of a short connection; many
+// connections end within the same millisecond.
+let isoMillis = -1;
+let isoText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMillis) {
+    isoMillis = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
+function jsonOrNull(value: string | null): string {
+  return value === null || value === '' ? 'null' : JSON.stringify(value);
+}
+
+/**
+ * One line, the same fields in the same order as a JSON.stringify of the entry would give.
+ * Strings from the client (SNI, ALPN) go through JSON.stringify, so hostile bytes stay escaped.
+ */
+export function accessLogLine(conn: AccessLogSubject, bytesFromClient: number, bytesToClient: number, now: number): string {
+  const { listener, hello, route, backend, endpoint } = conn;
+  return (
+    `{"time":"${isoNow()}","client":${JSON.stringify(conn.clientAddress)},"gateway":${conn.table.gatewayJson},"port":${conn.table.port}` +
+    `,"listener":${listener !== null ? listener.nameJson : 'null'},"mode":${listener !== null ? `"${listener.mode}"` : 'null'}` +
+    `,"sni":${hello !== null ? jsonOrNull(hello.sni) : 'null'},"alpn":${hello !== null ? JSON.stringify(hello.alpn) : 'null'}` +
+    `,"route":${route !== null ? route.nameJson : 'null'},"backend":${backend !== null ? backend.refJson : 'null'}` +
+    `,"endpoint":${endpoint !== null ? JSON.stringify(`${endpoint.address}:${endpoint.port}`) : 'null'}` +
+    `,"bytes_from_client":${bytesFromClient},"bytes_to_client":${bytesToClient}` +
+    `,"duration_ms":${Math.round((now - conn.startedAt) * 1000) / 1000},"result":"${conn.result}","reason":${jsonOrNull(conn.reason)}}\n`
+  );
+}
+
+/** Past this many pending characters a batch is written at once instead of at the end of the turn. */
+const MAX_BATCH_CHARS = 64 * 1024;
+
+/**
+ * Collects the lines of one event-loop turn and hands them to the sink in one write
+ * (setImmediate: after the turn's I/O callbacks). flush() writes what is pending now
+ * (shutdown calls it so that no line is lost).
+ */
+export class BatchedAccessLog implements AccessLogSink {
+  private pending = '';
+  private scheduled = false;
+  private readonly sink: AccessLogSink;
+
+  constructor(sink: AccessLogSink) {
+    this.sink = sink;
+  }
+
+  write(line: string): void {
+    this.pending += line;
+    if (this.pending.length >= MAX_BATCH_CHARS) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(flushBatch, this);
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending === '') return;
+    const lines = this.pending;
+    this.pending = '';
+    this.sink.write(lines);
+  }
+}
+
+function flushBatch(log: BatchedAccessLog): void {
+  log.flush();
+}
