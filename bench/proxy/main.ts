@@ -47,6 +47,8 @@ interface BenchOptions {
   keep: boolean;
   /** Which phases run (all by default); handy when investigating one of them. */
   phases: Set<PhaseName>;
+  /** Write V8 CPU profiles of the Node.js proxies (tlsgate, node) into this directory. */
+  profileDir: string | undefined;
 }
 
 const PHASE_NAMES = ['memory', ...RATE_PHASES.map((p) => p.id), 'latency'] as const;
@@ -61,7 +63,9 @@ const USAGE = `Usage: npm run bench:proxy -- [options]
   --load-processes N      load generator processes, all on the load core (default 2)
   --no-install            do not apt-get install nginx/HAProxy when missing
   --keep                  keep the work directory (configs, logs) for inspection
-  --phases LIST           only these phases: ${PHASE_NAMES.join(',')} (default all)`;
+  --phases LIST           only these phases: ${PHASE_NAMES.join(',')} (default all)
+  --profile DIR           run the Node.js proxies (tlsgate, node) with --cpu-prof, profiles into DIR
+                          (profiling slows them: read the profiles, not that run's numbers)`;
 
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -76,6 +80,7 @@ function parseOptions(argv: string[]): BenchOptions {
       'no-install': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       phases: { type: 'string', default: PHASE_NAMES.join(',') },
+      profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -102,6 +107,7 @@ function parseOptions(argv: string[]): BenchOptions {
     install: !values['no-install'],
     keep: values.keep,
     phases: new Set(phases as PhaseName[]),
+    profileDir: values.profile !== undefined ? path.resolve(values.profile) : undefined,
   };
 }
 
@@ -154,6 +160,7 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
     proxyCpus,
     workers,
     portBase: options.portBase,
+    ...(options.profileDir !== undefined ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.join(options.profileDir, `workers-${workers}`)}`] } : {}),
   };
   const results: RunResults = { workers, proxyCpus, loadCpus: shared.loadCpus, targets: [], rates: {}, latency: { passHello: {}, termHello: {} }, memory: {} };
   const running: BenchTarget[] = [];

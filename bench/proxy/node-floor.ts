@@ -86,6 +86,8 @@ function serveTerminate(config: NodeFloorConfig): void {
 const configFile = process.argv[2];
 if (configFile && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as NodeFloorConfig;
+  // Exit (rather than die by the signal) so that --cpu-prof can write its profile.
+  process.on('SIGTERM', () => process.exit(0));
   if (config.workers > 1 && cluster.isPrimary) {
     for (let i = 0; i < config.workers; i++) cluster.fork();
   } else {

@@ -43,6 +43,8 @@ export interface TargetContext {
   workers: number;
   /** Listener ports are derived from this (all below the ephemeral range). */
   portBase: number;
+  /** Extra `node` options for the Node.js proxies (tlsgate, node), e.g. `--cpu-prof`; none by default. */
+  nodeArgs?: string[];
 }
 
 const PASS_WORKLOADS: Workload[] = ['passHello', 'passBulk', 'passTls'];
@@ -202,7 +204,7 @@ export async function startNodeFloor(context: TargetContext): Promise<BenchTarge
   const configFile = path.join(context.workDir, 'node-floor.json');
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const script = fileURLToPath(new URL('./node-floor.js', import.meta.url));
-  return startProcessTarget('node', `plain Node ${process.version} relay`, context, ports, process.execPath, [script, configFile]);
+  return startProcessTarget('node', `plain Node ${process.version} relay`, context, ports, process.execPath, [...(context.nodeArgs ?? []), script, configFile]);
 }
 
 // ---- tlsgate ---------------------------------------------------------------------------------
@@ -295,6 +297,7 @@ export async function startTlsgate(context: TargetContext, controllerName: strin
   mkdirSync(manifestDir, { recursive: true });
   writeFileSync(path.join(manifestDir, 'bench.yaml'), tlsgateManifests(context, controllerName).map((o) => stringify(o)).join('---\n'), { mode: 0o600 });
   const args = [
+    ...(context.nodeArgs ?? []),
     path.join(PROJECT_ROOT, 'bin/tlsgate.js'),
     'standalone',
     '-f',
