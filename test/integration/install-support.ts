@@ -136,22 +136,20 @@ export interface UninstallOperatorOptions {
 }
 
 /**
- * Removes what installOperator applied except the CRDs (the rest of the suite uses them):
- * the GatewayClass, the cluster RBAC and the operator namespace, then waits until the
- * namespace is gone so the next install starts clean. Errors of the deletes are collected
- * and thrown after the wait, so one failure does not leave the rest behind.
+ * Removes what installOperator applied except the CRDs (the rest of the suite uses them).
+ * The operator namespace goes first and is waited for, so the operator pods stop with their
+ * RBAC still in place (no 403 noise in their last log lines) and the next install starts
+ * clean; then the cluster RBAC and the GatewayClass. Errors are collected and thrown at the
+ * end, so one failure does not leave the rest behind.
  */
 export async function uninstallOperator(kc: k8s.KubeConfig, options: UninstallOperatorOptions = {}): Promise<void> {
   const problems: string[] = [];
-  for (const args of [
-    ['delete', 'gatewayclass', INSTALL_GATEWAY_CLASS, '--ignore-not-found', '--wait=false'],
-    ['delete', 'namespace', OPERATOR_NAMESPACE, '--ignore-not-found', '--wait=false'],
-    ['delete', 'clusterrolebinding', OPERATOR_NAME, '--ignore-not-found'],
-    ['delete', 'clusterrole', OPERATOR_NAME, '--ignore-not-found'],
-  ]) {
-    await kubectl(args, 30_000).catch((error: Error) => problems.push(error.message));
-  }
-  await waitForNamespaceGone(kc, OPERATOR_NAMESPACE, options.timeoutMs ?? 120_000).catch((error: Error) => problems.push(error.message));
+  const run = (args: string[]) => kubectl(args, 30_000).catch((error: Error) => { problems.push(error.message); });
+  await run(['delete', 'namespace', OPERATOR_NAMESPACE, '--ignore-not-found', '--wait=false']);
+  await waitForNamespaceGone(kc, OPERATOR_NAMESPACE, options.timeoutMs ?? 120_000).catch((error: Error) => { problems.push(error.message); });
+  await run(['delete', 'clusterrolebinding', OPERATOR_NAME, '--ignore-not-found']);
+  await run(['delete', 'clusterrole', OPERATOR_NAME, '--ignore-not-found']);
+  await run(['delete', 'gatewayclass', INSTALL_GATEWAY_CLASS, '--ignore-not-found']);
   if (problems.length > 0) throw new Error(`uninstallOperator: ${problems.join('; ')}`);
 }
 
@@ -166,11 +164,19 @@ function tail(text: string, lines: number): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** Access-log lines (one JSON object per connection) would push a crash or an error out of the tail. */
+const isAccessLog = (line: string): boolean => line.startsWith('{"time":');
+
 function logsOf(dirs: string[], container: string, lines: number): string[] {
   return dirs.flatMap((dir) => {
     const file = path.join(podsDir, dir, 'logs', `${container}.log`);
     if (!existsSync(file)) return [];
-    return [`--- ${dir} (${container}), last ${lines} lines:\n${tail(readFileSync(file, 'utf8'), lines)}`];
+    const all = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const other = all.filter((line) => !isAccessLog(line));
+    const access = all.filter(isAccessLog);
+    const parts = [`--- ${dir} (${container}), last ${lines} lines other than access logs:\n${tail(other.join('\n'), lines)}`];
+    if (access.length > 0) parts.push(`--- ${dir} (${container}), last 5 of ${access.length} access-log lines:\n${tail(access.join('\n'), 5)}`);
+    return parts;
   });
 }
 
