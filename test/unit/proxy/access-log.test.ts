@@ -2,7 +2,7 @@
 // the entry gives, hostile client strings included; lines of one turn go out in one write.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accessLogLine, BatchedAccessLog, type AccessLogSubject } from '../../../proxy/access-log.js';
+import { accessLogLine, BatchedAccessLog, isoNow, type AccessLogSubject } from '../../../proxy/access-log.js';
 import type { ClientHello } from '../../../proxy/clienthello.js';
 import type { CompiledBackend, CompiledListener, CompiledRoute, PortTable } from '../../../proxy/routing.js';
 
@@ -92,6 +92,16 @@ describe('accessLogLine', () => {
     const entry = JSON.parse(line) as Record<string, unknown>;
     assert.equal(entry.sni, null);
     assert.deepEqual(entry.alpn, ['http/1.1']);
+  });
+});
+
+describe('isoNow', () => {
+  it('formats like Date#toISOString, across seconds and at every millisecond width', () => {
+    for (const t of [0, 5, 42, 999, 1000, 1001, 1_764_235_782_007, 1_764_235_782_070, 1_764_235_782_700, 1_764_235_783_000, 1_764_235_782_999]) {
+      assert.equal(isoNow(t), new Date(t).toISOString(), String(t));
+    }
+    const now = Date.now();
+    assert.equal(isoNow(now), new Date(now).toISOString());
   });
 });
 

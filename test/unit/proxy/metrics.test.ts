@@ -2,7 +2,8 @@
 // documented Prometheus series, and the process metrics are there without the GC observer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMetrics } from '../../../proxy/metrics.js';
+import client from 'prom-client';
+import { createMetrics, FastHistogram } from '../../../proxy/metrics.js';
 import { metricValue } from '../../e2e/proxy/helpers.js';
 
 describe('createMetrics', () => {
@@ -28,6 +29,28 @@ describe('createMetrics', () => {
     text = await metrics.registry.metrics();
     assert.equal(metricValue(text, 'tlsgate_connections_total', { gateway: 'ns/gw', listener: 'tls', route: 'ns/r', result: 'ok' }), 4);
     assert.equal(metricValue(text, 'tlsgate_bytes_total', { direction: 'to_client' }), 2500);
+  });
+
+  it('FastHistogram prints exactly what a prom-client Histogram prints for the same observations, and sums across workers', async () => {
+    const buckets = [0.001, 0.01, 0.1, 1];
+    const ours = new client.Registry();
+    const theirs = new client.Registry();
+    const fast = new FastHistogram('x_seconds', 'help text', buckets, ours);
+    const reference = new client.Histogram({ name: 'x_seconds', help: 'help text', buckets, registers: [theirs] });
+    assert.equal(await ours.metrics(), await theirs.metrics(), 'before any observation');
+    for (const value of [0, 0.0005, 0.001, 0.002, 0.05, 0.1, 0.7, 1, 3, 1000]) {
+      fast.observe(value);
+      reference.observe(value);
+    }
+    assert.equal(await ours.metrics(), await theirs.metrics());
+    const text = await ours.metrics();
+    assert.equal(metricValue(text, 'x_seconds_bucket', { le: '0.001' }), 3);
+    assert.equal(metricValue(text, 'x_seconds_bucket', { le: '+Inf' }), 10);
+    // What the cluster primary does with the workers' registries.
+    const aggregated = client.AggregatorRegistry.aggregate([await ours.getMetricsAsJSON(), await ours.getMetricsAsJSON()]);
+    const summed = await aggregated.metrics();
+    assert.equal(metricValue(summed, 'x_seconds_bucket', { le: '0.1' }), 12);
+    assert.equal(metricValue(summed, 'x_seconds_count'), 20);
   });
 
   it('registers process metrics read at scrape time, and no GC histogram', async () => {
