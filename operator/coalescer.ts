@@ -52,7 +52,11 @@ export class Coalescer {
   private runNow(): void {
     this.timer = undefined;
     this.firstTriggerAt = undefined;
+    // `running` must be set before the job starts: a job that triggers before its first await
+    // (the operator's publish emits the config server's status event synchronously) has to
+    // find the coalescer busy, or it would schedule a second run overlapping this one.
     this.running = (async () => {
+      await Promise.resolve();
       try {
         await this.job();
       } catch (err) {

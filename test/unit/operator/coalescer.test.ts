@@ -74,3 +74,36 @@ test('a failing run is reported and does not stop later runs', async () => {
   await sleep(5);
   assert.equal(runs, 2, 'stopped: no more runs');
 });
+
+test('a trigger from inside the run, before its first await, still waits for the run to end', async () => {
+  // The operator's reconcile publishes configs synchronously, and the config server's status
+  // event triggers the coalescer from inside that call: it must queue one run after this one,
+  // not start a second, overlapping run (which raced status writes into 409 conflicts).
+  let running = 0;
+  let maxRunning = 0;
+  let runs = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const coalescer: Coalescer = new Coalescer(
+    async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      runs++;
+      if (runs === 1) {
+        coalescer.trigger();
+        await gate;
+      }
+      running--;
+    },
+    { delayMs: 1, maxDelayMs: 1000, onError: (err) => assert.fail(String(err)) },
+  );
+  coalescer.trigger();
+  while (runs === 0) await sleep(1);
+  await sleep(20); // long enough for a wrongly scheduled second run to start
+  assert.equal(maxRunning, 1, 'the run triggered from inside did not start while the first was running');
+  release();
+  while (runs < 2) await sleep(1);
+  await coalescer.idle();
+  assert.equal(runs, 2, 'exactly one run follows');
+  assert.equal(maxRunning, 1);
+});
