@@ -81,7 +81,8 @@ export async function waitForNamespaceGone(kc: k8s.KubeConfig, name: string, tim
       throw error;
     }
   }, timeoutMs).catch((error: Error) => {
-    throw new Error(`${error.message}; it is still ${phase}`);
+    const hint = phase.includes('terminating') ? '' : ' and not being deleted: another run\'s install is in use or was never uninstalled';
+    throw new Error(`${error.message}; it is still ${phase}${hint}`);
   });
 }
 
