@@ -99,7 +99,10 @@ export function planEvents(changes: StatusChange[], controllerName: string): Pla
       const previous = before?.listeners?.find((l) => l.name === listener.name);
       const resolved = conditionOf(listener.conditions, 'ResolvedRefs');
       if (changed(conditionOf(previous?.conditions, 'ResolvedRefs'), resolved) && resolved?.status === 'False') {
-        events.push({ regarding, type: 'Warning', reason: resolved.reason, action: 'ResolveRefs', note: `Listener ${listener.name}: ${resolved.message}` });
+        // Translate's messages usually name the listener already; say it once.
+        const prefix = `Listener ${listener.name}: `;
+        const note = resolved.message.startsWith(prefix) ? resolved.message : prefix + resolved.message;
+        events.push({ regarding, type: 'Warning', reason: resolved.reason, action: 'ResolveRefs', note });
       }
     }
   }

@@ -60,6 +60,10 @@ test('Gateway: invalid certificate on a listener, a proxy NACK, then Programmed'
     ['Warning', 'InvalidCertificateRef'],
   ]);
   assert.match(events[1]!.note, /^Listener tls-terminate: /);
+  // A message that names the listener already (translate's do) is not prefixed twice.
+  const named = `Listener tls-terminate: ${(nack.after as any).listeners[0].conditions[0].message}`;
+  const once = planEvents([{ ...nack, after: gateway((nack.after as any).conditions, [{ name: 'tls-terminate', conditions: [cond('ResolvedRefs', 'False', 'InvalidCertificateRef', named)] }]) }], OURS);
+  assert.equal(once[1]!.note, named);
   const programmed = planEvents([{ ...nack, before: nack.after, after: gateway([cond('Programmed', 'True', 'Programmed')], (nack.after as any).listeners) }], OURS);
   assert.deepEqual(programmed.map((e) => [e.type, e.reason]), [['Normal', 'Programmed']]);
 });
