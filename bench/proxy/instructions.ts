@@ -1,0 +1,192 @@
+/**
+ * Instructions per unit of proxy work, counted by valgrind's callgrind in the proxy process
+ * only (all its threads, user space; the kernel's share is not counted). On a shared machine
+ * CPU time moves by tens of percent from run to run; instruction counts repeat within about
+ * 2 %, so this is how a change to the hot path is judged (docs/performance.md).
+ *
+ *   node dist/bench/proxy/instructions.js [--target tlsgate|node] [--work connect|handshake|bulk] [--count N]
+ *
+ * connect: a recorded ClientHello through the Passthrough listener, the backend's 1,200-byte
+ * answer, a graceful close; 8 at a time. handshake: a full TLS 1.3 handshake (Node client)
+ * through the Terminate listener and the backend's greeting; 8 at a time. bulk: one Passthrough
+ * connection reads 64 MiB that the backend streams (per MB = per 2^20 bytes).
+ * The proxy runs on CPU 0 under callgrind; counters are zeroed after a warm-up and dumped
+ * after the measured work. Needs valgrind (Debian: apt-get install valgrind).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { startBackends } from './children.js';
+import { recordClientHello } from './client-hello.js';
+import type { NodeFloorConfig } from './node-floor.js';
+import { issueBenchCertificates } from './pki.js';
+import { sleep } from './proxy-process.js';
+import { PROJECT_ROOT, tlsgateManifests, type TargetContext } from './targets.js';
+import { PASS_HELLO_ANSWER_BYTES, SNI, TERM_GREETING, WORKLOADS } from './workloads.js';
+
+const HOST = '127.0.0.1';
+const BULK_BYTES = 64 * 1024 * 1024;
+const CONCURRENCY = 8;
+
+type Work = 'connect' | 'handshake' | 'bulk';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      target: { type: 'string', default: 'tlsgate' },
+      work: { type: 'string', default: 'connect' },
+      count: { type: 'string' },
+      'port-base': { type: 'string', default: '6000' },
+    },
+  });
+  const target = values.target;
+  const work = values.work as Work;
+  if (target !== 'tlsgate' && target !== 'node') throw new Error(`--target: tlsgate or node, got ${target}`);
+  if (!['connect', 'handshake', 'bulk'].includes(work)) throw new Error(`--work: connect, handshake or bulk, got ${work}`);
+  const count = Number(values.count ?? (work === 'connect' ? 300 : work === 'handshake' ? 150 : 4));
+  const portBase = Number(values['port-base']);
+
+  const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-instructions-'));
+  const certificates = issueBenchCertificates(workDir);
+  const backends = await startBackends('1', HOST, certificates.gateway, certificates.backend);
+  let proxy: ReturnType<typeof spawn> | undefined;
+  try {
+    const context: TargetContext = { host: HOST, workDir, backends: backends.ports, certificates, proxyCpus: '0', workers: 1, portBase };
+    let args: string[];
+    let passPort: number;
+    let termPort: number;
+    if (target === 'tlsgate') {
+      const { CONTROLLER_NAME } = await import('../../src/gatewayapi/translate.js');
+      const manifests = path.join(workDir, 'manifests');
+      mkdirSync(manifests);
+      writeFileSync(path.join(manifests, 'bench.yaml'), tlsgateManifests(context, CONTROLLER_NAME).map((o) => stringify(o)).join('---\n'));
+      args = [path.join(PROJECT_ROOT, 'bin/tlsgate.js'), 'standalone', '-f', manifests, '--address', HOST, '--port-offset', String(portBase), '--workers', '1'];
+      passPort = portBase + 443;
+      termPort = portBase + 8443;
+    } else {
+      passPort = portBase + 3443;
+      termPort = portBase + 4443;
+      const config: NodeFloorConfig = {
+        host: HOST,
+        passthroughPort: passPort,
+        terminatePort: termPort,
+        routes: Object.fromEntries(WORKLOADS.map((w) => [SNI[w], backends.ports[w]])),
+        certificatePem: certificates.gateway.certificatePem,
+        privateKeyPem: certificates.gateway.privateKeyPem,
+        workers: 1,
+      };
+      writeFileSync(path.join(workDir, 'node-floor.json'), JSON.stringify(config));
+      args = [fileURLToPath(new URL('./node-floor.js', import.meta.url)), path.join(workDir, 'node-floor.json')];
+    }
+    // The access log goes to a file, as in bench:proxy.
+    const log = openSync(path.join(workDir, 'proxy.log'), 'a');
+    const out = path.join(workDir, 'callgrind.out');
+    const child = spawn('taskset', ['-c', '0', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...args], {
+      stdio: ['ignore', log, log],
+      cwd: workDir,
+    });
+    proxy = child;
+    const port = work === 'handshake' ? termPort : passPort;
+    await waitAccepting(port, 120_000, () => child.exitCode !== null);
+    const hello = await recordClientHello(SNI[work === 'bulk' ? 'passBulk' : 'passHello']);
+    const one = (): Promise<void> => (work === 'handshake' ? handshake(termPort) : work === 'bulk' ? bulk(passPort, hello) : connect(passPort, hello));
+    await runMany(one, work === 'bulk' ? 1 : 100, work === 'bulk' ? 1 : CONCURRENCY); // warm-up, not counted
+    execFileSync('callgrind_control', ['-z', String(child.pid)], { stdio: 'ignore' });
+    await runMany(one, count, work === 'bulk' ? 1 : CONCURRENCY);
+    await sleep(1000); // the closes' last callbacks
+    execFileSync('callgrind_control', ['-d', 'measured', String(child.pid)], { stdio: 'ignore' });
+    let total = 0;
+    for (const file of readdirSync(workDir).filter((f) => f.startsWith('callgrind.out'))) {
+      const text = readFileSync(path.join(workDir, file), 'utf8');
+      if (!text.includes('measured')) continue;
+      const summary = /^summary: (\d+)$/m.exec(text);
+      if (summary) total += Number(summary[1]);
+    }
+    if (total === 0) throw new Error('callgrind wrote no counts for the measured window');
+    const units = work === 'bulk' ? (count * BULK_BYTES) / (1024 * 1024) : count;
+    const unit = work === 'bulk' ? 'MB' : work === 'handshake' ? 'handshake' : 'connection';
+    process.stdout.write(`${target} ${work}: ${Math.round(total / units).toLocaleString('en-US')} instructions per ${unit} (${count} × ${work}, ${total.toLocaleString('en-US')} in all)\n`);
+  } finally {
+    if (proxy && proxy.exitCode === null) {
+      const exited = new Promise((resolve) => proxy!.once('exit', resolve));
+      proxy.kill('SIGTERM');
+      await Promise.race([exited, sleep(30_000)]);
+    }
+    await backends.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function waitAccepting(port: number, timeoutMs: number, gone: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (gone()) throw new Error('the proxy exited before accepting connections');
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, HOST);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(200);
+  }
+  throw new Error(`nothing accepted on port ${port} within ${timeoutMs} ms`);
+}
+
+async function runMany(one: () => Promise<void>, count: number, concurrency: number): Promise<void> {
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < count) {
+        started += 1;
+        await one();
+      }
+    }),
+  );
+}
+
+function finished(socket: net.Socket, want: number, done: (socket: net.Socket) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    let complete = false;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (!complete && received >= want) {
+        complete = true;
+        done(socket);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => (complete ? resolve() : reject(new Error(`closed after ${received} of ${want} bytes`))));
+  });
+}
+
+function connect(port: number, hello: Buffer): Promise<void> {
+  const socket = net.connect({ port, host: HOST, noDelay: true });
+  socket.once('connect', () => socket.write(hello));
+  return finished(socket, PASS_HELLO_ANSWER_BYTES, (s) => s.end());
+}
+
+function bulk(port: number, hello: Buffer): Promise<void> {
+  const socket = net.connect({ port, host: HOST, noDelay: true });
+  socket.once('connect', () => socket.write(hello));
+  return finished(socket, BULK_BYTES, (s) => s.destroy());
+}
+
+function handshake(port: number): Promise<void> {
+  const socket = tls.connect({ port, host: HOST, servername: SNI.termHello, minVersion: 'TLSv1.3', rejectUnauthorized: false });
+  return finished(socket, Buffer.byteLength(TERM_GREETING), (s) => s.end());
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`instructions: ${error.message}\n`);
+  process.exitCode = 1;
+});
