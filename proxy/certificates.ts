@@ -42,6 +42,8 @@ export function ticketKeyRingProblem(ring: Buffer): string | null {
 interface TicketState {
   currentName: Buffer;
   previousKey: Buffer | null;
+  /** The previous key's name in hex, as ClientHello.ticketKeyName gives it. */
+  previousName: string | null;
   /** Built on the first handshake that offers a ticket under the previous key (most never do). */
   previousContext: tls.SecureContext | null;
   /** Seconds a ticket stays valid (OpenSSL's session timeout; also the client's lifetime hint). */
@@ -110,6 +112,7 @@ export function buildServingCertificate(
     tickets: {
       currentName: Buffer.from(ticketKeys.subarray(0, TICKET_KEY_NAME_BYTES)),
       previousKey: ticketKeys.length >= 2 * TICKET_KEY_BYTES ? Buffer.from(ticketKeys.subarray(TICKET_KEY_BYTES, 2 * TICKET_KEY_BYTES)) : null,
+      previousName: ticketKeys.length >= 2 * TICKET_KEY_BYTES ? ticketKeys.toString('hex', TICKET_KEY_BYTES, TICKET_KEY_BYTES + TICKET_KEY_NAME_BYTES) : null,
       previousContext: null,
       lifetimeSeconds: ticketLifetimeSeconds,
       build,
@@ -159,6 +162,7 @@ export function setTicketKeys(cert: ServingCertificate, ring: TicketKeyRing): vo
   (cert.context as unknown as { context: { setTicketKeys(k: Buffer): void } }).context.setTicketKeys(current);
   tickets.currentName = Buffer.from(current.subarray(0, TICKET_KEY_NAME_BYTES));
   tickets.previousKey = ring.length >= 2 * TICKET_KEY_BYTES ? Buffer.from(ring.subarray(TICKET_KEY_BYTES, 2 * TICKET_KEY_BYTES)) : null;
+  tickets.previousName = ring.length >= 2 * TICKET_KEY_BYTES ? ring.toString('hex', TICKET_KEY_BYTES, TICKET_KEY_BYTES + TICKET_KEY_NAME_BYTES) : null;
   tickets.previousContext = null;
 }
 
@@ -168,10 +172,9 @@ export function setTicketKeys(cert: ServingCertificate, ring: TicketKeyRing): vo
  * Node's SecureContext holds one ticket key, so the overlap needs a second context; a session
  * resumed there gets its new ticket under the previous key, which lives one more rotation.
  */
-export function secureContextFor(cert: ServingCertificate, ticketKeyName: Buffer | null): tls.SecureContext {
+export function secureContextFor(cert: ServingCertificate, ticketKeyName: string | null): tls.SecureContext {
   const tickets = cert.tickets;
-  if (ticketKeyName === null || tickets.previousKey === null) return cert.context;
-  if (!ticketKeyName.equals(tickets.previousKey.subarray(0, TICKET_KEY_NAME_BYTES))) return cert.context;
+  if (ticketKeyName === null || ticketKeyName !== tickets.previousName || tickets.previousKey === null) return cert.context;
   if (tickets.previousContext === null) {
     try {
       tickets.previousContext = tickets.build(tickets.previousKey);

@@ -38,10 +38,11 @@ export interface ClientHello {
   messageLength: number;
   /**
    * The first 16 bytes of the session ticket the client offers (TLS 1.2 session_ticket, or the
-   * first TLS 1.3 pre_shared_key identity): OpenSSL's ticket key name, which picks the ticket
-   * key that can decrypt it (proxy/certificates.ts). null when no ticket is offered.
+   * first TLS 1.3 pre_shared_key identity), in hex: OpenSSL's ticket key name, which picks the
+   * ticket key that can decrypt it (proxy/certificates.ts). null when no ticket is offered.
+   * A string, so that a connection does not keep its first read's buffer alive through it.
    */
-  ticketKeyName: Buffer | null;
+  ticketKeyName: string | null;
 }
 
 export type ParseResult =
@@ -271,11 +272,11 @@ export function parseClientHelloMessage(buf: Buffer, start: number, end: number)
         problem = parseSupportedVersions(buf, p, extEnd, hello);
         break;
       case 35: // session_ticket (TLS 1.2): the ticket itself, often empty
-        if (length >= TICKET_KEY_NAME_BYTES) hello.ticketKeyName = buf.subarray(p, p + TICKET_KEY_NAME_BYTES);
+        if (length >= TICKET_KEY_NAME_BYTES) hello.ticketKeyName = buf.toString('hex', p, p + TICKET_KEY_NAME_BYTES);
         break;
       case 41: // pre_shared_key (TLS 1.3): identities<u16> of identity<u16> + age(4); binders follow
         if (length >= 4 + TICKET_KEY_NAME_BYTES && buf.readUInt16BE(p + 2) >= TICKET_KEY_NAME_BYTES) {
-          hello.ticketKeyName = buf.subarray(p + 4, p + 4 + TICKET_KEY_NAME_BYTES);
+          hello.ticketKeyName = buf.toString('hex', p + 4, p + 4 + TICKET_KEY_NAME_BYTES);
         }
         break;
       default:

@@ -126,7 +126,7 @@ describe('session-ticket key ring', () => {
   it('the ClientHello names the ticket key the client offers (TLS 1.2 session_ticket, TLS 1.3 pre_shared_key)', async () => {
     const ring = randomBytes(TICKET_KEY_BYTES);
     const cert = buildServingCertificate(testCert.config('gw'), ring, 'test');
-    const seen: (Buffer | null)[] = [];
+    const seen: (string | null)[] = [];
     const server = net.createServer((socket) => {
       const assembler = new ClientHelloAssembler(16384);
       socket.on('error', () => undefined);
@@ -134,7 +134,7 @@ describe('session-ticket key ring', () => {
         const result = assembler.push(chunk);
         if (result.kind === 'more') return;
         socket.removeListener('data', onData);
-        if (result.kind === 'done') seen.push(result.hello.ticketKeyName === null ? null : Buffer.from(result.hello.ticketKeyName));
+        if (result.kind === 'done') seen.push(result.hello.ticketKeyName);
         socket.pause();
         socket.unshift(assembler.bytes());
         const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: cert.context });
@@ -150,7 +150,7 @@ describe('session-ticket key ring', () => {
         const ticket = await ticketOf(port, version);
         assert.equal((await handshake(port, version, ticket)).reused, true);
         assert.equal(seen[0], null, `${version}: a first handshake offers no ticket`);
-        assert.deepEqual(seen[1], ring.subarray(0, 16), `${version}: the resumption offers a ticket named after the current key`);
+        assert.equal(seen[1], ring.toString('hex', 0, 16), `${version}: the resumption offers a ticket named after the current key`);
       }
     } finally {
       server.close();
