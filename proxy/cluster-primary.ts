@@ -23,6 +23,7 @@ import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versi
 
 interface WorkerState {
   worker: Worker;
+  /** Resolves when the worker is ready for messages, or has exited (check isConnected()). */
   started: Promise<void>;
   /** The id of the last apply this worker acknowledged successfully. */
   appliedId: number;
@@ -99,6 +100,8 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     worker.on('error', () => undefined); // IPC errors surface as 'exit' below
     worker.on('exit', (code, signal) => {
       workers.delete(worker.id);
+      // Nobody may wait forever for a worker that died before it started (startup has its own path).
+      if (!starting) markStarted();
       for (const resolve of state.pending.values()) resolve({ error: `worker ${worker.id} exited (${signal ?? code})`, bound: [] });
       state.pending.clear();
       for (const resolve of state.rotations.values()) resolve();
@@ -118,6 +121,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
 
   async function sendApply(state: WorkerState, id: number, configs: ProxyConfig[], ephemeralPorts: Record<string, number>) {
     await state.started;
+    if (!state.worker.isConnected()) return { error: `worker ${state.worker.id} exited before it applied the config`, bound: [] };
     return new Promise<{ error: string | null; bound: BoundPort[] }>((resolve) => {
       state.pending.set(id, resolve);
       const message: PrimaryMessage = { type: 'tlsgate:apply', id, configs, ephemeralPorts };
