@@ -332,7 +332,10 @@ describe('e2e faults: the installed operator, a proxy pod and real traffic', () 
       const goneAt = performance.now();
       await apps.patchNamespacedDeploymentScale({ name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE, body: { spec: { replicas: 0 } } }, mergePatch);
       await eventually('no operator pod left', async () => (await core.listNamespacedPod({ namespace: OPERATOR_NAMESPACE, labelSelector: `app.kubernetes.io/name=${OPERATOR_NAME}` })).items.length === 0, 60_000);
-      await eventually('the proxy noticed (disconnected)', async () => proxyLog().split('"event":"disconnected"').length - 1 > 0 && proxyLog().lastIndexOf('"event":"disconnected"') > proxyLog().lastIndexOf('"event":"connected"'), 30_000);
+      await eventually('the proxy noticed the config server is gone (its last event: disconnected)', async () => {
+        const log = proxyLog();
+        return log.lastIndexOf('"event":"disconnected"') > log.lastIndexOf('"event":"connected"');
+      }, 30_000);
       // A change while nobody delivers configs: the proxy cannot know it yet.
       await createObject(kc, { ...tlsRoute('late-route', 'passthrough', ['late.example.com'], { name: 'foo-svc', port: 443 }), metadata: { name: 'late-route', namespace: ns } });
       await sleep(5000);
