@@ -16,6 +16,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
@@ -245,16 +246,28 @@ describe('e2e faults: the installed operator, a proxy pod and real traffic', () 
       // Its status says its connections are rejected: accepted, then closed without a byte
       // (no certificate, no alert), like any hostname the proxy does not serve.
       await expectSilentClose({ host, port: PORTS.terminate, servername: HOSTS.baz }, diagnostics);
+
+      // Garbage where the key should be: the same listener-only effect, and the message says which field.
+      const garbage = `-----BEGIN PRIVATE KEY-----\n${randomBytes(48).toString('base64')}\n-----END PRIVATE KEY-----\n`;
+      keys.push(garbage);
+      await replaceSecret('baz-cert', { cert: certs.baz!.cert, key: garbage });
+      const garbageMessage = await eventually('listener baz: "tls.key" does not parse', async () => {
+        const listener = (await gateway()).status?.listeners?.find((l: any) => l.name === 'baz');
+        const c = condition(listener?.conditions, 'ResolvedRefs');
+        return c?.reason === 'InvalidCertificateRef' && /baz-cert "tls\.key" is not a parseable PEM private key/.test(c.message) && c.message as string;
+      }, 60_000);
+      t.diagnostic(`garbage key: ${garbageMessage}`);
       await sleep(3000); // keep the watch running a little after the status was written
 
       report = await watch.stop();
       assertUninterrupted(report, 'foo and bar while baz-cert was broken');
 
       // No private key, anywhere we write: statuses, events, operator and proxy logs.
+      const allEvents = (await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns })).items;
       const places: Record<string, string> = {
         'Gateway status': JSON.stringify((await gateway()).status),
         'TLSRoute statuses': JSON.stringify(await Promise.all(['foo-route', 'bar-route', 'baz-route'].map(async (r) => (await getCustom(kc, 'tlsroutes', ns, r)).status))),
-        'events': JSON.stringify(events),
+        'events': JSON.stringify(allEvents),
         'operator logs': operatorLog(),
         'proxy logs': proxyLog(),
       };
