@@ -1,7 +1,8 @@
 /**
  * Runs an async job after a burst of triggers has settled: triggers within `delayMs` of
  * each other coalesce into one run, a steady stream cannot postpone it beyond `maxDelayMs`,
- * runs never overlap, and a trigger during a run schedules exactly one more run after it.
+ * runs never overlap, and a trigger during a run schedules exactly one more run after it,
+ * `delayMs` after that trigger (at once when the run outlasted the quiet time).
  */
 export interface CoalescerOptions {
   delayMs: number;
@@ -12,6 +13,7 @@ export interface CoalescerOptions {
 export class Coalescer {
   private timer: NodeJS.Timeout | undefined;
   private firstTriggerAt: number | undefined;
+  private lastTriggerAt = 0;
   private running: Promise<void> | undefined;
   private pendingWhileRunning = false;
   private stopped = false;
@@ -25,14 +27,25 @@ export class Coalescer {
 
   trigger(): void {
     if (this.stopped) return;
+    const now = this.clock();
+    this.firstTriggerAt ??= now;
+    this.lastTriggerAt = now;
     if (this.running) {
       this.pendingWhileRunning = true;
       return;
     }
-    const now = this.clock();
-    this.firstTriggerAt ??= now;
-    const deadline = this.firstTriggerAt + this.options.maxDelayMs;
-    const delay = Math.max(0, Math.min(this.options.delayMs, deadline - now));
+    this.schedule(now);
+  }
+
+  /**
+   * The quiet time counts from the last trigger, also when that trigger came during a run:
+   * a run that outlasted it (an API round trip is often longer than the debounce) is followed
+   * at once, not after another full delay.
+   */
+  private schedule(now: number): void {
+    const quietAt = this.lastTriggerAt + this.options.delayMs;
+    const deadline = (this.firstTriggerAt ?? now) + this.options.maxDelayMs;
+    const delay = Math.max(0, Math.min(quietAt, deadline) - now);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.runNow(), delay);
   }
@@ -67,7 +80,7 @@ export class Coalescer {
       this.running = undefined;
       if (this.pendingWhileRunning && !this.stopped) {
         this.pendingWhileRunning = false;
-        this.trigger();
+        this.schedule(this.clock());
       } else if (!this.timer) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       }

@@ -107,3 +107,40 @@ test('a trigger from inside the run, before its first await, still waits for the
   assert.equal(runs, 2, 'exactly one run follows');
   assert.equal(maxRunning, 1);
 });
+
+test('the quiet time counts from a trigger during a run: a run that outlasted it is followed at once, a short one is not', async () => {
+  // The injected clock decides; delays are so long (1,000,000) that a run scheduled the old
+  // way (a full delay after the run ended) could never start within this test.
+  let now = 0;
+  let runs = 0;
+  const gates: (() => void)[] = [];
+  const coalescer = new Coalescer(
+    async () => {
+      runs++;
+      await new Promise<void>((resolve) => gates.push(resolve));
+    },
+    { delayMs: 1_000_000, maxDelayMs: 1_000_000, onError: (err) => assert.fail(String(err)) },
+    () => now,
+  );
+  const waitForRuns = async (n: number): Promise<void> => {
+    for (let i = 0; i < 200 && runs < n; i++) await sleep(5);
+    assert.equal(runs, n, `run ${n} started`);
+  };
+  coalescer.trigger();
+  now = 1_000_000; // past maxDelayMs: the next trigger runs at once
+  coalescer.trigger();
+  await waitForRuns(1);
+  now += 1;
+  coalescer.trigger(); // during the run
+  now += 1_000_000; // the run outlasts the quiet time of that trigger
+  gates.shift()!();
+  await waitForRuns(2);
+
+  // A trigger during the second run, which ends well within that trigger's quiet time.
+  coalescer.trigger();
+  now += 10;
+  gates.shift()!();
+  await sleep(30);
+  assert.equal(runs, 2, 'the follow-up waits for the quiet time after the trigger');
+  coalescer.stop();
+});
