@@ -126,21 +126,26 @@ test('the quiet time counts from a trigger during a run: a run that outlasted it
     for (let i = 0; i < 200 && runs < n; i++) await sleep(5);
     assert.equal(runs, n, `run ${n} started`);
   };
-  coalescer.trigger();
-  now = 1_000_000; // past maxDelayMs: the next trigger runs at once
-  coalescer.trigger();
-  await waitForRuns(1);
-  now += 1;
-  coalescer.trigger(); // during the run
-  now += 1_000_000; // the run outlasts the quiet time of that trigger
-  gates.shift()!();
-  await waitForRuns(2);
+  // stop() in finally: a failed assertion must not leave a 1,000,000 ms timer holding the process.
+  try {
+    coalescer.trigger();
+    now = 1_000_000; // past maxDelayMs: the next trigger runs at once
+    coalescer.trigger();
+    await waitForRuns(1);
+    now += 1;
+    coalescer.trigger(); // during the run
+    now += 1_000_000; // the run outlasts the quiet time of that trigger
+    gates.shift()!();
+    await waitForRuns(2);
 
-  // A trigger during the second run, which ends well within that trigger's quiet time.
-  coalescer.trigger();
-  now += 10;
-  gates.shift()!();
-  await sleep(30);
-  assert.equal(runs, 2, 'the follow-up waits for the quiet time after the trigger');
-  coalescer.stop();
+    // A trigger during the second run, which ends well within that trigger's quiet time.
+    coalescer.trigger();
+    now += 10;
+    gates.shift()!();
+    await sleep(30);
+    assert.equal(runs, 2, 'the follow-up waits for the quiet time after the trigger');
+  } finally {
+    coalescer.stop();
+    for (const open of gates.splice(0)) open();
+  }
 });
