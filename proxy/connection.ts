@@ -8,7 +8,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { accessLogLine, type AccessLogSink } from './access-log.js';
-import { chooseCertificate } from './certificates.js';
+import { chooseCertificate, secureContextFor } from './certificates.js';
 import { ClientHelloAssembler, type ClientHello, type ClientHelloError } from './clienthello.js';
 import type { Metrics, OutcomeCounts } from './metrics.js';
 import { nextEndpoint, pickBackend, type CompiledBackend, type CompiledListener, type CompiledRoute, type PortTable } from './routing.js';
@@ -264,7 +264,9 @@ function startTermination(conn: Connection, listener: CompiledListener): void {
   conn.assembler = null;
   conn.phase = Phase.Handshake;
   conn.handshakeStartedAt = performance.now();
-  const secure = new tls.TLSSocket(client, { isServer: true, secureContext: cert.context, requestCert: false });
+  // The context whose ticket key made the ticket the client offers (the previous key after a
+  // rotation), so a session ticket issued before a rotation still resumes.
+  const secure = new tls.TLSSocket(client, { isServer: true, secureContext: secureContextFor(cert, hello.ticketKeyName), requestCert: false });
   (secure as Tagged<tls.TLSSocket>)[kConn] = conn;
   conn.secure = secure;
   conn.front = secure;

@@ -205,6 +205,17 @@ for (const workers of [1, 2]) {
       });
     }
 
+    for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+      it(`${version}: a ticket issued before one rotation still resumes through the proxy, not after a second`, async () => {
+        const ticket = await ticketOf(port, version);
+        await runtime.rotateTicketKeys();
+        // Several tries, so that with two workers both are asked (each accepts for itself).
+        for (let i = 0; i < 6; i++) assert.equal((await handshake(port, version, ticket)).reused, true, `after one rotation, try ${i}`);
+        await runtime.rotateTicketKeys();
+        for (let i = 0; i < 6; i++) assert.equal((await handshake(port, version, ticket)).reused, false, `after two rotations, try ${i}`);
+      });
+    }
+
     it('rotateTicketKeys() reaches every worker: new tickets resume, tickets two keys old do not', async () => {
       const old = { ticket: await ticketOf(port, 'TLSv1.3') };
       assert.equal((await handshake(port, 'TLSv1.3', old.ticket)).reused, true);
