@@ -181,7 +181,10 @@ async function measureChange(context: RunContext, index: number, route: RouteSpe
   const expectedAttached = options.kind === 'create' ? attachedBefore + 1 : attachedBefore;
 
   const apply = options.kind === 'create' ? createRoute : switchRouteBackend;
-  const { generation } = await apply(kc, namespace, route);
+  const { generation } = await apply(kc, namespace, route).catch((error: Error) => {
+    const verb = options.kind === 'create' ? 'create' : 'patch spec.rules[0].backendRefs of';
+    throw new Error(`change ${index}: ${verb} TLSRoute ${namespace}/${route.name}: ${error.message}`);
+  });
   const t0 = performance.now();
   const appliedAt = Date.now();
   const loop = probeUntilRouted(probeTarget(context.address, route, context.pki), options.probeIntervalMs, 2000);
