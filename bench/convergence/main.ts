@@ -131,7 +131,7 @@ function probeTarget(address: string, route: RouteSpec, pki: BenchPki): ProbeTar
     port: route.listener.port,
     serverName: route.hostname,
     // Passthrough: the backend's own certificate; Terminate: the gateway's. One CA signs both,
-    // and the backend checks below tell the two paths apart.
+    // and the backend checks in probe.ts tell the two paths apart.
     ca: pki.ca.certificatePem,
     expectedService: route.backend,
     passthrough: route.listener.mode === 'Passthrough',
