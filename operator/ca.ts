@@ -82,9 +82,13 @@ export interface IssuedCertificate extends KeyAndCertificate {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle of the bundle
 
-/** A state with one fresh CA that signs from `now` (first install: nothing to overlap with). */
+/**
+ * A state with one fresh CA (first install: nothing to overlap with). It signs from its
+ * notBefore, not from `now`: another replica that reads the new Secret with a clock a moment
+ * behind (or a `now` taken just before the Secret was written) must find it signing already.
+ */
 export function createAuthorityState(now: Date, policy: CaPolicy = DEFAULT_CA_POLICY): AuthorityState {
-  return { authorities: [newAuthority(now, now, policy)] };
+  return { authorities: [newAuthority(now, new Date(now.getTime() - CLOCK_SKEW_MS), policy)] };
 }
 
 /**

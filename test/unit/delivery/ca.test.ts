@@ -74,6 +74,15 @@ describe('internal CA', () => {
     assert.equal(serverX509.checkHost('config.tlsgate-system.svc'), 'config.tlsgate-system.svc');
   });
 
+  it('a first CA already signs for a replica whose clock is a little behind the creator\'s', () => {
+    const state = createAuthorityState(t0);
+    // Seen on the cluster: the follower took `now` just before the leader wrote the new CA.
+    const slightlyEarlier = new Date(t0.getTime() - 1500);
+    assert.equal(signingAuthority(state, slightlyEarlier), state.authorities[0]);
+    const client = issueGatewayClientCertificate(state, GATEWAY_A, slightlyEarlier);
+    assert.equal(opensslVerifies(tmp.dir, trustBundlePem(state), client.certificatePem, 'sslclient', at(HOUR)), true);
+  });
+
   it('never issues a leaf that outlives its CA', () => {
     const policy: CaPolicy = { ...DEFAULT_CA_POLICY, caLifetimeMs: 40 * DAY };
     const state = createAuthorityState(t0, policy);
