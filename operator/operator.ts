@@ -24,6 +24,7 @@ import { retryWhile, stepDown } from './step-down.js';
 import type { GatewayClassObject, GatewayObject, KubeObject } from './objects.js';
 import { objectKey } from './objects.js';
 import { buildRuntime, buildSnapshot, type Stores } from './snapshot.js';
+import { awaitDelivery } from './ack-wait.js';
 import { ResilientInformer } from './sources/informer.js';
 import { watchedKinds, type SnapshotField } from './sources/kinds.js';
 import type { RouteParentStatus, ObjectStatusWithConditions } from './status/merge.js';
@@ -31,6 +32,9 @@ import { StatusWriter, describe, type CachedStatuses } from './status/writer.js'
 
 /** The pod label the config-server Service selects on (set on the leader's pod only). */
 export const LEADER_LABEL = 'tlsgate.dev/config-server-leader';
+
+/** Proxies answer in tens of milliseconds; one that has not within this is reported as Pending. */
+const DEFAULT_ACK_GRACE_MS = 2000;
 
 export interface OperatorOptions {
   kubeConfig: k8s.KubeConfig;
@@ -54,6 +58,8 @@ export interface OperatorOptions {
   };
   lease: { name: string; durationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
   debounceMs?: number;
+  /** How long a reconcile waits for proxies to acknowledge a new config before writing statuses. */
+  ackGraceMs?: number;
   maxDebounceMs?: number;
   resyncMs?: number;
   log?: (message: string) => void;
@@ -263,12 +269,21 @@ export class Operator {
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     this.refreshCredentials(stores.secrets as SecretLike[], now);
 
-    const runtime = buildRuntime(snapshot, (key) => this.server?.status(key));
-    const output = translate({ snapshot, now, controllerName: this.controllerName, runtime });
+    const delivery = (key: string) => this.server?.status(key);
+    const runtime = buildRuntime(snapshot, delivery);
+    let output = translate({ snapshot, now, controllerName: this.controllerName, runtime });
     this.lastOutput = output;
-    this.publish(output.proxyConfigs);
+    const changed = this.publish(output.proxyConfigs);
 
     if (!this.elector.isLeader) return;
+    // Give the connected proxies a moment to acknowledge the versions just published, so that
+    // a route change does not flap the Gateway through Programmed=False (see ack-wait.ts).
+    // Only new versions: a proxy that never answers delays one reconcile, not every one.
+    if (this.server && changed.length > 0) {
+      await awaitDelivery(this.server, changed, this.options.ackGraceMs ?? DEFAULT_ACK_GRACE_MS);
+      output = translate({ snapshot, now, controllerName: this.controllerName, runtime: buildRuntime(snapshot, delivery) });
+      this.lastOutput = output;
+    }
     if (full) await this.maintainCa(stores.secrets as SecretLike[], now);
     const desired = this.desiredInfrastructure(output.proxyConfigs, stores, now);
     await this.infra.sync(desired, full);
@@ -276,16 +291,20 @@ export class Operator {
     await this.events.record(planEvents(changes, this.controllerName));
   }
 
-  private publish(configs: ProxyConfig[]): void {
-    if (!this.server) return;
+  /** Publishes every config; returns the Gateways whose version changed. */
+  private publish(configs: ProxyConfig[]): string[] {
+    if (!this.server) return [];
     const current = new Set<string>();
+    const changed: string[] = [];
     for (const config of configs) {
       const key = objectKey(config.gateway.namespace, config.gateway.name);
       current.add(key);
+      if (this.server.status(key).currentVersion !== config.version) changed.push(key);
       this.server.publish(config);
     }
     for (const key of this.published) if (!current.has(key)) this.server.withdraw(key);
     this.published = current;
+    return changed;
   }
 
   /** Follow the CA Secret (the leader may have rotated it) and renew our server certificate. */

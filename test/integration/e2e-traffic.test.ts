@@ -341,6 +341,36 @@ describe('e2e: traffic through the installed operator\'s proxy pods', () => {
     }, 60_000);
   });
 
+  it('a route change does not flap the Gateway: it stays Programmed=True, and then names the new config version', async () => {
+    const gatewayPath = `/apis/${GATEWAY_GROUP}/v1/namespaces/${ns}/gateways`;
+    const before = await getCustom(kc, 'gateways', ns, 'example-gateway');
+    assert.equal(condition(before.status?.conditions, 'Programmed')?.status, 'True', `Programmed before the change\n${diagnostics()}`);
+    const seen: { status: string; reason: string; message: string }[] = [];
+    // A watch sees every status write; polling could miss a short Programmed=False.
+    const watch = await new k8s.Watch(kc).watch(
+      gatewayPath,
+      { fieldSelector: 'metadata.name=example-gateway', resourceVersion: before.metadata.resourceVersion },
+      (_type: string, gw: any) => {
+        const programmed = condition(gw.status?.conditions, 'Programmed');
+        if (programmed) seen.push({ status: programmed.status, reason: programmed.reason, message: programmed.message });
+      },
+      () => undefined,
+    );
+    try {
+      const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+      await custom.patchNamespacedCustomObject(
+        { group: GATEWAY_GROUP, version: 'v1', plural: 'tlsroutes', namespace: ns, name: 'bar-route', body: { spec: { hostnames: ['bar.example.com', 'bar2.example.com'] } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      await eventuallyTraffic('bar2.example.com served', () => tlsProbe({ host: exampleHost, port: 8443, servername: 'bar2.example.com', send: 'PING\n', until: 'PONG\n' }), served);
+      const oldMessage = condition(before.status.conditions, 'Programmed').message;
+      await eventually('the Gateway status names the new config version', async () => seen.some((c) => c.status === 'True' && c.message !== oldMessage), 30_000);
+    } finally {
+      watch.abort();
+    }
+    assert.deepEqual(seen.filter((c) => c.status !== 'True'), [], `Programmed went False during a route change: ${JSON.stringify(seen)}`);
+  });
+
   it('unknown SNI and no SNI are closed without a byte; the proxy keeps serving and does not restart', async () => {
     const proxyPods = async () => (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({
       namespace: ns, labelSelector: 'app.kubernetes.io/name=tlsgate-proxy,gateway.networking.k8s.io/gateway-name=example-gateway',
