@@ -317,10 +317,14 @@ async function main(): Promise<void> {
     else log(`work directory kept: ${workDir}`);
     releaseLock();
   };
-  process.once('SIGINT', () => {
-    log('interrupted; stopping everything');
-    void cleanup().finally(() => process.exit(130));
-  });
+  // Ctrl-C, `kill` and a closed terminal alike: the proxies, backends and load generators
+  // are separate processes that would otherwise keep holding the bench's ports and cores.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => {
+      log(`${signal}; stopping everything`);
+      void cleanup().finally(() => process.exit(code));
+    });
+  }
 
   try {
     log(`work directory ${workDir}; certificates, backends and ${options.loadProcesses} load generators on CPU ${loadCpus}`);
