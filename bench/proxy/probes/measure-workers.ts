@@ -3,9 +3,9 @@
 // scheduling policy in force. Run it once per policy and compare:
 //
 //   npm run build
-//   NODE_CLUSTER_SCHED_POLICY=rr   node dist/test/e2e/proxy/measure-workers.js [connections] [concurrency]
-//   NODE_CLUSTER_SCHED_POLICY=none node dist/test/e2e/proxy/measure-workers.js [connections] [concurrency]
-//   node dist/test/e2e/proxy/measure-workers.js [connections] [concurrency] 1    (one in-process engine, for reference)
+//   NODE_CLUSTER_SCHED_POLICY=rr   node dist/bench/proxy/probes/measure-workers.js [connections] [concurrency]
+//   NODE_CLUSTER_SCHED_POLICY=none node dist/bench/proxy/probes/measure-workers.js [connections] [concurrency]
+//   node dist/bench/proxy/probes/measure-workers.js [connections] [concurrency] 1    (one in-process engine, for reference)
 //
 // (Without the variable the runtime uses 'none'.) The load runs in a child process so that
 // the primary's CPU time is its own. CPU times come from /proc/<pid>/stat (utime + stime).
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startProxyRuntime } from '../../../proxy/runtime.js';
-import { backendRef, captureClientHello, listener, plainBackend, proxyConfig } from './helpers.js';
+import { backendRef, captureClientHello, listener, plainBackend, proxyConfig } from '../../../test/e2e/proxy/helpers.js';
 
 const TICKS_PER_SECOND = 100;
 

@@ -3,14 +3,14 @@
 // possible work, on this machine, right now. The engine and the baseline each run in a child
 // process (with the backend, identical for both), so their CPU time is read on their own.
 //
-//   npm run build && node dist/test/e2e/proxy/measure-churn.js [connections] [concurrency]
+//   npm run build && node dist/bench/proxy/probes/measure-churn.js [connections] [concurrency]
 //
 // The real comparison with nginx and HAProxy is `npm run bench:proxy` (bench/proxy).
 import { fork } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { captureClientHello, makeCert, tempDir } from './helpers.js';
+import { captureClientHello, makeCert, tempDir } from '../../../test/e2e/proxy/helpers.js';
 
 type Mode = 'engine-passthrough' | 'plain-passthrough' | 'engine-terminate' | 'plain-terminate';
 

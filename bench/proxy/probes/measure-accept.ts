@@ -5,7 +5,7 @@
 // ('reuseport', Node >= 22.12 only):
 //
 //   npm run build
-//   for m in rr none reuseport; do MODE=$m node dist/test/e2e/proxy/measure-accept.js [connections] [concurrency]; done
+//   for m in rr none reuseport; do MODE=$m node dist/bench/proxy/probes/measure-accept.js [connections] [concurrency]; done
 //
 // Prints connections per CPU-second of the primary and workers together. The load runs in a
 // child process; CPU times come from /proc/<pid>/stat (utime + stime).

@@ -2,7 +2,7 @@
  * A measurement, not a test (tests never assert timings): how long `tlsgate standalone --watch`
  * takes from a manifest write to serving the change, as seen from outside.
  *
- *   npm run build && node dist/test/e2e/standalone/measure-reload.js [rounds]
+ *   npm run build && node dist/bench/standalone/measure-reload.js [rounds]
  *
  * Each round rewrites the route file with a new hostname, then probes that hostname with a
  * real TLS client until it is routed. The time includes the 100 ms debounce, loading,
@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CliProcess, environmentYaml, freePort, gatewayYaml, makePki, routeYaml, startBackends, tlsExchange } from './support.js';
+import { CliProcess, environmentYaml, freePort, gatewayYaml, makePki, routeYaml, startBackends, tlsExchange } from '../../test/e2e/standalone/support.js';
 
 const rounds = Number(process.argv[2] ?? 20);
 const dir = mkdtempSync(path.join(tmpdir(), 'tlsgate-measure-'));
