@@ -19,6 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { integerOption } from '../options.js';
 import * as k8s from '@kubernetes/client-node';
 import { CONTROLLER_NAME } from '../../src/gatewayapi/translate.js';
 import { deleteNamespace, freshNamespace, kubeconfigPath, loadTestKubeConfig } from '../../test/cluster/client.js';
@@ -93,11 +94,7 @@ function parseOptions(argv: string[]): BenchOptions {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const integer = (flag: string, text: string, min: number, max: number): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${flag} must be an integer from ${min} to ${max}, got "${text}"`);
-    return value;
-  };
+  const integer = integerOption;
   if (values.kind !== 'create' && values.kind !== 'switch') throw new Error(`--kind must be create or switch, got "${values.kind}"`);
   const modes = values.listeners.split(',').map((name) => {
     const mode = (Object.keys(LISTENERS) as ListenerMode[]).find((m) => LISTENERS[m].name === name.trim());

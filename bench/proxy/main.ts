@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { integerOption } from '../options.js';
 import { LoadGenerators, startBackends, type RunningBackends } from './children.js';
 import { recordClientHello } from './client-hello.js';
 import {
@@ -88,11 +89,7 @@ function parseOptions(argv: string[]): BenchOptions {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const integer = (flag: string, text: string, min: number, max: number): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${flag} must be an integer from ${min} to ${max}, got "${text}"`);
-    return value;
-  };
+  const integer = integerOption;
   const targets = values.targets.split(',').map((t) => t.trim());
   for (const target of targets) if (!ALL_TARGETS.includes(target as TargetName)) throw new Error(`--targets: unknown target "${target}" (known: ${ALL_TARGETS.join(', ')})`);
   const phases = values.phases.split(',').map((p) => p.trim());

@@ -11,35 +11,22 @@
 // child process; CPU times come from /proc/<pid>/stat (utime + stime).
 import { fork } from 'node:child_process';
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { churn, processCpuSeconds } from './churn.js';
 
 type Mode = 'rr' | 'none' | 'reuseport';
 const mode = (process.env.MODE ?? 'none') as Mode;
 const WORKERS = 2;
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function load(port: number, total: number, concurrency: number): Promise<void> {
-  let started = 0;
-  const one = () =>
+  await churn(total, concurrency, () =>
     new Promise<void>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       s.once('data', () => s.end());
       s.on('error', () => undefined);
       s.on('close', () => resolve());
-    });
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < total) {
-        started++;
-        await one();
-      }
     }),
   );
 }
@@ -66,12 +53,12 @@ if (process.argv[2] === 'load') {
         }),
     ),
   );
-  const before = workers.map((w) => cpuSeconds(w.process.pid!));
+  const before = workers.map((w) => processCpuSeconds(w.process.pid!));
   const primaryBefore = process.cpuUsage();
   const started = performance.now();
   await new Promise<void>((resolve) => fork(fileURLToPath(import.meta.url), ['load', String(port), String(total), String(concurrency)]).on('exit', () => resolve()));
   const seconds = (performance.now() - started) / 1000;
-  const workerCpu = workers.map((w, i) => cpuSeconds(w.process.pid!) - before[i]!);
+  const workerCpu = workers.map((w, i) => processCpuSeconds(w.process.pid!) - before[i]!);
   const usage = process.cpuUsage(primaryBefore);
   const primaryCpu = (usage.user + usage.system) / 1e6;
   console.log(

@@ -11,37 +11,22 @@
 // the primary's CPU time is its own. CPU times come from /proc/<pid>/stat (utime + stime).
 import { fork } from 'node:child_process';
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { churn, processCpuSeconds } from './churn.js';
 import { startProxyRuntime } from '../../../proxy/runtime.js';
 import { backendRef, captureClientHello, listener, plainBackend, proxyConfig } from '../../../test/e2e/proxy/helpers.js';
 
-const TICKS_PER_SECOND = 100;
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
 
 /** The load: `total` passthrough connections, `concurrency` at a time; each waits for the backend's greeting. */
 async function load(port: number, total: number, concurrency: number): Promise<void> {
   const hello = await captureClientHello({ servername: 'a.example.com' });
-  let started = 0;
-  const one = () =>
+  await churn(total, concurrency, () =>
     new Promise<void>((resolve) => {
       const s = net.connect({ port, host: '127.0.0.1' }, () => s.write(hello));
       s.once('data', () => s.end());
       s.on('error', () => undefined);
       s.on('close', () => resolve());
-    });
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < total) {
-        started++;
-        await one();
-      }
     }),
   );
 }
@@ -68,14 +53,14 @@ await runtime.apply([
 ]);
 const port = runtime.boundPorts()[0]!.boundPort;
 const workerPids = Object.values(cluster.workers ?? {}).map((w) => w!.process.pid!);
-const before = { primary: process.cpuUsage(), workers: workerPids.map(cpuSeconds) };
+const before = { primary: process.cpuUsage(), workers: workerPids.map(processCpuSeconds) };
 const started = performance.now();
 loader.send({ proxyPort: port });
 await loaded;
 const seconds = (performance.now() - started) / 1000;
 const primaryUsage = process.cpuUsage(before.primary);
 const primary = (primaryUsage.user + primaryUsage.system) / 1e6;
-const workers = workerPids.map((pid, i) => cpuSeconds(pid) - before.workers[i]!);
+const workers = workerPids.map((pid, i) => processCpuSeconds(pid) - before.workers[i]!);
 const workerTotal = workers.reduce((a, b) => a + b, 0);
 const policy = workerCount === 1 ? 'in-process' : cluster.schedulingPolicy === cluster.SCHED_NONE ? 'none' : 'rr';
 console.log(
