@@ -135,7 +135,8 @@ test('two Gateways wanting one port: a clear error naming both, the first keeps 
   assert.equal(exit.code, 0, cli.output());
 });
 
-test('a Gateway whose port another program holds is reported, the others serve, and saving the file retries', async (t) => {
+for (const workers of [1, 2]) {
+test(`--workers ${workers}: a Gateway whose port another program holds is reported, the others serve, and saving the file retries`, async (t) => {
   const { dir, pki, foo, bar } = await setUpExample(t);
   // Another program on the port: a plain listener held by this test.
   const squatter = net.createServer((socket) => socket.destroy());
@@ -157,16 +158,19 @@ test('a Gateway whose port another program holds is reported, the others serve, 
       environmentYaml(pki, foo, bar),
     ].join('---\n'),
   );
-  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1', '--watch']);
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', String(workers), '--watch']);
   await cli.waitForReadyCount(1);
 
-  assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: the proxy refused its config, not served: .*${takenPort}`));
+  assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: the proxy refused its config, not served: .*ports\\[\\d\\]\\.port: cannot listen on 127\\.0\\.0\\.1:${takenPort}: EADDRINUSE`));
   assert.match(cli.stdout, /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+False\s+\S+/m);
   assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
-  const served = await tlsExchange(passthroughPort, 'foo.example.com', pki.ca.certificatePem);
-  assert.match(served.greeting, /your SNI was foo\.example\.com/);
-  const terminated = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
-  assert.equal(terminated.echo, 'ping');
+  // Several connections each way, so that with two workers both serve some.
+  for (let i = 0; i < 4; i++) {
+    const served = await tlsExchange(passthroughPort, 'foo.example.com', pki.ca.certificatePem);
+    assert.match(served.greeting, /your SNI was foo\.example\.com/);
+    const terminated = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
+    assert.equal(terminated.echo, 'ping');
+  }
 
   // The other program goes away; saving the unchanged file makes standalone try again.
   await closeSquatter();
@@ -180,3 +184,4 @@ test('a Gateway whose port another program holds is reported, the others serve, 
   const exit = await cli.stop();
   assert.equal(exit.code, 0, cli.output());
 });
+}
