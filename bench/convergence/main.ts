@@ -345,7 +345,7 @@ async function main(): Promise<void> {
       renderBreakdown(results),
       '',
       `The Gateway was seen \`Programmed=False\` while ${results.filter((r) => r.programmedFalseSeen).length} of ${results.length} changes converged ` +
-        '(the operator writes `Pending` when it publishes a config the proxy has not acknowledged yet).',
+        '(the operator writes `Pending` when no proxy acknowledged a new config within its ACK wait, 2 s; 0 means no flapping).',
       '',
     ];
     const report = `${lines.join('\n')}\n`;
