@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { ResilientInformer } from '../../../operator/sources/informer.js';
 import { Backoff } from '../../../operator/sources/backoff.js';
 import { waitFor } from '../../cluster/control-plane/wait.js';
+import { kubeConfigFor } from './local-api.js';
 
 type WatchStep = (res: http.ServerResponse) => void;
 
@@ -49,13 +49,7 @@ test('lists, follows the watch, restarts after errors, prunes what vanished, rel
     for (const res of open) res.destroy();
     server.close();
   });
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = kubeConfigFor(server);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const logs: string[] = [];
   let changes = 0;
@@ -102,13 +96,7 @@ test('an optional kind whose CRD is not installed (404) counts as synced and emp
   const server = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = kubeConfigFor(server);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const informer = new ResilientInformer(
     kc,

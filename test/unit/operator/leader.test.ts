@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as k8s from '@kubernetes/client-node';
 import { LeaderElector } from '../../../operator/leader.js';
 import { waitFor } from '../../cluster/control-plane/wait.js';
+import { kubeConfigFor } from './local-api.js';
 
 interface LeaseRecord {
   holderIdentity?: string;
@@ -52,13 +51,7 @@ test('stop() while a renew is in flight: no leadership reported after stop, and 
   const { server, state } = fakeLeaseServer({ holderIdentity: 'me', leaseDurationSeconds: 15, resourceVersion: 1 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = kubeConfigFor(server);
   const logs: string[] = [];
   const elector = new LeaderElector(kc, { namespace: 'ns', name: 'lease', identity: 'me', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 0.05, log: (m) => logs.push(m) });
   const events: string[] = [];
