@@ -43,11 +43,7 @@ export const stepDownTiming: StepDownTiming = {
 
 /** Runs while this replica follows; resolves once it leads again or stops. Returns the handovers made. */
 export async function stepDown(actions: StepDownActions, timing: StepDownTiming = stepDownTiming): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    if (!actions.stillFollowing()) return 0;
-    if (await actions.removeLeaderLabel()) break;
-    await sleep(timing.retryMs(attempt));
-  }
+  if (!(await retryWhile(() => actions.removeLeaderLabel(), () => actions.stillFollowing(), timing.retryMs))) return 0;
   let handovers = 0;
   while (actions.stillFollowing()) {
     if (actions.proxiesConnected()) {
