@@ -228,8 +228,7 @@ function routeConnection(conn: Connection): void {
   listener.load.active++;
   conn.counted = true;
   if (listener.mode === 'Passthrough') {
-    clearTimer(conn);
-    connectUpstream(conn);
+    connectUpstream(conn); // replaces the ClientHello deadline with the connect deadline
   } else {
     startTermination(conn, listener);
   }
@@ -277,7 +276,6 @@ function startTermination(conn: Connection, listener: CompiledListener): void {
 
 function onSecure(this: tls.TLSSocket): void {
   const conn = connOf(this);
-  clearTimer(conn);
   conn.host.metrics.handshakeDuration.observe((performance.now() - conn.handshakeStartedAt) / 1000);
   connectUpstream(conn);
 }
@@ -356,8 +354,7 @@ function onUpstreamConnect(this: net.Socket): void {
   if (front.readableEnded) this.end();
   conn.seenBytes = bytesSeen(conn);
   conn.quietChecks = 0;
-  const timer = conn.timer as NodeJS.Timeout; // the connect deadline's, reused for idle checks
-  clearTimeout(timer);
+  clearTimer(conn); // the connect deadline; idle checks from here on
   conn.timer = setTimeout(onTimer, Math.max(1, Math.ceil(conn.table.settings.idleTimeoutMs / IDLE_CHECKS)), conn);
 }
 
