@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { accessLogLine, type AccessLogSink } from './access-log.js';
 import { chooseCertificate, secureContextFor } from './certificates.js';
 import { ClientHelloAssembler, type ClientHello, type ClientHelloError } from './clienthello.js';
-import type { Metrics, OutcomeCounts } from './metrics.js';
+import type { ConnectionResult, Metrics, OutcomeCounts } from './metrics.js';
 import { nextEndpoint, pickBackend, type CompiledBackend, type CompiledListener, type CompiledRoute, type PortTable } from './routing.js';
 import type { EndpointConfig } from '../src/proxy-config.js';
 
@@ -29,7 +29,6 @@ export interface ConnectionHost {
   connectionClosed(conn: Connection): void;
 }
 
-export type ConnectionResult = 'ok' | 'rejected' | 'backend_failed' | 'handshake_failed' | 'error' | 'idle_timeout';
 
 /** Connect attempts per connection across a backend's endpoints. */
 export const MAX_CONNECT_ATTEMPTS = 3;

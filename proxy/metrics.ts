@@ -11,17 +11,12 @@ import { registerProcessMetrics } from './process-metrics.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Connections that ended, by result, for one gateway/listener/route label set. */
-export interface OutcomeCounts {
-  ok: number;
-  rejected: number;
-  backend_failed: number;
-  handshake_failed: number;
-  error: number;
-  idle_timeout: number;
-}
-
+/** How a connection ended: the `result` label of tlsgate_connections_total and the access log. */
 const RESULTS = ['ok', 'rejected', 'backend_failed', 'handshake_failed', 'error', 'idle_timeout'] as const;
+export type ConnectionResult = (typeof RESULTS)[number];
+
+/** Connections that ended, by result, for one gateway/listener/route label set. */
+export type OutcomeCounts = Record<ConnectionResult, number>;
 
 interface OutcomeSeries {
   labels: { gateway: string; listener: string; route: string };
