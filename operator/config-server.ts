@@ -21,6 +21,7 @@ import {
   parseClientMessage,
   sanitizeErrorText,
   type ConfigMessage,
+  type NackPortFailure,
 } from '../src/config-protocol.js';
 import type { ObjectRef, ProxyConfig } from '../src/proxy-config.js';
 import { gatewayFromCertificate } from './ca.js';
@@ -52,6 +53,8 @@ export interface ProxyNack {
   /** The refused version (null when the proxy could not even read which one). */
   version: string | null;
   error: string;
+  /** The listener ports the proxy could not bind, when that is why it refused (validated in config-protocol.ts). */
+  ports?: NackPortFailure[];
 }
 
 /** What the proxies of one Gateway serve, as far as the connected ones told us. */
@@ -214,7 +217,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     if (currentVersion !== undefined) status.currentVersion = currentVersion;
     const ackedVersion = ackedProxies > 0 ? currentVersion : newestAck?.version;
     if (ackedVersion !== undefined) status.ackedVersion = ackedVersion;
-    if (newestNack) status.nack = { ...newestNack.nack };
+    if (newestNack) status.nack = copyNack(newestNack.nack);
     return status;
   }
 
@@ -227,7 +230,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
         certificateSerial: connection.certificateSerial,
       };
       if (connection.acked) proxy.ackedVersion = connection.acked.version;
-      if (connection.nacked) proxy.nack = { ...connection.nacked.nack };
+      if (connection.nacked) proxy.nack = copyNack(connection.nacked.nack);
       return proxy;
     });
   }
@@ -356,7 +359,8 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
       connection.nacked = undefined;
       this.log('config_acked', { gateway: connection.gateway, version: message.version, remoteAddress: connection.remoteAddress });
     } else {
-      const nack = { version: message.version ?? connection.sentVersion ?? null, error: sanitizeErrorText(message.error) };
+      const nack: ProxyNack = { version: message.version ?? connection.sentVersion ?? null, error: sanitizeErrorText(message.error) };
+      if (message.ports && message.ports.length > 0) nack.ports = message.ports.map((p) => ({ port: p.port, address: p.address, code: p.code }));
       connection.nacked = { nack, order };
       this.log('config_nacked', { gateway: connection.gateway, version: nack.version, error: nack.error, remoteAddress: connection.remoteAddress });
     }
@@ -410,6 +414,10 @@ function parseBundle(bundlePem: string): X509Certificate[] {
 
 function secureContextOptions(tls: ConfigServerTls): { cert: string; key: string; ca: string } {
   return { cert: tls.certificatePem, key: tls.privateKeyPem, ca: tls.trustBundlePem };
+}
+
+function copyNack(nack: ProxyNack): ProxyNack {
+  return { ...nack, ...(nack.ports ? { ports: nack.ports.map((p) => ({ ...p })) } : {}) };
 }
 
 function defaultLog(event: string, fields: Record<string, unknown>): void {

@@ -6,6 +6,8 @@ import { redactProxyConfig, type ProxyConfig } from '../src/proxy-config.js';
 
 export interface AdminSource {
   ready(): boolean;
+  /** Why not ready, named in the /readyz body (which port is not bound, no config yet, draining). */
+  notReadyReason?(): string | null;
   metrics(): Promise<{ contentType: string; body: string }>;
   configs(): ProxyConfig[];
   appliedVersions: ReadonlyMap<string, string>;
@@ -67,7 +69,8 @@ async function handle(source: AdminSource, req: http.IncomingMessage, res: http.
       return;
     case '/readyz': {
       const ready = source.ready();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      const reason = ready ? null : (source.notReadyReason?.() ?? null);
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : `not ready${reason ? `: ${reason}` : ''}\n`);
       return;
     }
     case '/metrics': {

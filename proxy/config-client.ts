@@ -15,14 +15,17 @@ import {
   CONFIG_PROTOCOL,
   CONFIG_PROTOCOL_PATH,
   MAX_CONFIG_MESSAGE_BYTES,
+  MAX_NACK_PORTS,
   gatewayFromSubjectAltName,
   gatewayIdentityUri,
   parseServerMessage,
   sanitizeErrorText,
   type ClientMessage,
   type ConfigMessage,
+  type NackPortFailure,
 } from '../src/config-protocol.js';
 import type { ObjectRef, ProxyConfig } from '../src/proxy-config.js';
+import { portFailuresOf } from './port-failures.js';
 
 /** Where configs go: the proxy runtime (`runtime.apply([config])`), or a test's recorder. */
 export interface ConfigSink {
@@ -60,7 +63,7 @@ export interface ConfigClientEvents {
   disconnected: [];
   /** A config was applied (or was already the one applied) and ACKed. */
   applied: [config: ProxyConfig];
-  nacked: [nack: { version: string | null; error: string }];
+  nacked: [nack: { version: string | null; error: string; ports?: NackPortFailure[] }];
   /** A config older than one already handled (same server epoch) was ignored. */
   stale: [message: { epoch: string; generation: number; version: string }];
   credentialsReloaded: [];
@@ -245,7 +248,11 @@ export class ConfigClient extends EventEmitter<ConfigClientEvents> {
         } catch (err) {
           const error = sanitizeErrorText(err instanceof Error ? err.message : String(err));
           this.log('config_refused', { version: config.version, generation: message.generation, error });
-          this.answer(socket, { type: 'nack', version: config.version, generation: message.generation, error });
+          const nack: ClientMessage = { type: 'nack', version: config.version, generation: message.generation, error };
+          // Which ports failed, as data: the operator then serves the Gateway without those listeners.
+          const failures = portFailuresOf(err);
+          if (failures) nack.ports = failures.slice(0, MAX_NACK_PORTS).map((f) => ({ port: f.port, address: f.address, code: f.code }));
+          this.answer(socket, nack);
           continue;
         }
         this.applied = { version: config.version, config };
@@ -261,7 +268,7 @@ export class ConfigClient extends EventEmitter<ConfigClientEvents> {
   private answer(socket: WebSocket, message: ClientMessage): void {
     if (message.type === 'nack') {
       message.error = sanitizeErrorText(message.error);
-      this.emit('nacked', { version: message.version, error: message.error });
+      this.emit('nacked', { version: message.version, error: message.error, ...(message.ports ? { ports: message.ports } : {}) });
     }
     // The connection may have gone while applying; the next server's push gets a fresh answer.
     if (socket.readyState !== WebSocket.OPEN) return;

@@ -7,6 +7,7 @@ import { BatchedAccessLog } from './access-log.js';
 import { CertificateCache, setTicketKeys } from './certificates.js';
 import { acceptConnection, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
 import type { Metrics } from './metrics.js';
+import { describePortFailure, PortBindError, PortsUnavailableError, type PortFailure } from './port-failures.js';
 import { compileConfig, gatewayKey, type CertificateLoader, type CompiledConfig, type ListenerLoad } from './routing.js';
 import { validateProxyConfigs } from './validate.js';
 
@@ -131,8 +132,11 @@ export class ProxyEngine implements ConnectionHost {
       this.certificates.abort();
       throw err;
     }
-    // Bind the new ports; on failure close what this apply opened and give up.
+    // Bind the new ports; when some cannot be bound, close what this apply opened and refuse
+    // the whole set, naming every port that failed (not only the first), so that the caller
+    // can leave exactly those listeners out and try again.
     const opened: Listening[] = [];
+    const failures: PortFailure[] = [];
     try {
       for (const entry of compiled.values()) {
         for (let i = 0; i < entry.ports.length; i++) {
@@ -140,9 +144,15 @@ export class ProxyEngine implements ConnectionHost {
           const key = slotKey(entry.gateway, i, table.port, portOffset);
           if (this.listening.has(key) || opened.some((o) => o.key === key)) continue;
           const listenPort = table.port === 0 ? (ephemeralPorts?.[key] ?? 0) : table.port + portOffset;
-          opened.push(await this.listen(key, i, { table }, listenPort, `proxy config ${entry.gateway}: ports[${i}].port`));
+          try {
+            opened.push(await this.listen(key, i, { table }, listenPort, entry.gateway));
+          } catch (err) {
+            if (!(err instanceof PortBindError)) throw err;
+            failures.push(err.failure);
+          }
         }
       }
+      if (failures.length > 0) throw new PortsUnavailableError(failures);
     } catch (err) {
       this.certificates.abort();
       await Promise.all(opened.map((o) => closeServer(o.server)));
@@ -182,7 +192,7 @@ export class ProxyEngine implements ConnectionHost {
     return load;
   }
 
-  private listen(key: string, index: number, slot: PortSlot, port: number, where: string): Promise<Listening> {
+  private listen(key: string, index: number, slot: PortSlot, port: number, gateway: string): Promise<Listening> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
     const host = this;
     server.on('connection', (socket: net.Socket) => {
@@ -194,7 +204,9 @@ export class ProxyEngine implements ConnectionHost {
     });
     return new Promise<Listening>((resolve, reject) => {
       const onListenError = (err: NodeJS.ErrnoException) => {
-        reject(new Error(`${where}: cannot listen on ${this.options.address}:${port}: ${err.code ?? err.message}`));
+        const failure = { gateway, port: slot.table.port, address: this.options.address, listenPort: port, code: err.code ?? 'UNKNOWN' };
+        const message = `proxy config ${gateway}: ports[${index}].port: ${describePortFailure(failure)}`;
+        reject(new PortBindError({ ...failure, message }));
       };
       server.once('error', onListenError);
       server.listen({ host: this.options.address, port }, () => {
@@ -239,9 +251,17 @@ export class ProxyEngine implements ConnectionHost {
 
   /** Ready: a config applied and every port of it listening. */
   ready(): boolean {
-    if (this.stopping || !this.appliedOnce) return false;
-    for (const l of this.listening.values()) if (!l.server.listening) return false;
-    return true;
+    return this.notReadyReason() === null;
+  }
+
+  /** Why this engine is not ready, for /readyz; null when it is. */
+  notReadyReason(): string | null {
+    if (this.stopping) return 'draining: the proxy is shutting down';
+    if (!this.appliedOnce) return 'no config applied yet';
+    for (const l of this.listening.values()) {
+      if (!l.server.listening) return `Gateway ${l.slot.table.gateway} port ${l.slot.table.port}: ${this.options.address}:${l.boundPort} is not bound`;
+    }
+    return null;
   }
 
   rotateTicketKeys(keys: Buffer): void {

@@ -1,6 +1,7 @@
 // Messages between the cluster primary and its workers (node:cluster IPC, JSON).
 import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
 import type { BoundPort } from './engine.js';
+import type { PortFailure } from './port-failures.js';
 
 /** Passed to a worker in its environment, as JSON. */
 export interface WorkerBootOptions {
@@ -23,7 +24,8 @@ export type PrimaryMessage =
 
 export type WorkerMessage =
   | { type: 'tlsgate:started' }
-  | { type: 'tlsgate:applied'; id: number; error: string | null; bound: BoundPort[] }
+  /** `failures`: the ports that could not be bound, when that is why the apply failed. */
+  | { type: 'tlsgate:applied'; id: number; error: string | null; failures?: PortFailure[]; bound: BoundPort[] }
   | { type: 'tlsgate:ticket-keys-set'; id: number }
   | { type: 'tlsgate:log'; lines: string }
   | { type: 'tlsgate:drained' };

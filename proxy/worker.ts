@@ -7,6 +7,7 @@ import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
 import { ProxyEngine } from './engine.js';
 import { WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
 import { createMetrics } from './metrics.js';
+import { portFailuresOf } from './port-failures.js';
 import { perWorkerConnectionLimit, resolveSettings } from './settings.js';
 
 const LOG_FLUSH_MS = 100;
@@ -63,7 +64,10 @@ export function runWorker(): void {
       case 'tlsgate:apply':
         engine.apply(message.configs.map((c) => withWorkerShare(c, boot.settings, boot.workers)), message.ephemeralPorts).then(
           () => send({ type: 'tlsgate:applied', id: message.id, error: null, bound: engine.boundPorts() }),
-          (err: Error) => send({ type: 'tlsgate:applied', id: message.id, error: err.message, bound: engine.boundPorts() }),
+          (err: Error) => {
+            const failures = portFailuresOf(err);
+            send({ type: 'tlsgate:applied', id: message.id, error: err.message, ...(failures ? { failures } : {}), bound: engine.boundPorts() });
+          },
         );
         break;
       case 'tlsgate:ticket-keys':

@@ -4,7 +4,7 @@
  *
  *   server → proxy   { type: 'config', epoch, generation, config }   on connect and on change
  *   proxy  → server  { type: 'ack',  version, generation }           applied
- *   proxy  → server  { type: 'nack', version, generation, error }    refused (malformed or invalid)
+ *   proxy  → server  { type: 'nack', version, generation, error[, ports] }   refused (malformed or invalid)
  *
  * `config.version` is the content hash (src/proxy-config.ts), so it says *what* a config is but
  * not which of two configs is newer. `generation` orders them: it increases with every config
@@ -45,7 +45,26 @@ export interface NackMessage {
   version: string | null;
   generation: number | null;
   error: string;
+  /**
+   * Present when the config was refused because some ports cannot be bound: which ones and why,
+   * so the operator can serve the Gateway without those listeners. Optional: servers that do
+   * not know it ignore it; proxies that do not know it never send it.
+   */
+  ports?: NackPortFailure[];
 }
+
+/** One listener port the proxy could not bind. */
+export interface NackPortFailure {
+  /** The port as in the config (the listener port). */
+  port: number;
+  /** The address the proxy tried, e.g. 0.0.0.0. */
+  address: string;
+  /** The errno code, e.g. EADDRINUSE or EACCES. */
+  code: string;
+}
+
+/** A proxy reports at most this many port failures (a Gateway has at most 64 listeners). */
+export const MAX_NACK_PORTS = 64;
 
 export type ServerMessage = ConfigMessage;
 export type ClientMessage = AckMessage | NackMessage;
@@ -87,9 +106,24 @@ export function parseClientMessage(text: string): Parsed<ClientMessage> {
     if (value.version !== null && !nonEmptyString(value.version)) errors.add('message.version', 'expected a non-empty string or null');
     if (value.generation !== null && !isCount(value.generation)) errors.add('message.generation', 'expected a non-negative integer or null');
     if (typeof value.error !== 'string') errors.add('message.error', 'expected a string');
+    if (value.ports !== undefined) validateNackPorts(value.ports, errors);
   } else errors.add('message.type', 'expected "ack" or "nack"');
   if (!errors.empty) return { ok: false, error: errors.text(), version: null, generation: null };
   return { ok: true, message: value as unknown as ClientMessage };
+}
+
+/** The ports field comes from a proxy: untrusted, so small and strictly shaped. */
+function validateNackPorts(value: unknown, errors: Errors): void {
+  if (!Array.isArray(value)) return errors.add('message.ports', 'expected an array');
+  if (value.length > MAX_NACK_PORTS) return errors.add('message.ports', `expected at most ${MAX_NACK_PORTS} entries`);
+  value.forEach((entry, i) => {
+    const at = `message.ports[${i}]`;
+    if (!isRecord(entry)) return errors.add(at, 'expected an object');
+    if (!isPort(entry.port)) errors.add(`${at}.port`, 'expected an integer from 1 to 65535');
+    // An IP address literal: digits, hex, dots, colons, at most the length of an IPv6 one.
+    if (typeof entry.address !== 'string' || !/^[0-9A-Fa-f.:]{2,45}$/.test(entry.address)) errors.add(`${at}.address`, 'expected an IP address');
+    if (typeof entry.code !== 'string' || !/^[A-Z][A-Z0-9_]{0,31}$/.test(entry.code)) errors.add(`${at}.code`, 'expected an errno code such as EADDRINUSE');
+  });
 }
 
 /**

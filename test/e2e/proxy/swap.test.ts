@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { portFailuresOf } from '../../../proxy/port-failures.js';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import type { ProxyConfig } from '../../../src/proxy-config.js';
 import { backendRef, fetchText, listener, makeCert, metricValue, plainBackend, proxyConfig, tempDir, tlsRequest, type Backend, type TestCert } from './helpers.js';
@@ -151,7 +152,12 @@ describe('config swaps and lifecycle', () => {
       { port: 0, listeners: [terminate('b', cert2, backendB)] },
       { port: taken, listeners: [] },
     ]);
-    await assert.rejects(runtime.apply([v3]), /ports\[1\]\.port: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    await assert.rejects(runtime.apply([v3]), (err: Error) => {
+      assert.match(err.message, /ports\[1\]\.port: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+      // The refusal as data too, which standalone and the proxy's NACK use to leave the listener out.
+      assert.deepEqual(portFailuresOf(err)?.map((f) => [f.gateway, f.port, f.code]), [['default/swap', taken, 'EADDRINUSE']]);
+      return true;
+    });
     blocker.close();
     assert.deepEqual(Object.fromEntries(runtime.appliedVersions), versions);
     assert.deepEqual(runtime.boundPorts(), ports);

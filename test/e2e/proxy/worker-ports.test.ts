@@ -1,10 +1,11 @@
 // Ports with `workers: 2` (workers accept from the shared sockets themselves): a port that
-// cannot be bound is reported by apply() (Gateway, field, address and errno) and changes
-// nothing; ports open and close in every worker as listeners come and go; established
+// cannot be bound is reported by apply() (Gateway, field, address and errno, also as data) and
+// changes nothing; /readyz names why it is not ready; ports open and close in every worker as listeners come and go; established
 // connections survive the swap; SIGTERM-style shutdown drains.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { PortsUnavailableError } from '../../../proxy/port-failures.js';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import { backendRef, captureClientHello, fetchText, listener, plainBackend, proxyConfig, type Backend } from './helpers.js';
 
@@ -67,19 +68,46 @@ describe('ports with workers: 2', () => {
     await backend?.close();
   });
 
-  it('a port that cannot be bound is reported with the Gateway, field, address and errno; nothing changes', { timeout: 20_000 }, async () => {
-    await runtime.apply([proxyConfig('ports', 'v1', [{ port: 0, listeners: [pt('a')] }])]);
-    const before = runtime.boundPorts();
+  it('before any config: /readyz says 503 and why; a first config whose port is taken is named there', { timeout: 20_000 }, async () => {
+    const fresh = await startProxyRuntime({ address: '127.0.0.1', adminAddress: '127.0.0.1:0', workers: 2, accessLog: null });
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as net.AddressInfo).port;
     try {
-      await assert.rejects(
-        runtime.apply([proxyConfig('ports', 'v2', [{ port: 0, listeners: [pt('a')] }, { port: taken, listeners: [pt('b')] }])]),
-        new RegExp(`proxy config default/ports: ports\\[1\\]\\.port: cannot listen on 127\\.0\\.0\\.1:${taken}: EADDRINUSE`),
-      );
+      const url = `http://127.0.0.1:${fresh.adminPort()}/readyz`;
+      assert.deepEqual(await fetchText(url), { status: 503, body: 'not ready: no config applied yet\n' });
+      await assert.rejects(fresh.apply([proxyConfig('first', 'v1', [{ port: taken, listeners: [pt('a')] }])]), PortsUnavailableError);
+      const answer = await fetchText(url);
+      assert.equal(answer.status, 503);
+      assert.match(answer.body, new RegExp(`^not ready: no config applied yet; the last config was refused: proxy config default/first: ports\\[0\\]\\.port: cannot listen on 127\\.0\\.0\\.1:${taken}: EADDRINUSE\n$`));
     } finally {
       blocker.close();
+      await fresh.shutdown(0);
+    }
+  });
+
+  it('a port that cannot be bound is reported with the Gateway, field, address and errno, as data too; nothing changes', { timeout: 20_000 }, async () => {
+    await runtime.apply([proxyConfig('ports', 'v1', [{ port: 0, listeners: [pt('a')] }])]);
+    const before = runtime.boundPorts();
+    const blockers = [net.createServer(), net.createServer()];
+    for (const blocker of blockers) await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const [taken, taken2] = blockers.map((b) => (b.address() as net.AddressInfo).port) as [number, number];
+    try {
+      // Every port that fails is named (not only the first), each with its errno, through the workers' IPC.
+      await assert.rejects(
+        runtime.apply([proxyConfig('ports', 'v2', [{ port: 0, listeners: [pt('a')] }, { port: taken, listeners: [pt('b')] }, { port: taken2, listeners: [pt('c')] }])]),
+        (err: Error) => {
+          assert.match(err.message, new RegExp(`proxy config default/ports: ports\\[1\\]\\.port: cannot listen on 127\\.0\\.0\\.1:${taken}: EADDRINUSE`));
+          assert.ok(err instanceof PortsUnavailableError, err.message);
+          assert.deepEqual(
+            err.failures.map((f) => [f.gateway, f.port, f.address, f.listenPort, f.code]),
+            [['default/ports', taken, '127.0.0.1', taken, 'EADDRINUSE'], ['default/ports', taken2, '127.0.0.1', taken2, 'EADDRINUSE']],
+          );
+          return true;
+        },
+      );
+    } finally {
+      for (const blocker of blockers) blocker.close();
     }
     assert.deepEqual(Object.fromEntries(runtime.appliedVersions), { 'default/ports': 'v1' });
     assert.deepEqual(runtime.boundPorts(), before);
