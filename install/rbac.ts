@@ -33,6 +33,7 @@ export const CLUSTER_RULES: PolicyRule[] = [
 
 export const LEASE_NAME = 'tlsgate-operator';
 export const CA_SECRET = 'tlsgate-ca';
+export const TICKET_KEYS_SECRET = 'tlsgate-ticket-keys';
 
 export const NAMESPACE_RULES: PolicyRule[] = [
   // Leader election: read and renew our Lease; create it the first time.
@@ -40,6 +41,9 @@ export const NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: [LEASE_NAME] },
   // The CA Secret: read, created by the first replica, rotated by the leader.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update'], resourceNames: [CA_SECRET] },
+  // The session-ticket master secret: read, created by the first replica (create is in the
+  // cluster rules), never changed by the operator.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [TICKET_KEYS_SECRET] },
   // The leader labels its own pod so that the config-server Service routes proxies to it.
   { apiGroups: [''], resources: ['pods'], verbs: ['patch'] },
 ];

@@ -44,6 +44,7 @@ interface OperatorFlags {
   retryPeriod: number;
   resyncSeconds: number;
   debounceMs: number;
+  ticketKeyRotationSeconds: number;
 }
 
 export function registerOperator(program: Command): void {
@@ -73,6 +74,12 @@ export function registerOperator(program: Command): void {
     .option('--retry-period <seconds>', 'how often to renew or try to acquire the lease', positiveInt, 2)
     .option('--resync-seconds <seconds>', 'full relist of every watch and full re-apply of infrastructure', positiveInt, 300)
     .option('--debounce-ms <ms>', 'quiet time after a change before reconciling (changes within it coalesce)', positiveInt, 75)
+    .option(
+      '--ticket-key-rotation-seconds <seconds>',
+      "how often every Gateway's session-ticket keys (shared by all its proxy replicas) change; the previous key still decrypts for one more period",
+      positiveInt,
+      3600,
+    )
     .action(async (flags: OperatorFlags) => {
       await runOperator(flags);
     });
@@ -107,6 +114,7 @@ async function runOperator(flags: OperatorFlags): Promise<void> {
     lease: { name: flags.leaseName, durationSeconds: flags.leaseDuration, renewDeadlineSeconds: flags.renewDeadline, retryPeriodSeconds: flags.retryPeriod },
     resyncMs: flags.resyncSeconds * 1000,
     debounceMs: flags.debounceMs,
+    ticketKeyRotationMs: flags.ticketKeyRotationSeconds * 1000,
   });
   const admin = await startAdminServer(adminAddress.host, adminAddress.port, { synced: () => operator.synced, leader: () => operator.isLeader });
   let stopping = false;

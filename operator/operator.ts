@@ -10,7 +10,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { translate, CONTROLLER_NAME, type TranslateOutput } from '../src/gatewayapi/translate.js';
 import type { ProxyConfig } from '../src/proxy-config.js';
-import { ConfigServer } from './config-server.js';
+import { ConfigServer, type GatewayDeliveryStatus } from './config-server.js';
 import { Coalescer } from './coalescer.js';
 import { CA_SECRET_NAME, CaSecretStore, clientSecretData, needsRenewal, serverCertificate, trustBundlePem, type AuthorityState, type SecretLike } from './credentials.js';
 import { EventRecorder, planEvents } from './events.js';
@@ -29,6 +29,7 @@ import { ResilientInformer } from './sources/informer.js';
 import { watchedKinds, type SnapshotField } from './sources/kinds.js';
 import type { RouteParentStatus, ObjectStatusWithConditions } from './status/merge.js';
 import { StatusWriter, describe, type CachedStatuses } from './status/writer.js';
+import { DEFAULT_TICKET_KEY_ROTATION_MS, msUntilNextPeriod, TICKET_KEYS_SECRET_NAME, TicketKeySecretStore, ticketKeyRing, withTicketKeys } from './ticket-keys.js';
 
 /** The pod label the config-server Service selects on (set on the leader's pod only). */
 export const LEADER_LABEL = 'tlsgate.dev/config-server-leader';
@@ -62,6 +63,8 @@ export interface OperatorOptions {
   ackGraceMs?: number;
   maxDebounceMs?: number;
   resyncMs?: number;
+  /** Session-ticket keys of every Gateway change this often (ticket-keys.ts); default 1 hour. */
+  ticketKeyRotationMs?: number;
   log?: (message: string) => void;
 }
 
@@ -75,6 +78,16 @@ export class Operator {
   private readonly events: EventRecorder;
   private readonly infra: InfrastructureSync;
   private readonly caStore: CaSecretStore;
+  private readonly ticketKeyStore: TicketKeySecretStore;
+  private ticketMaster: Buffer | undefined;
+  private ticketKeyTimer: NodeJS.Timeout | undefined;
+  /**
+   * Published version (with the ticket keys) → the version translate computed (without them),
+   * so that an ACK counts in the Programmed condition translate writes. Holds each Gateway's
+   * current and previous published version: an ACK of the previous ring with the same routes
+   * still means the proxy serves the Gateway's current routes.
+   */
+  private translatedVersions = new Map<string, string>();
   private readonly core: k8s.CoreV1Api;
   private server: ConfigServer | undefined;
   private caState: AuthorityState | undefined;
@@ -118,6 +131,7 @@ export class Operator {
     this.events = new EventRecorder(options.kubeConfig, this.controllerName, options.identity, this.log);
     this.infra = new InfrastructureSync(new InfraClient(options.kubeConfig), this.log);
     this.caStore = new CaSecretStore(options.kubeConfig, options.namespace, this.log);
+    this.ticketKeyStore = new TicketKeySecretStore(options.kubeConfig, options.namespace, this.log);
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
   }
 
@@ -140,6 +154,8 @@ export class Operator {
 
   async start(): Promise<void> {
     this.caState = await this.caStore.loadOrCreate(new Date());
+    this.ticketMaster = await this.ticketKeyStore.loadOrCreate();
+    this.scheduleTicketKeyRotation();
     this.server = await this.startConfigServer();
     this.elector.on('started-leading', () => {
       this.fullSyncDue = true;
@@ -169,6 +185,7 @@ export class Operator {
   async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
+    clearTimeout(this.ticketKeyTimer);
     this.coalescer.stop();
     for (const informer of this.informers.values()) informer.stop();
     if (this.elector.isLeader && options.releaseLease !== false) await this.labelOwnPod(false);
@@ -180,6 +197,18 @@ export class Operator {
   /** Resolves when no reconcile is pending or running (for tests and graceful shutdown). */
   idle(): Promise<void> {
     return this.coalescer.idle();
+  }
+
+  /** A reconcile at each period boundary publishes every Gateway's next ring (a new config version). */
+  private scheduleTicketKeyRotation(): void {
+    if (this.stopped) return;
+    const periodMs = this.options.ticketKeyRotationMs ?? DEFAULT_TICKET_KEY_ROTATION_MS;
+    // A little after the boundary, so the reconcile's clock is surely in the new period.
+    this.ticketKeyTimer = setTimeout(() => {
+      this.coalescer.trigger();
+      this.scheduleTicketKeyRotation();
+    }, msUntilNextPeriod(Date.now(), periodMs) + 50);
+    this.ticketKeyTimer.unref?.();
   }
 
   /** Asks for a reconcile now (coalesced with any pending one). */
@@ -269,11 +298,13 @@ export class Operator {
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     this.refreshCredentials(stores.secrets as SecretLike[], now);
 
-    const delivery = (key: string) => this.server?.status(key);
+    this.ticketMaster = this.ticketKeyStore.masterFrom(findSecret(stores, this.options.namespace, TICKET_KEYS_SECRET_NAME)) ?? this.ticketMaster;
+
+    const delivery = (key: string) => this.deliveryStatus(key);
     const runtime = buildRuntime(snapshot, delivery);
     let output = translate({ snapshot, now, controllerName: this.controllerName, runtime });
     this.lastOutput = output;
-    const changed = this.publish(output.proxyConfigs);
+    const changed = this.publish(this.withTicketKeys(output.proxyConfigs, stores.gateways as GatewayObject[]));
 
     if (!this.elector.isLeader) return;
     // Give the connected proxies a moment to acknowledge the versions just published, so that
@@ -289,6 +320,35 @@ export class Operator {
     await this.infra.sync(desired, full);
     const changes = await this.statusWriter.write(output, cachedStatuses(stores));
     await this.events.record(planEvents(changes, this.controllerName));
+  }
+
+  /** The configs with their Gateway's current ticket-key ring (translate knows no clock and no secret). */
+  private withTicketKeys(configs: ProxyConfig[], gateways: GatewayObject[]): ProxyConfig[] {
+    const master = this.ticketMaster;
+    if (!master) return configs;
+    const uids = new Map(gateways.map((g) => [objectKey(g.metadata?.namespace, g.metadata?.name), g.metadata?.uid]));
+    const periodMs = this.options.ticketKeyRotationMs ?? DEFAULT_TICKET_KEY_ROTATION_MS;
+    const nowMs = Date.now();
+    const next = new Map<string, string>();
+    const keyed = configs.map((config) => {
+      const key = objectKey(config.gateway.namespace, config.gateway.name);
+      const uid = uids.get(key);
+      if (!uid) return config; // not from the API server: the proxies keep their own keys
+      const result = withTicketKeys(config, ticketKeyRing(master, uid, nowMs, periodMs));
+      next.set(result.version, config.version);
+      const previous = this.server?.status(key).currentVersion;
+      if (previous !== undefined && previous !== result.version && this.translatedVersions.get(previous) === config.version) next.set(previous, config.version);
+      return result;
+    });
+    this.translatedVersions = next;
+    return keyed;
+  }
+
+  /** The config server's status, its ACKed version told as translate's version (see translatedVersions). */
+  private deliveryStatus(key: string): GatewayDeliveryStatus | undefined {
+    const status = this.server?.status(key);
+    const translated = status?.ackedVersion === undefined ? undefined : this.translatedVersions.get(status.ackedVersion);
+    return translated === undefined ? status : { ...status!, ackedVersion: translated };
   }
 
   /** Publishes every config; returns the Gateways whose version changed. */
@@ -362,6 +422,10 @@ export class Operator {
     }
     return result;
   }
+}
+
+function findSecret(stores: Stores, namespace: string, name: string): SecretLike | undefined {
+  return (stores.secrets as SecretLike[]).find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
 }
 
 function cachedStatuses(stores: Stores): CachedStatuses {

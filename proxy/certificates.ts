@@ -3,7 +3,7 @@
 // is a short loop over the listener's few certificates.
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import type { CertificateConfig } from '../src/proxy-config.js';
+import { SESSION_TICKET_KEY_BYTES, type CertificateConfig, type ProxyConfig } from '../src/proxy-config.js';
 import { KEY_EC, KEY_ED25519, KEY_ED448, KEY_RSA } from './clienthello.js';
 
 export interface ServingCertificate {
@@ -26,13 +26,22 @@ export interface ServingCertificate {
  * New tickets use the current key; tickets under the previous key still resume (the overlap).
  */
 export type TicketKeyRing = Buffer;
-export const TICKET_KEY_BYTES = 48;
+export const TICKET_KEY_BYTES = SESSION_TICKET_KEY_BYTES;
 const TICKET_KEY_NAME_BYTES = 16;
 
 /** The ring after a rotation: `next` becomes current, the former current becomes previous. */
 export function rotateTicketKeyRing(ring: TicketKeyRing, next: Buffer): TicketKeyRing {
   if (next.length !== TICKET_KEY_BYTES) throw new Error(`ticket keys: a key is ${TICKET_KEY_BYTES} bytes, got ${next.length}`);
   return Buffer.concat([next, ring.subarray(0, TICKET_KEY_BYTES)]);
+}
+
+/**
+ * The ring the operator sent with the configs (ProxyConfig.sessionTicketKeys), or null when
+ * none carries one. validateProxyConfigs has checked the keys and that the configs agree.
+ */
+export function sharedTicketKeyRing(configs: readonly ProxyConfig[]): TicketKeyRing | null {
+  const keys = configs.find((c) => c.sessionTicketKeys !== undefined)?.sessionTicketKeys;
+  return keys === undefined ? null : Buffer.concat(keys.map((k) => Buffer.from(k, 'base64')));
 }
 
 export function ticketKeyRingProblem(ring: Buffer): string | null {

@@ -18,15 +18,8 @@ import { startAdminServer, type AdminServer } from './admin.js';
 import { buildServingCertificate, rotateTicketKeyRing, sharedTicketKeyRing, TICKET_KEY_BYTES, type TicketKeyRing } from './certificates.js';
 import { prepareConfigs, slotKey, type BoundPort } from './engine.js';
 import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
-import { PortsUnavailableError, type PortFailure } from './port-failures.js';
 import { gatewayKey } from './routing.js';
-import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versionsOf, withRefusal, type ProxyRuntime, type ProxyRuntimeOptions } from './runtime.js';
-
-interface ApplyReply {
-  error: string | null;
-  failures?: PortFailure[];
-  bound: BoundPort[];
-}
+import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versionsOf, type ProxyRuntime, type ProxyRuntimeOptions } from './runtime.js';
 
 interface WorkerState {
   worker: Worker;
@@ -34,7 +27,7 @@ interface WorkerState {
   started: Promise<void>;
   /** The id of the last apply this worker acknowledged successfully. */
   appliedId: number;
-  pending: Map<number, (reply: ApplyReply) => void>;
+  pending: Map<number, (reply: { error: string | null; bound: BoundPort[] }) => void>;
   /** Ticket-key rotations sent and not yet confirmed. */
   rotations: Map<number, () => void>;
 }
@@ -81,8 +74,6 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   let current: { id: number; configs: ProxyConfig[]; ephemeralPorts: Record<string, number> } | null = null;
   let appliedVersions = new Map<string, string>();
   let bound: BoundPort[] = [];
-  /** Why the last apply failed, while no config has been applied (for /readyz). */
-  let lastRefusal: string | null = null;
   let chain: Promise<void> = Promise.resolve();
   let starting = true;
   let startupFailed!: (err: Error) => void;
@@ -101,7 +92,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
       else if (m.type === 'tlsgate:log') sink?.write(m.lines);
       else if (m.type === 'tlsgate:applied') {
         if (m.error === null) state.appliedId = Math.max(state.appliedId, m.id);
-        state.pending.get(m.id)?.({ error: m.error, ...(m.failures ? { failures: m.failures } : {}), bound: m.bound });
+        state.pending.get(m.id)?.({ error: m.error, bound: m.bound });
         state.pending.delete(m.id);
       } else if (m.type === 'tlsgate:ticket-keys-set') {
         state.rotations.get(m.id)?.();
@@ -130,10 +121,10 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     return state;
   }
 
-  async function sendApply(state: WorkerState, id: number, configs: ProxyConfig[], ephemeralPorts: Record<string, number>): Promise<ApplyReply> {
+  async function sendApply(state: WorkerState, id: number, configs: ProxyConfig[], ephemeralPorts: Record<string, number>) {
     await state.started;
     if (!state.worker.isConnected()) return { error: `worker ${state.worker.id} exited before it applied the config`, bound: [] };
-    return new Promise<ApplyReply>((resolve) => {
+    return new Promise<{ error: string | null; bound: BoundPort[] }>((resolve) => {
       state.pending.set(id, resolve);
       const message: PrimaryMessage = { type: 'tlsgate:apply', id, configs, ephemeralPorts };
       state.worker.send(message);
@@ -165,9 +156,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
         await Promise.all([...workers.values()].map((s) => sendApply(s, rollbackId, previous.configs, previous.ephemeralPorts)));
         current = { ...previous, id: rollbackId };
       }
-      // The workers share one set of sockets, so a port one cannot bind none can: the first
-      // refusal's port failures stand for all of them.
-      throw failed.failures && failed.failures.length > 0 ? new PortsUnavailableError(failed.failures) : new Error(failed.error as string);
+      throw new Error(failed.error as string);
     }
     current = { id, configs, ephemeralPorts };
     appliedVersions = versionsOf(configs);
@@ -204,13 +193,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
 
   const runtime: ProxyRuntime = {
     apply(configs) {
-      const run = chain.then(() => applyNow(configs)).then(
-        () => void (lastRefusal = null),
-        (err: Error) => {
-          lastRefusal = err.message;
-          throw err;
-        },
-      );
+      const run = chain.then(() => applyNow(configs));
       chain = run.catch(() => undefined);
       return run;
     },
@@ -218,14 +201,9 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
       return appliedVersions;
     },
     ready() {
-      return runtime.notReadyReason() === null;
-    },
-    notReadyReason() {
-      if (stopping) return 'draining: the proxy is shutting down';
-      if (current === null) return withRefusal('no config applied yet', lastRefusal);
-      if (workers.size !== count) return `${count - workers.size} of ${count} workers are being replaced`;
-      for (const s of workers.values()) if (s.appliedId !== current.id) return `worker ${s.worker.id} has not applied the current config yet`;
-      return null;
+      if (stopping || current === null || workers.size !== count) return false;
+      for (const s of workers.values()) if (s.appliedId !== current.id) return false;
+      return true;
     },
     async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
       if (stopping) return;
@@ -258,7 +236,6 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     if (options.adminAddress) {
       admin = await startAdminServer(options.adminAddress, {
         ready: () => runtime.ready(),
-        notReadyReason: () => runtime.notReadyReason(),
         metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
         configs: () => current?.configs ?? [],
         get appliedVersions() {

@@ -1,7 +1,7 @@
 // Structural validation of proxy configs before anything is applied. The configs come from
 // our own translate step, but over a network hop (config delivery) and possibly from a
 // different version, so the engine checks what it relies on and names the offending field.
-import { PROXY_CONFIG_SCHEMA, type ProxyConfig } from '../src/proxy-config.js';
+import { PROXY_CONFIG_SCHEMA, SESSION_TICKET_KEY_BYTES, type ProxyConfig } from '../src/proxy-config.js';
 import { settingsProblem } from './settings.js';
 
 const HOSTNAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
@@ -18,13 +18,34 @@ function isPort(value: unknown, allowZero: boolean): boolean {
 export function validateProxyConfigs(configs: readonly ProxyConfig[]): void {
   if (!Array.isArray(configs)) throw new Error('apply: configs must be an array of proxy configs');
   const seen = new Set<string>();
+  let ring: { gateway: string; keys: string } | null = null;
   configs.forEach((config, index) => {
     const problem = configProblem(config);
     const name = isObject(config) && isObject(config.gateway) ? `${config.gateway.namespace}/${config.gateway.name}` : `#${index}`;
     if (problem !== null) throw new Error(`proxy config ${name}: ${problem}`);
     if (seen.has(name)) throw new Error(`proxy config ${name}: the Gateway appears twice in one apply`);
     seen.add(name);
+    // One process holds one ring (every certificate context of every Gateway uses it).
+    if (config.sessionTicketKeys === undefined) return;
+    const keys = config.sessionTicketKeys.join(',');
+    if (ring !== null && ring.keys !== keys) throw new Error(`proxy config ${name}: sessionTicketKeys: differ from those of Gateway ${ring.gateway}; one proxy process serves one ring`);
+    ring ??= { gateway: name, keys };
   });
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The keys as the proxy needs them: 1 or 2 base64 strings of SESSION_TICKET_KEY_BYTES each. Never quotes a key. */
+export function sessionTicketKeysProblem(keys: unknown): string | null {
+  if (keys === undefined) return null;
+  if (!Array.isArray(keys) || keys.length < 1 || keys.length > 2) return 'sessionTicketKeys: must be a list of 1 or 2 keys (current, previous)';
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k] as unknown;
+    if (typeof key !== 'string' || !BASE64.test(key)) return `sessionTicketKeys[${k}]: must be a base64 string`;
+    const bytes = Buffer.from(key, 'base64').length;
+    if (bytes !== SESSION_TICKET_KEY_BYTES) return `sessionTicketKeys[${k}]: must be ${SESSION_TICKET_KEY_BYTES} bytes, got ${bytes}`;
+  }
+  return null;
 }
 
 function configProblem(config: ProxyConfig): string | null {
@@ -36,6 +57,8 @@ function configProblem(config: ProxyConfig): string | null {
   if (typeof config.version !== 'string' || config.version === '') return 'version: must be a non-empty string';
   const settings = settingsProblem(config.settings, 'settings');
   if (settings !== null) return settings;
+  const tickets = sessionTicketKeysProblem(config.sessionTicketKeys);
+  if (tickets !== null) return tickets;
   if (!Array.isArray(config.ports)) return 'ports: must be an array';
   const ports = new Set<number>();
   for (let p = 0; p < config.ports.length; p++) {

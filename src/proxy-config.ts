@@ -27,7 +27,19 @@ export interface ProxyConfig {
   ports: PortConfig[];
   /** Optional overrides of the proxy's built-in limits (from GatewayParameters later). */
   settings?: ProxySettings;
+  /**
+   * Session-ticket keys shared by every replica of the Gateway (the operator derives them,
+   * operator/ticket-keys.ts): base64 keys of SESSION_TICKET_KEY_BYTES each, the current key
+   * first, then the previous one (still decrypts, for the rotation overlap). A proxy that
+   * receives them uses them instead of its own random, hourly rotated keys, so a ticket from
+   * one replica resumes on another. Not set by translate (no clocks there) nor in standalone
+   * mode. Part of `version` like any field; redacted like private keys.
+   */
+  sessionTicketKeys?: string[];
 }
+
+/** Bytes of one session-ticket key as Node's `ticketKeys` takes it (16 name, 16 HMAC, 16 AES). */
+export const SESSION_TICKET_KEY_BYTES = 48;
 
 export interface ObjectRef {
   namespace: string;
@@ -134,10 +146,11 @@ export interface ProxySettings {
   maxConnectionsPerListener?: number;
 }
 
-/** A copy of the config with every private key replaced, safe to print or serve. */
+/** A copy of the config with every private key and ticket key replaced, safe to print or serve. */
 export function redactProxyConfig(config: ProxyConfig): ProxyConfig {
   return {
     ...config,
+    ...(config.sessionTicketKeys ? { sessionTicketKeys: config.sessionTicketKeys.map(() => REDACTED) } : {}),
     ports: config.ports.map((port) => ({
       ...port,
       listeners: port.listeners.map((listener) => ({
