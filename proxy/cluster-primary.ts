@@ -18,8 +18,15 @@ import { startAdminServer, type AdminServer } from './admin.js';
 import { buildServingCertificate, rotateTicketKeyRing, sharedTicketKeyRing, TICKET_KEY_BYTES, type TicketKeyRing } from './certificates.js';
 import { prepareConfigs, slotKey, type BoundPort } from './engine.js';
 import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
+import { PortsUnavailableError, type PortFailure } from './port-failures.js';
 import { gatewayKey } from './routing.js';
-import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versionsOf, type ProxyRuntime, type ProxyRuntimeOptions } from './runtime.js';
+import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versionsOf, withRefusal, type ProxyRuntime, type ProxyRuntimeOptions } from './runtime.js';
+
+interface ApplyReply {
+  error: string | null;
+  failures?: PortFailure[];
+  bound: BoundPort[];
+}
 
 interface WorkerState {
   worker: Worker;
@@ -27,7 +34,7 @@ interface WorkerState {
   started: Promise<void>;
   /** The id of the last apply this worker acknowledged successfully. */
   appliedId: number;
-  pending: Map<number, (reply: { error: string | null; bound: BoundPort[] }) => void>;
+  pending: Map<number, (reply: ApplyReply) => void>;
   /** Ticket-key rotations sent and not yet confirmed. */
   rotations: Map<number, () => void>;
 }
@@ -74,6 +81,8 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   let current: { id: number; configs: ProxyConfig[]; ephemeralPorts: Record<string, number> } | null = null;
   let appliedVersions = new Map<string, string>();
   let bound: BoundPort[] = [];
+  /** Why the last apply failed, while no config has been applied (for /readyz). */
+  let lastRefusal: string | null = null;
   let chain: Promise<void> = Promise.resolve();
   let starting = true;
   let startupFailed!: (err: Error) => void;
@@ -92,7 +101,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
       else if (m.type === 'tlsgate:log') sink?.write(m.lines);
       else if (m.type === 'tlsgate:applied') {
         if (m.error === null) state.appliedId = Math.max(state.appliedId, m.id);
-        state.pending.get(m.id)?.({ error: m.error, bound: m.bound });
+        state.pending.get(m.id)?.({ error: m.error, ...(m.failures ? { failures: m.failures } : {}), bound: m.bound });
         state.pending.delete(m.id);
       } else if (m.type === 'tlsgate:ticket-keys-set') {
         state.rotations.get(m.id)?.();
@@ -121,10 +130,10 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     return state;
   }
 
-  async function sendApply(state: WorkerState, id: number, configs: ProxyConfig[], ephemeralPorts: Record<string, number>) {
+  async function sendApply(state: WorkerState, id: number, configs: ProxyConfig[], ephemeralPorts: Record<string, number>): Promise<ApplyReply> {
     await state.started;
     if (!state.worker.isConnected()) return { error: `worker ${state.worker.id} exited before it applied the config`, bound: [] };
-    return new Promise<{ error: string | null; bound: BoundPort[] }>((resolve) => {
+    return new Promise<ApplyReply>((resolve) => {
       state.pending.set(id, resolve);
       const message: PrimaryMessage = { type: 'tlsgate:apply', id, configs, ephemeralPorts };
       state.worker.send(message);
@@ -156,7 +165,9 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
         await Promise.all([...workers.values()].map((s) => sendApply(s, rollbackId, previous.configs, previous.ephemeralPorts)));
         current = { ...previous, id: rollbackId };
       }
-      throw new Error(failed.error as string);
+      // The workers share one set of sockets, so a port one cannot bind none can: the first
+      // refusal's port failures stand for all of them.
+      throw failed.failures && failed.failures.length > 0 ? new PortsUnavailableError(failed.failures) : new Error(failed.error as string);
     }
     current = { id, configs, ephemeralPorts };
     appliedVersions = versionsOf(configs);
@@ -193,7 +204,13 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
 
   const runtime: ProxyRuntime = {
     apply(configs) {
-      const run = chain.then(() => applyNow(configs));
+      const run = chain.then(() => applyNow(configs)).then(
+        () => void (lastRefusal = null),
+        (err: Error) => {
+          lastRefusal = err.message;
+          throw err;
+        },
+      );
       chain = run.catch(() => undefined);
       return run;
     },
@@ -201,9 +218,14 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
       return appliedVersions;
     },
     ready() {
-      if (stopping || current === null || workers.size !== count) return false;
-      for (const s of workers.values()) if (s.appliedId !== current.id) return false;
-      return true;
+      return runtime.notReadyReason() === null;
+    },
+    notReadyReason() {
+      if (stopping) return 'draining: the proxy is shutting down';
+      if (current === null) return withRefusal('no config applied yet', lastRefusal);
+      if (workers.size !== count) return `${count - workers.size} of ${count} workers are being replaced`;
+      for (const s of workers.values()) if (s.appliedId !== current.id) return `worker ${s.worker.id} has not applied the current config yet`;
+      return null;
     },
     async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
       if (stopping) return;
@@ -236,6 +258,7 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     if (options.adminAddress) {
       admin = await startAdminServer(options.adminAddress, {
         ready: () => runtime.ready(),
+        notReadyReason: () => runtime.notReadyReason(),
         metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
         configs: () => current?.configs ?? [],
         get appliedVersions() {

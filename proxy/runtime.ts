@@ -35,6 +35,8 @@ export interface ProxyRuntime {
   apply(configs: ProxyConfig[]): Promise<void>;
   readonly appliedVersions: ReadonlyMap<string /* ns/name */, string>;
   ready(): boolean;
+  /** Why it is not ready (for /readyz): no config yet, a port not bound, draining; null when ready. */
+  notReadyReason(): string | null;
   /** Replaces the session-ticket key now (the schedule does it every ticketKeyRotationMs); tickets
    *  under the key it replaces still resume until the next rotation. Resolves when every worker has it. */
   rotateTicketKeys(): Promise<void>;
@@ -97,6 +99,12 @@ export function accessLogSink(stream: NodeJS.WritableStream | null | undefined):
   };
 }
 
+/** A not-ready reason, with why the last config was refused when no config serves yet. */
+export function withRefusal(reason: string | null, refusal: string | null): string | null {
+  if (reason === null || refusal === null) return reason;
+  return `${reason}; the last config was refused: ${refusal}`;
+}
+
 export function versionsOf(configs: ProxyConfig[]): Map<string, string> {
   return new Map(configs.map((c) => [gatewayKey(c), c.version]));
 }
@@ -124,9 +132,16 @@ async function startLocalRuntime(options: ProxyRuntimeOptions): Promise<ProxyRun
   }, options.ticketKeyRotationMs ?? TICKET_KEY_ROTATION_MS).unref();
   let appliedVersions = new Map<string, string>();
   let stopping = false;
+  let lastRefusal: string | null = null;
   const runtime: ProxyRuntime = {
     async apply(configs) {
-      await engine.apply(configs);
+      try {
+        await engine.apply(configs);
+      } catch (err) {
+        lastRefusal = (err as Error).message;
+        throw err;
+      }
+      lastRefusal = null;
       appliedVersions = versionsOf(configs);
       // After the apply, so a refused config changes nothing; on the contexts in place, so hitless.
       const ring = sharedTicketKeyRing(configs);
@@ -140,6 +155,7 @@ async function startLocalRuntime(options: ProxyRuntimeOptions): Promise<ProxyRun
       return appliedVersions;
     },
     ready: () => !stopping && engine.ready(),
+    notReadyReason: () => (stopping ? 'draining: the proxy is shutting down' : withRefusal(engine.notReadyReason(), engine.appliedOnce ? null : lastRefusal)),
     rotateTicketKeys,
     async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
       if (stopping) return;
@@ -155,6 +171,7 @@ async function startLocalRuntime(options: ProxyRuntimeOptions): Promise<ProxyRun
   if (options.adminAddress) {
     admin = await startAdminServer(options.adminAddress, {
       ready: () => runtime.ready(),
+      notReadyReason: () => runtime.notReadyReason(),
       metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
       configs: () => engine.appliedConfigs(),
       get appliedVersions() {
