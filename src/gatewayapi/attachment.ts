@@ -72,11 +72,13 @@ export function attachParentRef(
   );
   if (allowed.length === 0) {
     const names = selected.map((l) => l.name).join(', ');
+    // A listener left out for its port says so: the route's owner cannot fix that, the Gateway's can.
+    const unavailable = selected.filter((l) => l.notAccepted?.reason === 'PortUnavailable').map((l) => l.notAccepted!.message);
     return {
       accepted: false,
       problem: {
         reason: 'NotAllowedByListeners',
-        message: `No listener of ${gwLabel} (${names}) allows TLSRoutes from namespace ${routeNamespace}`,
+        message: `No listener of ${gwLabel} (${names}) allows TLSRoutes from namespace ${routeNamespace}` + (unavailable.length > 0 ? ` (${unavailable.join('; ')})` : ''),
       },
     };
   }

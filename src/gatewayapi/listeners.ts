@@ -40,6 +40,26 @@ export interface EvaluatedListener {
   certificateNotes: string[];
   /** Accepted routes attached here (filled by attachment). */
   attachedRoutes: number;
+  /**
+   * Set when the caller knows this listener's port cannot be bound (translate input
+   * `unavailablePorts`): the port is left out of the proxy config altogether.
+   */
+  portUnavailable?: string;
+}
+
+/**
+ * Listeners on a port the data plane cannot bind: Accepted=False/PortUnavailable (spec 4.4)
+ * unless they are already not Accepted for a reason of their own, and never in the proxy config.
+ */
+export function markUnavailablePorts(listeners: EvaluatedListener[], unavailable: ReadonlyMap<number, string>): void {
+  for (const l of listeners) {
+    const reason = unavailable.get(l.port);
+    if (reason === undefined) continue;
+    l.portUnavailable = reason;
+    if (l.notAccepted) continue;
+    l.notAccepted = { reason: 'PortUnavailable', message: `Listener ${l.name}: port ${l.port} is unavailable: ${reason}` };
+    l.supportedKinds = [];
+  }
 }
 
 export function canTakeRoutes(listener: EvaluatedListener): boolean {

@@ -99,6 +99,8 @@ export function buildProxyConfig(
     // Every TCP listener port is listened on, even when nothing there is served:
     // a configured port never refuses a connection, it rejects after accepting.
     if (!listensOnTcp(listener.protocol)) continue;
+    // A port the data plane cannot bind is not asked for: the rest of the Gateway is served.
+    if (listener.portUnavailable !== undefined) continue;
     if (!ports.has(listener.port)) ports.set(listener.port, []);
     if (listener.notAccepted || listener.protocol !== 'TLS') continue;
     const config = listenerConfig(listener, attachedByListener.get(listener) ?? []);

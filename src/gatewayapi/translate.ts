@@ -8,7 +8,7 @@ import type { ProxyConfig, ProxySettings } from '../proxy-config.js';
 import { attachParentRef, type AttachContext } from './attachment.js';
 import { resolveBackends, type ResolvedBackends } from './backends.js';
 import { ConditionSet, generationOf } from './conditions.js';
-import { evaluateListeners, type EvaluatedListener, type Problem } from './listeners.js';
+import { evaluateListeners, markUnavailablePorts, type EvaluatedListener, type Problem } from './listeners.js';
 import { SUPPORTED_FEATURES } from './protocols.js';
 import { objects, strings } from './safe.js';
 import { buildProxyConfig, type AttachedRoute } from './proxy-configs.js';
@@ -66,6 +66,13 @@ export interface TranslateInput {
   controllerName?: string;
   /** Keyed by "namespace/name" of the Gateway. */
   runtime?: Record<string, GatewayRuntime>;
+  /**
+   * Ports the data plane cannot bind, per Gateway ("namespace/name"): port → why, e.g.
+   * "cannot listen on 0.0.0.0:443: EACCES" or "it is the proxy's admin port". Listeners on
+   * them get Accepted=False/PortUnavailable and are left out of the proxy config, so that the
+   * rest of the Gateway is served. Kept apart from `runtime` because it changes the proxy config.
+   */
+  unavailablePorts?: Record<string, Record<number, string>>;
 }
 
 export interface TranslateOutput {
@@ -189,10 +196,23 @@ function evaluateClass(gc: GatewayClass, index: SnapshotIndex): ClassState {
   return { name: gc.metadata.name, settings: settingsOf(params) };
 }
 
-function evaluateGateway(gateway: Gateway, cls: ClassState, index: SnapshotIndex, now: Date): GatewayState {
+/** The caller's unavailable ports of one Gateway, ignoring entries that cannot be ports. */
+function unavailablePortsOf(input: TranslateInput['unavailablePorts'], gatewayKey: string): Map<number, string> {
+  const ports = new Map<number, string>();
+  const entry = input?.[gatewayKey];
+  if (typeof entry !== 'object' || entry === null) return ports;
+  for (const [port, reason] of Object.entries(entry)) {
+    const number = Number(port);
+    if (Number.isInteger(number) && number >= 1 && number <= 65535 && typeof reason === 'string') ports.set(number, reason);
+  }
+  return ports;
+}
+
+function evaluateGateway(gateway: Gateway, cls: ClassState, index: SnapshotIndex, now: Date, unavailable: ReadonlyMap<number, string>): GatewayState {
   const namespace = namespaceOf(gateway);
   const name = gateway.metadata.name;
   const listeners = evaluateListeners(gateway, index, now);
+  if (unavailable.size > 0) markUnavailablePorts(listeners, unavailable);
   const state: GatewayState = { gateway, namespace, name, listeners, settings: cls.settings, attached: new Map() };
   const ref = gateway.spec?.infrastructure?.parametersRef;
   if (cls.problem) {
@@ -290,7 +310,8 @@ export function translate(input: TranslateInput): TranslateOutput {
   for (const gateway of sortByNamespacedName(snapshot.gateways)) {
     const cls = classes.get(gateway.spec?.gatewayClassName);
     if (!cls) continue;
-    const state = evaluateGateway(gateway, cls, index, input.now);
+    const unavailable = unavailablePortsOf(input.unavailablePorts, key(namespaceOf(gateway), gateway.metadata.name));
+    const state = evaluateGateway(gateway, cls, index, input.now, unavailable);
     gatewayStates.set(key(state.namespace, state.name), state);
   }
 

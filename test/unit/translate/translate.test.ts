@@ -181,3 +181,26 @@ test('edge scenario: weights keep invalid shares so rejection respects weight', 
     ],
   );
 });
+
+test('unavailablePorts: malformed entries are ignored, other Gateways untouched, and without it the full config comes back', async () => {
+  const snapshot = await upstream();
+  const full = translate({ snapshot, now });
+  const gateway = full.gateways[0]!;
+  const id = `${gateway.namespace}/${gateway.name}`;
+  const ports = full.proxyConfigs[0]!.ports.map((p) => p.port);
+  assert.ok(ports.length >= 2, 'the upstream example has two ports');
+  const malformed = translate({
+    snapshot,
+    now,
+    unavailablePorts: { [id]: { 0: 'zero', 70000: 'too big', [ports[0]!]: 42 as unknown as string } as Record<number, string>, 'no/such': { [ports[0]!]: 'x' } },
+  });
+  assert.equal(malformed.proxyConfigs[0]!.version, full.proxyConfigs[0]!.version);
+
+  const reduced = translate({ snapshot, now, unavailablePorts: { [id]: { [ports[0]!]: 'cannot listen on 0.0.0.0:443: EACCES' } } });
+  assert.deepEqual(reduced.proxyConfigs[0]!.ports.map((p) => p.port), ports.slice(1));
+  assert.notEqual(reduced.proxyConfigs[0]!.version, full.proxyConfigs[0]!.version);
+  const listener = reduced.gateways[0]!.status.listeners!.find((l) => l.conditions.some((c) => c.type === 'Accepted' && c.reason === 'PortUnavailable'))!;
+  assert.match(listener.conditions.find((c) => c.type === 'Accepted')!.message, new RegExp(`port ${ports[0]} is unavailable: cannot listen on 0\\.0\\.0\\.0:443: EACCES$`));
+  assert.equal(listener.attachedRoutes, 0);
+  assert.equal(translate({ snapshot, now }).proxyConfigs[0]!.version, full.proxyConfigs[0]!.version);
+});
