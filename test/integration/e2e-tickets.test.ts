@@ -1,0 +1,142 @@
+// Session tickets across the proxy replicas of one Gateway, on the cluster in a box: an
+// operator (in this process, on the pod bridge) runs a Gateway with two proxy pods
+// (GatewayParameters replicas: 2); a client connects to each pod's IP directly, and a TLS 1.3
+// or TLS 1.2 session from pod A resumes on pod B. Without the shared ring each pod would have
+// keys of its own and the resumption would be a full handshake.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import tls from 'node:tls';
+import * as k8s from '@kubernetes/client-node';
+import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
+import type { Operator } from '../../operator/operator.js';
+import { TICKET_KEYS_SECRET_NAME } from '../../operator/ticket-keys.js';
+import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
+import type { ProxyConfig } from '../../src/proxy-config.js';
+import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
+
+const HOST = 'tickets.example.com';
+const GATEWAY = 'tickets';
+type Version = 'TLSv1.2' | 'TLSv1.3';
+
+/** One handshake to a pod; resolves with reuse and the last ticket once the echo backend greeted. */
+function handshake(host: string, version: Version, session?: Buffer): Promise<{ reused: boolean; ticket: Buffer | null }> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host, port: 443, servername: HOST, rejectUnauthorized: false, minVersion: version, maxVersion: version, ...(session ? { session } : {}) });
+    let reused = false;
+    let ticket: Buffer | null = null;
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`${host}:443: no greeting from the backend within 5 s`));
+    }, 5000);
+    s.once('secureConnect', () => (reused = s.isSessionReused()));
+    s.on('session', (t: Buffer) => (ticket = t));
+    s.once('data', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ reused, ticket });
+    });
+    s.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
+  let kc: k8s.KubeConfig;
+  let ns: string;
+  let operator: Operator;
+  const suffix = uniqueSuffix();
+  const className = `it-tickets-${suffix}`;
+  const controllerName = `tlsgate.dev/it-tickets-${suffix}`;
+  const logs: string[] = [];
+  let podIps: string[] = [];
+
+  before(async () => {
+    kc = loadTestKubeConfig();
+    ns = await freshNamespace(kc, 'e2e-tickets');
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    await custom.createNamespacedCustomObject({
+      group: 'tlsgate.dev', version: 'v1alpha1', plural: 'gatewayparameters', namespace: ns,
+      body: { apiVersion: 'tlsgate.dev/v1alpha1', kind: 'GatewayParameters', metadata: { name: 'two-replicas' }, spec: { deployment: { replicas: 2 }, service: { type: 'ClusterIP' } } },
+    });
+    await createGatewayClass(kc, className, controllerName);
+    const { cert, key } = selfSigned(HOST);
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'gateway-cert' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } },
+    });
+    // The backend: the conformance tcp-echo, which greets first (the proxy's tickets come before it).
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'echo', labels: { app: 'echo' } },
+        spec: { containers: [{ name: 'echo', image: 'tlsgate.test/tcp-echo', env: [{ name: 'TCP_PORT', value: '3000' }], ports: [{ containerPort: 3000 }], readinessProbe: { tcpSocket: { port: 3000 }, periodSeconds: 1 } }] },
+      },
+    });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'echo' }, spec: { selector: { app: 'echo' }, ports: [{ port: 3000, targetPort: 3000 }] } } });
+    await createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: GATEWAY, namespace: ns },
+      spec: {
+        gatewayClassName: className,
+        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'two-replicas' } },
+        listeners: [{ name: 'term', protocol: 'TLS', port: 443, hostname: HOST, tls: { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] } }],
+      },
+    });
+    await createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo', namespace: ns },
+      spec: { parentRefs: [{ name: GATEWAY }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
+    });
+    operator = testOperator(kc, { namespace: ns, controllerName, logs });
+    await operator.start();
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await deleteGatewayClass(kc, className);
+    if (ns) await deleteNamespace(kc, ns);
+  });
+
+  const why = () => `\noperator log (last 15):\n${logs.slice(-15).join('\n')}`;
+
+  it('the operator keeps one master secret for the ticket keys in its namespace', async () => {
+    const secret = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: TICKET_KEYS_SECRET_NAME, namespace: ns });
+    assert.equal(Buffer.from(secret.data?.master ?? '', 'base64').length, 32);
+    assert.equal(logs.some((line) => line.includes(secret.data!.master!)), false, 'never logged');
+  });
+
+  it('both proxy pods serve the same config with the ring, redacted in /config_dump', async () => {
+    await eventually('Gateway Programmed', async () => condition((await getCustom(kc, 'gateways', ns, GATEWAY)).status?.conditions, 'Programmed')?.status === 'True', 90_000)
+      .catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const dumps = await eventually('two ready proxy pods, each serving a config', async () => {
+      const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: `gateway.networking.k8s.io/gateway-name=${GATEWAY}` })).items
+        .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+      if (pods.length !== 2) return undefined;
+      const result = await Promise.all(pods.map(async (p) => {
+        const res = await fetch(`http://${p.status!.podIP}:${PROXY_ADMIN_PORT}/config_dump`, { signal: AbortSignal.timeout(3000) });
+        return { ip: p.status!.podIP!, body: await res.text() };
+      }));
+      return result.every((d) => (JSON.parse(d.body) as { configs: ProxyConfig[] }).configs.length === 1) && result;
+    }, 90_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    podIps = dumps.map((d) => d.ip);
+    assert.notEqual(podIps[0], podIps[1], 'two pods, two addresses');
+    const [a, b] = dumps.map((d) => JSON.parse(d.body) as { versions: Record<string, string>; configs: ProxyConfig[] });
+    assert.deepEqual(a!.configs[0]!.sessionTicketKeys, ['<redacted>', '<redacted>']);
+    assert.equal(a!.versions[`${ns}/${GATEWAY}`], b!.versions[`${ns}/${GATEWAY}`], 'the same version: the same ring');
+  });
+
+  for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+    it(`${version}: a session from pod A resumes on pod B, and one from B on A`, async () => {
+      assert.equal(podIps.length, 2, 'the pods were found');
+      for (const [from, to] of [[podIps[0]!, podIps[1]!], [podIps[1]!, podIps[0]!]]) {
+        const first = await handshake(from, version);
+        assert.equal(first.reused, false);
+        assert.ok(first.ticket, `${version}: ${from} sent a ticket`);
+        const second = await handshake(to, version, first.ticket);
+        assert.equal(second.reused, true, `${version}: a ticket from ${from} resumes on ${to}${why()}`);
+      }
+    });
+  }
+});
