@@ -85,6 +85,8 @@ describe('operator: least-privilege RBAC', () => {
     await eventually('proxy Deployment', () => apps.readNamespacedDeployment({ name: proxyNames('example-gateway').workload, namespace: ns }));
     const core = admin.makeApiClient(k8s.CoreV1Api);
     await core.readNamespacedSecret({ name: 'tlsgate-ca', namespace: ns });
+    // Created by the operator at start (get, then create): the session-ticket master secret.
+    await core.readNamespacedSecret({ name: 'tlsgate-ticket-keys', namespace: ns });
     const events = await admin.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
     assert.ok(events.items.some((e) => e.regarding?.name === 'foo-route' && e.reason === 'Accepted'));
     const denied = logs.filter((m) => /HTTP 403|forbidden/i.test(m));
@@ -98,6 +100,7 @@ describe('operator: least-privilege RBAC', () => {
     await forbidden('create a pod', core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } } }));
     await forbidden('read a ConfigMap', core.listNamespacedConfigMap({ namespace: ns }));
     await forbidden('get an arbitrary Secret by name', core.readNamespacedSecret({ name: 'tls-terminate-certificate', namespace: ns }));
+    await forbidden('change the session-ticket master secret', core.replaceNamespacedSecret({ name: 'tlsgate-ticket-keys', namespace: ns, body: { metadata: { name: 'tlsgate-ticket-keys' } } }));
     await forbidden('update another Secret in its namespace', core.replaceNamespacedSecret({ name: 'tls-terminate-certificate', namespace: ns, body: { metadata: { name: 'tls-terminate-certificate' } } }));
     await forbidden(
       'change a Gateway spec',
