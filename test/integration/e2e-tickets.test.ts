@@ -139,4 +139,60 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
       }
     });
   }
+
+  /** The config version each proxy pod serves (from its /config_dump). */
+  async function podVersions(): Promise<string[]> {
+    return Promise.all(podIps.map(async (ip) => {
+      const res = await fetch(`http://${ip}:${PROXY_ADMIN_PORT}/config_dump`, { signal: AbortSignal.timeout(3000) });
+      return ((await res.json()) as { versions: Record<string, string> }).versions[`${ns}/${GATEWAY}`] ?? '';
+    }));
+  }
+
+  /** Both pods on one version other than `old`; polled often, so the caller is early in a period. */
+  async function nextCommonVersion(old: string, timeoutMs: number): Promise<string> {
+    return eventually(`both proxy pods on a version other than ${old.slice(0, 12)}`, async () => {
+      const [a, b] = await podVersions();
+      return a !== old && a === b && a;
+    }, timeoutMs).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+  }
+
+  /** Stops the operator and starts another on the same config-server port (so the proxy pods stay as they are). */
+  async function restartOperator(ticketKeyRotationMs?: number): Promise<string[]> {
+    const port = operator.configServerPort;
+    await operator.stop();
+    const fresh: string[] = [];
+    operator = testOperator(kc, { namespace: ns, controllerName, logs: fresh, configServerPort: port, ...(ticketKeyRotationMs ? { ticketKeyRotationMs } : {}) });
+    await operator.start();
+    return fresh;
+  }
+
+  it('another operator (as after a leader change) reads the same master: the same ring, and old tickets still resume', async () => {
+    const [before] = await podVersions();
+    const ticket = (await handshake(podIps[0]!, 'TLSv1.3')).ticket;
+    assert.ok(ticket);
+    const fresh = await restartOperator();
+    // Both proxies reconnected to the new operator and acknowledged what it published.
+    const acked = await eventually('both proxies ACK the new operator', async () => {
+      const lines = fresh.filter((l) => l.includes('config_acked') && l.includes(`"gateway":"${ns}/${GATEWAY}"`));
+      return new Set(lines.map((l) => /"remoteAddress":"([^"]+)"/.exec(l)?.[1])).size >= 2 && lines;
+    }, 45_000).catch((err: Error) => assert.fail(`${err.message}\nnew operator log:\n${fresh.slice(-15).join('\n')}`));
+    assert.ok(acked.every((l) => l.includes(`"version":"${before}"`)), `the new operator published the version the pods already had (${before}):\n${acked.join('\n')}`);
+    assert.deepEqual(await podVersions(), [before, before]);
+    assert.equal((await handshake(podIps[1]!, 'TLSv1.3', ticket)).reused, true, 'a ticket from before the restart resumes on the other pod');
+  });
+
+  it('at each period boundary the operator publishes the next ring: a ticket resumes across one rotation, not two', async () => {
+    await restartOperator(3000); // a 3 s period instead of the hour
+    const [start] = await podVersions();
+    const ofRestart = await nextCommonVersion(start!, 30_000); // the current 3 s period's ring, on both pods
+    // One more boundary, so that the ticket below is surely issued early in its period.
+    const first = await nextCommonVersion(ofRestart, 10_000);
+    const ticket = (await handshake(podIps[0]!, 'TLSv1.3')).ticket;
+    assert.ok(ticket);
+    const second = await nextCommonVersion(first, 10_000);
+    assert.equal((await handshake(podIps[1]!, 'TLSv1.3', ticket)).reused, true, `after one rotation (${first.slice(0, 12)} → ${second.slice(0, 12)}) the previous key still decrypts`);
+    await nextCommonVersion(second, 10_000);
+    assert.equal((await handshake(podIps[1]!, 'TLSv1.3', ticket)).reused, false, 'after two rotations its key is gone');
+    assert.equal((await handshake(podIps[0]!, 'TLSv1.3', ticket)).reused, false, 'also on the pod that issued it');
+  });
 });

@@ -27,6 +27,9 @@ export interface TestOperatorOptions {
   leaseDurationSeconds?: number;
   proxyImage?: string;
   logs?: string[];
+  /** The config server's port (default: ephemeral); a restart on the same port keeps the proxies' URL. */
+  configServerPort?: number;
+  ticketKeyRotationMs?: number;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface TestOperatorOptions {
  */
 export function testOperator(kc: k8s.KubeConfig, options: TestOperatorOptions): Operator {
   const logs = options.logs ?? [];
-  const port = 0;
+  const port = options.configServerPort ?? 0;
   const operatorOptions: OperatorOptions = {
     kubeConfig: kc,
     namespace: options.namespace,
@@ -46,6 +49,7 @@ export function testOperator(kc: k8s.KubeConfig, options: TestOperatorOptions): 
     lease: { name: options.leaseName ?? 'tlsgate-operator', durationSeconds: options.leaseDurationSeconds ?? 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
     debounceMs: 50,
     resyncMs: 60_000,
+    ...(options.ticketKeyRotationMs ? { ticketKeyRotationMs: options.ticketKeyRotationMs } : {}),
     log: (message) => logs.push(message),
   };
   const operator = new Operator(operatorOptions);
