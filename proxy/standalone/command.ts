@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 
 export const DEFAULT_ADDRESS = '127.0.0.1';
 export const DEFAULT_GRACE_SECONDS = 10;
+export const DEFAULT_PORT_RETRY_SECONDS = 30;
 
 interface StandaloneCommandOptions {
   file: string[];
@@ -17,6 +18,7 @@ interface StandaloneCommandOptions {
   watch: boolean;
   workers: number;
   gracePeriod: number;
+  portRetry: number;
 }
 
 export function registerStandaloneCommand(program: Command): void {
@@ -39,6 +41,11 @@ export function registerStandaloneCommand(program: Command): void {
         .argParser(parseInteger('--workers', 1, 1024)),
     )
     .addOption(
+      new Option('--port-retry <seconds>', 'how often listener ports that could not be bound (PortUnavailable) are tried again; also on every --watch reload')
+        .default(DEFAULT_PORT_RETRY_SECONDS)
+        .argParser(parseInteger('--port-retry', 1, 3600)),
+    )
+    .addOption(
       new Option('--grace-period <seconds>', 'on SIGTERM/SIGINT, how long established connections may drain')
         .default(DEFAULT_GRACE_SECONDS)
         .argParser(parseInteger('--grace-period', 0, 3600)),
@@ -59,6 +66,7 @@ async function runStandaloneCommand(options: StandaloneCommandOptions): Promise<
     ...(options.adminAddress !== undefined ? { adminAddress: options.adminAddress } : {}),
     workers: options.workers,
     watch: options.watch,
+    portRetryMs: options.portRetry * 1000,
     out: (text) => void process.stdout.write(text),
     log,
   });

@@ -8,11 +8,18 @@
  *
  * A reload never makes things worse: a manifest that fails to load, or a config the runtime
  * refuses, leaves the last good config serving and is reported.
+ *
+ * A port that cannot be bound (another program holds it, no permission) does not stop the
+ * rest: the runtime refuses the whole set and names the ports, translate is run again with
+ * them as unavailable (those listeners get Accepted=False/PortUnavailable) and the rest is
+ * applied. Unavailable ports are tried again on every reload and every `portRetryMs`.
  */
 import { isIP } from 'node:net';
 import type { ProxyConfig } from '../../src/proxy-config.js';
 import { loadManifests } from '../../src/manifests/load.js';
 import { CONTROLLER_NAME, translate, type GatewayRuntime, type Snapshot, type TranslateOutput } from '../../src/gatewayapi/translate.js';
+import { parseHostPort } from '../admin.js';
+import { describePortFailure, portFailuresOf } from '../port-failures.js';
 import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
 import { claimPorts, type PortConflict } from './port-claims.js';
 import { foreignGateways, renderStatusReport, type Problem } from './status-table.js';
@@ -20,6 +27,10 @@ import { watchManifestPaths, type ManifestWatcher } from './watcher.js';
 
 /** Editors save in bursts of a few events within milliseconds; 100 ms is Istio's minimum batch too. */
 export const DEFAULT_DEBOUNCE_MS = 100;
+/** How often ports that could not be bound are tried again (besides on every reload). */
+export const DEFAULT_PORT_RETRY_MS = 30_000;
+/** Gateway key → listener port → why it cannot be served. */
+type UnavailablePorts = Map<string, Map<number, string>>;
 
 export interface StandaloneOptions {
   /** Manifest files or directories. */
@@ -33,6 +44,8 @@ export interface StandaloneOptions {
   watch: boolean;
   /** Quiet period after the last file event before reloading. */
   debounceMs?: number;
+  /** How often unavailable ports are tried again; default DEFAULT_PORT_RETRY_MS. */
+  portRetryMs?: number;
   /** Status tables and "ready" lines. */
   out: (text: string) => void;
   /** Warnings and errors, one line each. */
@@ -60,6 +73,11 @@ export class StandaloneGateway {
   private lastApplied = new Map<string, ProxyConfig>();
   private lastSnapshotJson: string | undefined;
   private lastRefused = false;
+  /** Ports the runtime could not bind at the last (re)load: their listeners are left out. */
+  private unavailable: UnavailablePorts = new Map();
+  /** What the last printed report was about, so a retry that changes nothing prints nothing. */
+  private lastReportKey = '';
+  private portRetry: NodeJS.Timeout | undefined;
   private watcher: ManifestWatcher | undefined;
   /** Reloads run one at a time; a change during a reload schedules exactly one more. */
   private reloading: Promise<ReloadOutcome> | undefined;
@@ -97,6 +115,10 @@ export class StandaloneGateway {
         // costs nothing when nothing changed.
         void gateway.reload({ retryRefused: false });
       }
+      gateway.portRetry = setInterval(() => {
+        if (gateway.unavailable.size > 0) void gateway.reload({ retryRefused: false, retryPorts: true });
+      }, options.portRetryMs ?? DEFAULT_PORT_RETRY_MS);
+      gateway.portRetry.unref();
     } catch (error) {
       await runtime.shutdown(0);
       throw error;
@@ -113,7 +135,7 @@ export class StandaloneGateway {
    * Unchanged manifests are a no-op, except that by default Gateways the proxy refused last
    * time are retried (what a user means by saving a file once a port is free again).
    */
-  reload(options: { retryRefused?: boolean } = {}): Promise<ReloadOutcome> {
+  reload(options: { retryRefused?: boolean; retryPorts?: boolean } = {}): Promise<ReloadOutcome> {
     if (this.reloading) {
       this.reloadAgain = true;
       return this.reloading;
@@ -121,10 +143,11 @@ export class StandaloneGateway {
     const run = async (): Promise<ReloadOutcome> => {
       let outcome: ReloadOutcome;
       let retryRefused = options.retryRefused ?? true;
+      let retryPorts = options.retryPorts ?? retryRefused;
       do {
         this.reloadAgain = false;
-        outcome = await this.reloadOnce(retryRefused);
-        retryRefused = true; // a reload asked for meanwhile came from a file event
+        outcome = await this.reloadOnce(retryRefused, retryPorts);
+        retryRefused = retryPorts = true; // a reload asked for meanwhile came from a file event
       } while (this.reloadAgain && !this.stopped);
       return outcome;
     };
@@ -134,7 +157,7 @@ export class StandaloneGateway {
     return this.reloading;
   }
 
-  private async reloadOnce(retryRefused: boolean): Promise<ReloadOutcome> {
+  private async reloadOnce(retryRefused: boolean, retryPorts: boolean): Promise<ReloadOutcome> {
     if (this.stopped) return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     let loaded;
     try {
@@ -144,7 +167,7 @@ export class StandaloneGateway {
       return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     }
     try {
-      return await this.applySnapshot(loaded.snapshot, loaded.warnings, retryRefused);
+      return await this.applySnapshot(loaded.snapshot, loaded.warnings, retryRefused, retryPorts);
     } catch (error) {
       // translate is pure and should not throw; if it does, keep serving and say why.
       this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
@@ -152,14 +175,17 @@ export class StandaloneGateway {
     }
   }
 
-  private async applySnapshot(snapshot: Snapshot, warnings: string[], retryRefused = false): Promise<ReloadOutcome> {
+  private async applySnapshot(snapshot: Snapshot, warnings: string[], retryRefused = false, retryPorts = false): Promise<ReloadOutcome> {
     const snapshotJson = JSON.stringify(snapshot);
     // Unchanged manifests: nothing to do, unless asked to retry what the proxy refused last
-    // time (a port another program held may be free now).
-    if (snapshotJson === this.lastSnapshotJson && !(retryRefused && this.lastRefused)) return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
+    // time or ports it could not bind (another program may have let go of them).
+    const unchanged = snapshotJson === this.lastSnapshotJson;
+    if (unchanged && !(retryRefused && this.lastRefused) && !(retryPorts && this.unavailable.size > 0)) {
+      return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
+    }
     this.lastSnapshotJson = snapshotJson;
-    for (const warning of warnings) this.options.log(`warning: ${warning}`);
-    for (const gateway of foreignGateways(snapshot, this.controllerName)) {
+    if (!unchanged) for (const warning of warnings) this.options.log(`warning: ${warning}`);
+    for (const gateway of unchanged ? [] : foreignGateways(snapshot, this.controllerName)) {
       this.options.log(
         `warning: Gateway ${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name} is ignored: ` +
           `no GatewayClass "${gateway.spec.gatewayClassName}" with controllerName ${this.controllerName} in the manifests`,
@@ -169,12 +195,45 @@ export class StandaloneGateway {
     const now = new Date();
     const address = { type: isIP(this.options.address) ? ('IPAddress' as const) : ('Hostname' as const), value: this.options.address };
     const gatewayKeys = snapshot.gateways.map((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}`);
-    const planned = translate({ snapshot, now, controllerName: this.controllerName, runtime: Object.fromEntries(gatewayKeys.map((k) => [k, { addresses: [address] }])) });
+    const plannedRuntime: Record<string, GatewayRuntime> = Object.fromEntries(gatewayKeys.map((k) => [k, { addresses: [address] }]));
+    const adminPorts = this.adminPortConflicts(snapshot, gatewayKeys);
 
-    const claim = claimPorts(planned.proxyConfigs, gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
+    // Every port is tried (again): the runtime refuses the set atomically and names the ports
+    // it cannot bind; those listeners are left out and the rest applied. Each round removes
+    // at least one port, so this ends; the bound is a guard against a runtime that keeps
+    // naming ports it was not asked for.
+    const learned: UnavailablePorts = new Map();
+    let claim = claimPorts([], gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
+    let applyErrors = new Map<string, string>();
+    let unavailablePorts: Record<string, Record<number, string>> = {};
+    for (let round = 0; ; round++) {
+      unavailablePorts = unavailableInput(adminPorts, learned);
+      const planned = translate({ snapshot, now, controllerName: this.controllerName, runtime: plannedRuntime, unavailablePorts });
+      claim = claimPorts(planned.proxyConfigs, gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
+      let failures: ReturnType<typeof portFailuresOf> = null;
+      try {
+        await this.runtime.apply(claim.configs);
+        this.lastApplied = new Map(claim.configs.map((c) => [`${c.gateway.namespace}/${c.gateway.name}`, c]));
+        applyErrors = new Map();
+        break;
+      } catch (error) {
+        failures = portFailuresOf(error);
+      }
+      const before = countPorts(learned);
+      for (const failure of failures ?? []) {
+        let ports = learned.get(failure.gateway);
+        if (!ports) learned.set(failure.gateway, (ports = new Map()));
+        ports.set(failure.port, describePortFailure(failure));
+      }
+      if (failures === null || countPorts(learned) === before || round >= 8) {
+        // Refused for another reason: find the Gateways it refuses, one at a time.
+        applyErrors = await this.applyIsolated(claim.configs);
+        break;
+      }
+    }
     for (const conflict of claim.conflicts) this.options.log(`error: ${conflict.message}`);
-
-    const applyErrors = await this.applyIsolated(claim.configs);
+    this.reportPortChanges(snapshot, this.unavailable, learned);
+    this.unavailable = learned;
     this.lastRefused = applyErrors.size > 0;
     // A claim only sticks when the Gateway really serves the port.
     const bound = new Set(this.runtime.boundPorts().map((p) => `${p.gateway}:${p.port + this.options.portOffset}`));
@@ -198,7 +257,13 @@ export class StandaloneGateway {
       if (messages.length > 0) info.message = messages.join('; ');
       runtimeInfo[key] = info;
     }
-    const output = translate({ snapshot, now, controllerName: this.controllerName, runtime: runtimeInfo });
+    const output = translate({ snapshot, now, controllerName: this.controllerName, runtime: runtimeInfo, unavailablePorts });
+
+    // A timed retry that changed nothing (the port is still taken) prints nothing; a save does.
+    const reportKey = JSON.stringify([unavailablePorts, [...applyErrors], claim.conflicts.map((c) => c.message)]);
+    const quiet = unchanged && !retryRefused && reportKey === this.lastReportKey;
+    this.lastReportKey = reportKey;
+    if (quiet) return { loaded: true, changed: false, applyErrors, conflicts: claim.conflicts, problems: [], output };
 
     const report = renderStatusReport({ snapshot, output, controllerName: this.controllerName, servedOn: this.servedOn() });
     this.options.out(report.text);
@@ -256,6 +321,53 @@ export class StandaloneGateway {
     return failures;
   }
 
+  /**
+   * Listener ports that are the admin server's own port on the same address: known up front,
+   * so they are reported as PortUnavailable instead of being tried (and never retried).
+   */
+  private adminPortConflicts(snapshot: Snapshot, gatewayKeys: string[]): UnavailablePorts {
+    const conflicts: UnavailablePorts = new Map();
+    if (this.options.adminAddress === undefined) return conflicts;
+    const admin = parseHostPort(this.options.adminAddress, '--admin-address');
+    const wildcard = (host: string): boolean => host === '0.0.0.0' || host === '::';
+    if (admin.port === 0 || !(admin.host === this.options.address || wildcard(admin.host) || wildcard(this.options.address))) return conflicts;
+    snapshot.gateways.forEach((gateway, i) => {
+      for (const listener of gateway.spec?.listeners ?? []) {
+        if (typeof listener?.port !== 'number' || listener.port + this.options.portOffset !== admin.port) continue;
+        const key = gatewayKeys[i]!;
+        if (!conflicts.has(key)) conflicts.set(key, new Map());
+        conflicts.get(key)!.set(listener.port, `${this.options.address}:${admin.port} is the admin address (--admin-address)`);
+      }
+    });
+    return conflicts;
+  }
+
+  /** Says which ports became unavailable, and which are served again. */
+  private reportPortChanges(snapshot: Snapshot, before: UnavailablePorts, after: UnavailablePorts): void {
+    const listenersOn = (gateway: string, port: number): string => {
+      const spec = snapshot.gateways.find((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}` === gateway);
+      const names = (spec?.spec?.listeners ?? []).filter((l) => l?.port === port).map((l) => l.name);
+      return names.length > 0 ? names.join(', ') : '(none)';
+    };
+    const every = this.options.portRetryMs ?? DEFAULT_PORT_RETRY_MS;
+    for (const [gateway, ports] of after) {
+      for (const [port, reason] of ports) {
+        if (before.get(gateway)?.get(port) === reason) continue;
+        this.options.log(
+          `error: Gateway ${gateway}: listener(s) ${listenersOn(gateway, port)} on port ${port}: ${reason}; PortUnavailable, the rest of the Gateway is served; ` +
+            `trying again every ${Math.round(every / 1000)}s${this.options.watch ? ' and on every change' : ''}`,
+        );
+      }
+    }
+    for (const [gateway, ports] of before) {
+      for (const port of ports.keys()) {
+        if (after.get(gateway)?.has(port)) continue;
+        const stillWanted = snapshot.gateways.some((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}` === gateway && (g.spec?.listeners ?? []).some((l) => l?.port === port));
+        if (stillWanted) this.options.log(`Gateway ${gateway}: port ${port} is available now; listener(s) ${listenersOn(gateway, port)} served`);
+      }
+    }
+  }
+
   /** `namespace/name:listenerPort` → `address:boundPort`, from the runtime's own account. */
   private servedOn(): Map<string, string> {
     const host = this.options.address.includes(':') ? `[${this.options.address}]` : this.options.address;
@@ -265,8 +377,26 @@ export class StandaloneGateway {
   /** Stops watching, then drains and closes the proxy. */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
+    clearInterval(this.portRetry);
     this.watcher?.close();
     await this.reloading?.catch(() => undefined);
     await this.runtime.shutdown(graceMs);
   }
+}
+
+function countPorts(ports: UnavailablePorts): number {
+  let count = 0;
+  for (const entry of ports.values()) count += entry.size;
+  return count;
+}
+
+/** translate's unavailablePorts input from the admin-port conflicts and the ports learned by applying. */
+function unavailableInput(...sources: UnavailablePorts[]): Record<string, Record<number, string>> {
+  const input: Record<string, Record<number, string>> = {};
+  for (const source of sources) {
+    for (const [gateway, ports] of source) {
+      for (const [port, reason] of ports) (input[gateway] ??= {})[port] = reason;
+    }
+  }
+  return input;
 }

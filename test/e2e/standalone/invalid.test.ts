@@ -135,8 +135,10 @@ test('two Gateways wanting one port: a clear error naming both, the first keeps 
   assert.equal(exit.code, 0, cli.output());
 });
 
+// With 1 worker the retry is a save of the unchanged file (--watch); with 2 it is the timed
+// retry (--port-retry 1, no --watch): both paths try the port again.
 for (const workers of [1, 2]) {
-test(`--workers ${workers}: a Gateway whose port another program holds is reported, the others serve, and saving the file retries`, async (t) => {
+test(`--workers ${workers}: a listener whose port another program holds is PortUnavailable, the rest of its Gateway serves, and the port is served once free`, async (t) => {
   const { dir, pki, foo, bar } = await setUpExample(t);
   // Another program on the port: a plain listener held by this test.
   const squatter = net.createServer((socket) => socket.destroy());
@@ -144,25 +146,35 @@ test(`--workers ${workers}: a Gateway whose port another program holds is report
   const closeSquatter = (): Promise<void> => new Promise<void>((resolve) => (squatter.listening ? squatter.close(() => resolve()) : resolve()));
   t.after(closeSquatter);
   const takenPort = (squatter.address() as net.AddressInfo).port;
+  const blockedTerminatePort = await freePort();
   const passthroughPort = await freePort();
   const terminatePort = await freePort();
   const manifest = writeFile(
     dir,
     'blocked.yaml',
     [
-      gatewayYaml({ name: 'blocked-gateway', passthroughPort: takenPort, terminatePort: await freePort() }),
+      gatewayYaml({ name: 'blocked-gateway', passthroughPort: takenPort, terminatePort: blockedTerminatePort }),
       gatewayYaml({ name: 'example-gateway', passthroughPort, terminatePort }),
       routeYaml('foo-route', 'example-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
       routeYaml('bar-route', 'example-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
       routeYaml('blocked-route', 'blocked-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443),
+      routeYaml('blocked-bar-route', 'blocked-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
       environmentYaml(pki, foo, bar),
     ].join('---\n'),
   );
-  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', String(workers), '--watch']);
+  const retry = workers === 1 ? ['--watch', '--port-retry', '3600'] : ['--port-retry', '1'];
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', String(workers), ...retry]);
   await cli.waitForReadyCount(1);
 
-  assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: the proxy refused its config, not served: .*ports\\[\\d\\]\\.port: cannot listen on 127\\.0\\.0\\.1:${takenPort}: EADDRINUSE`));
-  assert.match(cli.stdout, /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+False\s+\S+/m);
+  const taken = `cannot listen on 127\\.0\\.0\\.1:${takenPort}: EADDRINUSE`;
+  assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: listener\\(s\\) tls on port ${takenPort}: ${taken}; PortUnavailable, the rest of the Gateway is served`));
+  assert.doesNotMatch(cli.stderr, /the proxy refused its config/);
+  // The Gateway is Accepted (one listener is not valid) and Programmed: what it serves is what translate made.
+  assert.match(cli.stdout, /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+  assert.match(cli.stdout, new RegExp(`^default\\s+blocked-gateway\\s+tls\\s+${takenPort}\\s+<not served>\\s+TLS/Passthrough\\s+\\*\\s+0\\s+False\\s+False\\s+PortUnavailable\\s*$`, 'm'));
+  assert.match(cli.stdout, new RegExp(`^default\\s+blocked-gateway\\s+tls-terminate\\s+${blockedTerminatePort}\\s+127\\.0\\.0\\.1:${blockedTerminatePort}\\s+TLS/Terminate\\s+\\*\\s+1\\s+True\\s+True\\s*$`, 'm'));
+  assert.match(cli.stdout, new RegExp(`Gateway default/blocked-gateway listener tls: Accepted=False PortUnavailable: Listener tls: port ${takenPort} is unavailable: ${taken}`));
+  assert.match(cli.stdout, /^default\s+blocked-route\s+foo\.example\.com\s+blocked-gateway\/tls\s+False\s+True\s+NotAllowedByListeners\s*$/m);
   assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
   // Several connections each way, so that with two workers both serve some.
   for (let i = 0; i < 4; i++) {
@@ -170,18 +182,56 @@ test(`--workers ${workers}: a Gateway whose port another program holds is report
     assert.match(served.greeting, /your SNI was foo\.example\.com/);
     const terminated = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
     assert.equal(terminated.echo, 'ping');
+    // The blocked Gateway's other listener serves real TLS with the gateway's certificate.
+    const blockedTerminated = await tlsExchange(blockedTerminatePort, 'bar.example.com', pki.ca.certificatePem);
+    assert.equal(blockedTerminated.echo, 'ping');
   }
 
-  // The other program goes away; saving the unchanged file makes standalone try again.
+  // The other program goes away: the retry (a save, or the timer) serves the listener.
   await closeSquatter();
   const before = cli.stdout.length;
-  writeFileSync(manifest, readFileSync(manifest));
+  if (workers === 1) writeFileSync(manifest, readFileSync(manifest));
   await cli.waitForReadyCount(2);
-  assert.match(cli.stdout.slice(before), /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+  const after = cli.stdout.slice(before);
+  assert.match(after, /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+  assert.match(after, new RegExp(`^default\\s+blocked-gateway\\s+tls\\s+${takenPort}\\s+127\\.0\\.0\\.1:${takenPort}\\s+TLS/Passthrough\\s+\\*\\s+1\\s+True\\s+True\\s*$`, 'm'));
+  assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: port ${takenPort} is available now; listener\\(s\\) tls served`));
   const unblocked = await tlsExchange(takenPort, 'foo.example.com', pki.ca.certificatePem);
   assert.match(unblocked.greeting, /your SNI was foo\.example\.com/);
+  const stillServed = await tlsExchange(blockedTerminatePort, 'bar.example.com', pki.ca.certificatePem);
+  assert.equal(stillServed.echo, 'ping');
 
   const exit = await cli.stop();
   assert.equal(exit.code, 0, cli.output());
 });
 }
+
+test('a listener on the admin port is PortUnavailable up front, the admin server keeps its port, the rest serves', async (t) => {
+  const { dir, pki, foo, bar } = await setUpExample(t);
+  const adminPort = await freePort();
+  const terminatePort = await freePort();
+  const manifest = writeFile(
+    dir,
+    'admin-clash.yaml',
+    [
+      gatewayYaml({ name: 'example-gateway', passthroughPort: adminPort, terminatePort }),
+      routeYaml('bar-route', 'example-gateway', 'tls-terminate', ['bar.example.com'], 'bar-svc', 8080),
+      environmentYaml(pki, foo, bar),
+    ].join('---\n'),
+  );
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1', '--admin-address', `${HOST}:${adminPort}`, '--port-retry', '1']);
+  await cli.waitForReadyCount(1);
+  assert.match(cli.stdout, new RegExp(`^default\\s+example-gateway\\s+tls\\s+${adminPort}\\s+<not served>\\s+TLS/Passthrough\\s+\\*\\s+0\\s+False\\s+False\\s+PortUnavailable\\s*$`, 'm'));
+  assert.match(cli.stdout, new RegExp(`Listener tls: port ${adminPort} is unavailable: 127\\.0\\.0\\.1:${adminPort} is the admin address \\(--admin-address\\)`));
+  // Known up front: never tried, so the proxy never refused anything and there is nothing to retry.
+  assert.doesNotMatch(cli.stderr, /EADDRINUSE|refused/);
+  const ready = await fetch(`http://${HOST}:${adminPort}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.equal(await ready.text(), 'ready\n');
+  const terminated = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
+  assert.equal(terminated.echo, 'ping');
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // past one retry interval: still one table
+  assert.equal(cli.readyCount(), 1);
+  const exit = await cli.stop();
+  assert.equal(exit.code, 0, cli.output());
+});
