@@ -29,7 +29,7 @@ import { ResilientInformer } from './sources/informer.js';
 import { watchedKinds, type SnapshotField } from './sources/kinds.js';
 import type { RouteParentStatus, ObjectStatusWithConditions } from './status/merge.js';
 import { StatusWriter, describe, type CachedStatuses } from './status/writer.js';
-import { DEFAULT_TICKET_KEY_ROTATION_MS, msUntilNextPeriod, TICKET_KEYS_SECRET_NAME, TicketKeySecretStore, ticketKeyRing, withTicketKeys } from './ticket-keys.js';
+import { DEFAULT_TICKET_KEY_ROTATION_MS, msUntilNextPeriod, TICKET_KEYS_SECRET_NAME, TicketKeySecretStore, ticketKeyRing, translatedVersionOf, withTicketKeys } from './ticket-keys.js';
 
 /** The pod label the config-server Service selects on (set on the leader's pod only). */
 export const LEADER_LABEL = 'tlsgate.dev/config-server-leader';
@@ -81,13 +81,6 @@ export class Operator {
   private readonly ticketKeyStore: TicketKeySecretStore;
   private ticketMaster: Buffer | undefined;
   private ticketKeyTimer: NodeJS.Timeout | undefined;
-  /**
-   * Published version (with the ticket keys) → the version translate computed (without them),
-   * so that an ACK counts in the Programmed condition translate writes. Holds each Gateway's
-   * current and previous published version: an ACK of the previous ring with the same routes
-   * still means the proxy serves the Gateway's current routes.
-   */
-  private translatedVersions = new Map<string, string>();
   private readonly core: k8s.CoreV1Api;
   private server: ConfigServer | undefined;
   private caState: AuthorityState | undefined;
@@ -329,26 +322,21 @@ export class Operator {
     const uids = new Map(gateways.map((g) => [objectKey(g.metadata?.namespace, g.metadata?.name), g.metadata?.uid]));
     const periodMs = this.options.ticketKeyRotationMs ?? DEFAULT_TICKET_KEY_ROTATION_MS;
     const nowMs = Date.now();
-    const next = new Map<string, string>();
-    const keyed = configs.map((config) => {
-      const key = objectKey(config.gateway.namespace, config.gateway.name);
-      const uid = uids.get(key);
+    return configs.map((config) => {
+      const uid = uids.get(objectKey(config.gateway.namespace, config.gateway.name));
       if (!uid) return config; // not from the API server: the proxies keep their own keys
-      const result = withTicketKeys(config, ticketKeyRing(master, uid, nowMs, periodMs));
-      next.set(result.version, config.version);
-      const previous = this.server?.status(key).currentVersion;
-      if (previous !== undefined && previous !== result.version && this.translatedVersions.get(previous) === config.version) next.set(previous, config.version);
-      return result;
+      return withTicketKeys(config, ticketKeyRing(master, uid, nowMs, periodMs));
     });
-    this.translatedVersions = next;
-    return keyed;
   }
 
-  /** The config server's status, its ACKed version told as translate's version (see translatedVersions). */
+  /**
+   * The config server's status with the ACKed version told as translate's version, which the
+   * Programmed condition compares with. A proxy that ACKed the same routes under the previous
+   * ring serves the Gateway's current routes (its next ACK is for the new ring).
+   */
   private deliveryStatus(key: string): GatewayDeliveryStatus | undefined {
     const status = this.server?.status(key);
-    const translated = status?.ackedVersion === undefined ? undefined : this.translatedVersions.get(status.ackedVersion);
-    return translated === undefined ? status : { ...status!, ackedVersion: translated };
+    return status?.ackedVersion === undefined ? status : { ...status, ackedVersion: translatedVersionOf(status.ackedVersion) };
   }
 
   /** Publishes every config; returns the Gateways whose version changed. */

@@ -47,15 +47,25 @@ export function ticketKeyRing(master: Buffer, gatewayUid: string, nowMs: number,
   return [period, period - 1].map((e) => deriveTicketKey(master, gatewayUid, e).toString('base64'));
 }
 
+/** Hex digits the ring adds to translate's version (a sha256, 64 hex digits). */
+const RING_VERSION_HEX = 16;
+const TRANSLATED_VERSION_HEX = 64;
+
 /**
- * The config with the ring, and its version recomputed over everything (the ring included),
- * so a new ring is a new version that proxies apply and ACK like any change.
+ * The config with the ring. Its version is translate's version followed by 16 hex digits of a
+ * hash over the whole config, ring included: a new ring is a new version that proxies apply
+ * and ACK like any change, while the status (which names translate's version, "Proxy serves
+ * config <first 12>") still names a prefix of what the proxies serve.
  */
 export function withTicketKeys(config: ProxyConfig, keys: string[]): ProxyConfig {
-  const { version: _translated, ...body } = config;
-  const keyed = { ...body, sessionTicketKeys: keys };
-  const version = sha256Hex(canonicalJson(keyed));
+  const ringId = sha256Hex(canonicalJson({ ...config, sessionTicketKeys: keys })).slice(0, RING_VERSION_HEX);
+  const version = config.version + ringId;
   return { schema: config.schema, gateway: config.gateway, version, ports: config.ports, ...(config.settings ? { settings: config.settings } : {}), sessionTicketKeys: keys };
+}
+
+/** Translate's version within a published one (the same when it carries no ring). */
+export function translatedVersionOf(published: string): string {
+  return published.length === TRANSLATED_VERSION_HEX + RING_VERSION_HEX ? published.slice(0, TRANSLATED_VERSION_HEX) : published;
 }
 
 /** The master secret from the Secret's data; errors name the Secret and field, never the value. */

@@ -20,7 +20,9 @@ export interface ProxyConfig {
   gateway: ObjectRef;
   /**
    * Content hash of everything below (hex sha256 of the canonical JSON without this
-   * field). Equal versions mean equal configs; proxies ACK/NACK by version.
+   * field). Equal versions mean equal configs; proxies ACK/NACK by version. With
+   * `sessionTicketKeys` (added by the operator after translate) it is translate's hash
+   * followed by 16 hex digits of a hash over the whole config, keys included.
    */
   version: string;
   /** One entry per distinct listener port, sorted by port ascending. */

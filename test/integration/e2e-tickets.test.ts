@@ -124,7 +124,12 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
     assert.notEqual(podIps[0], podIps[1], 'two pods, two addresses');
     const [a, b] = dumps.map((d) => JSON.parse(d.body) as { versions: Record<string, string>; configs: ProxyConfig[] });
     assert.deepEqual(a!.configs[0]!.sessionTicketKeys, ['<redacted>', '<redacted>']);
-    assert.equal(a!.versions[`${ns}/${GATEWAY}`], b!.versions[`${ns}/${GATEWAY}`], 'the same version: the same ring');
+    const served = a!.versions[`${ns}/${GATEWAY}`]!;
+    assert.equal(b!.versions[`${ns}/${GATEWAY}`], served, 'the same version: the same ring');
+    // The status names translate's version, a prefix of the one with the ring that the pods serve.
+    const programmed = condition((await getCustom(kc, 'gateways', ns, GATEWAY)).status?.conditions, 'Programmed');
+    assert.equal(programmed?.status, 'True');
+    assert.ok(String(programmed?.message).includes(served.slice(0, 12)), `Programmed names the served version ${served}: ${programmed?.message}`);
   });
 
   for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {

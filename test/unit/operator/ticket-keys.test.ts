@@ -9,6 +9,7 @@ import {
   masterFromSecretData,
   msUntilNextPeriod,
   ticketKeyPeriod,
+  translatedVersionOf,
   ticketKeyRing,
   withTicketKeys,
   MASTER_BYTES,
@@ -23,10 +24,11 @@ const uidA = '3d8f6f2e-6a7e-4a4e-9f0c-1f2e3d4c5b6a';
 const uidB = '9b1c2d3e-4f50-4617-8283-949596979899';
 const t = Date.UTC(2026, 10, 27, 12, 30, 0);
 
+const TRANSLATED = 'a1'.repeat(32); // a sha256 in hex, as translate makes versions
 const config = (): ProxyConfig => ({
   schema: PROXY_CONFIG_SCHEMA,
   gateway: { namespace: 'team-a', name: 'edge' },
-  version: 'translated-version',
+  version: TRANSLATED,
   ports: [{ port: 443, listeners: [] }],
 });
 
@@ -90,12 +92,14 @@ test('refuses a short master and a Gateway without UID, without quoting the mast
   assert.deepEqual(masterFromSecretData({ master: master.toString('base64') }, where), master);
 });
 
-test('withTicketKeys: a new version over everything, per ring; the proxy validator accepts it; redaction hides it', () => {
+test('withTicketKeys: translate\'s version plus 16 hex digits per ring; the proxy validator accepts it; redaction hides it', () => {
   const ring = ticketKeyRing(master, uidA, t, HOUR);
   const keyed = withTicketKeys(config(), ring);
   assert.deepEqual(keyed.sessionTicketKeys, ring);
-  assert.match(keyed.version, /^[0-9a-f]{64}$/);
-  assert.notEqual(keyed.version, 'translated-version');
+  assert.match(keyed.version, /^[0-9a-f]{80}$/);
+  assert.ok(keyed.version.startsWith(TRANSLATED), 'the status, which names translate\'s version, names a prefix of what proxies serve');
+  assert.equal(translatedVersionOf(keyed.version), TRANSLATED);
+  assert.equal(translatedVersionOf(TRANSLATED), TRANSLATED, 'a config without a ring keeps translate\'s version');
   assert.equal(withTicketKeys(config(), ring).version, keyed.version, 'deterministic');
   assert.notEqual(withTicketKeys(config(), ticketKeyRing(master, uidA, t + HOUR, HOUR)).version, keyed.version, 'the next ring is a new version');
   const otherRoutes = { ...config(), ports: [{ port: 8443, listeners: [] }] };
