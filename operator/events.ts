@@ -1,10 +1,10 @@
 /**
  * Kubernetes Events (events.k8s.io/v1) for the transitions a user debugging with
  * `kubectl describe` needs: a route accepted or rejected by a parent (with the reason), a
- * route's backends unresolved, a listener's certificate invalid, a Gateway programmed or
- * its proxies rejecting a config. Decided from status changes actually written, so a new
- * leader does not repeat what the old one already reported. Messages come from status
- * condition messages, which never contain key material.
+ * route's backends unresolved, a listener not accepted (e.g. its port cannot be bound) or its
+ * certificate invalid, a Gateway programmed or its proxies rejecting a config. Decided from
+ * status changes actually written, so a new leader does not repeat what the old one already
+ * reported. Messages come from status condition messages, which never contain key material.
  */
 import * as k8s from '@kubernetes/client-node';
 import { conditionOf, type ObjectStatusWithConditions, type RouteParentStatus } from './status/merge.js';
@@ -97,10 +97,21 @@ export function planEvents(changes: StatusChange[], controllerName: string): Pla
     }
     for (const listener of after.listeners ?? []) {
       const previous = before?.listeners?.find((l) => l.name === listener.name);
+      // Translate's messages usually name the listener already; say it once.
+      const prefix = `Listener ${listener.name}: `;
+      const listenerAccepted = conditionOf(listener.conditions, 'Accepted');
+      const wasAccepted = conditionOf(previous?.conditions, 'Accepted');
+      if (changed(wasAccepted, listenerAccepted) && listenerAccepted) {
+        if (listenerAccepted.status !== 'True') {
+          const note = listenerAccepted.message.startsWith(prefix) ? listenerAccepted.message : prefix + listenerAccepted.message;
+          events.push({ regarding, type: 'Warning', reason: listenerAccepted.reason, action: 'Accept', note });
+        } else if (wasAccepted?.reason === 'PortUnavailable') {
+          // The way back from a port that could not be bound is worth saying: nobody edited anything.
+          events.push({ regarding, type: 'Normal', reason: 'PortAvailable', action: 'Accept', note: `${prefix}its port is served again` });
+        }
+      }
       const resolved = conditionOf(listener.conditions, 'ResolvedRefs');
       if (changed(conditionOf(previous?.conditions, 'ResolvedRefs'), resolved) && resolved?.status === 'False') {
-        // Translate's messages usually name the listener already; say it once.
-        const prefix = `Listener ${listener.name}: `;
         const note = resolved.message.startsWith(prefix) ? resolved.message : prefix + resolved.message;
         events.push({ regarding, type: 'Warning', reason: resolved.reason, action: 'ResolveRefs', note });
       }

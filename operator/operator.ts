@@ -17,14 +17,16 @@ import { EventRecorder, planEvents } from './events.js';
 import { InfraClient, type AppliableObject } from './infra/apply.js';
 import { proxyNames } from './infra/names.js';
 import { effectiveParameters, referencedParameters, type GatewayParametersObject } from './infra/parameters.js';
-import { renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
+import { PROXY_ADMIN_PORT, renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
 import { InfrastructureSync, type GatewayInfrastructure } from './infra/sync.js';
 import { LeaderElector } from './leader.js';
 import { retryWhile, stepDown } from './step-down.js';
 import type { GatewayClassObject, GatewayObject, KubeObject } from './objects.js';
 import { objectKey } from './objects.js';
 import { buildRuntime, buildSnapshot, type Stores } from './snapshot.js';
+import type { Snapshot } from '../src/gatewayapi/translate.js';
 import { awaitDelivery } from './ack-wait.js';
+import { absorbDeliveryReports, adminPortConflicts, mergeUnavailable, PortAvailability, type PortAvailabilityChange } from './port-availability.js';
 import { ResilientInformer } from './sources/informer.js';
 import { watchedKinds, type SnapshotField } from './sources/kinds.js';
 import type { RouteParentStatus, ObjectStatusWithConditions } from './status/merge.js';
@@ -59,6 +61,8 @@ export interface OperatorOptions {
   };
   lease: { name: string; durationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
   debounceMs?: number;
+  /** Backoff for trying again a listener port the proxies could not bind (default 1 min doubling to 10 min). */
+  portRetry?: { initialRetryMs?: number; maxRetryMs?: number };
   /** How long a reconcile waits for proxies to acknowledge a new config before writing statuses. */
   ackGraceMs?: number;
   maxDebounceMs?: number;
@@ -93,6 +97,9 @@ export class Operator {
   private leadershipTerm = 0;
   private labelWrites: Promise<unknown> = Promise.resolve();
   private reconciles = 0;
+  /** Listener ports the proxies could not bind, learned from their NACKs (port-availability.ts). */
+  private readonly unavailablePorts: PortAvailability;
+  private portRetryTimer: NodeJS.Timeout | undefined;
   /** The last translate output (for tests and debugging). */
   lastOutput: TranslateOutput | undefined;
 
@@ -120,6 +127,7 @@ export class Operator {
       retryPeriodSeconds: options.lease.retryPeriodSeconds,
       log: this.log,
     });
+    this.unavailablePorts = new PortAvailability(options.portRetry);
     this.statusWriter = new StatusWriter(options.kubeConfig, { controllerName: this.controllerName, log: this.log });
     this.events = new EventRecorder(options.kubeConfig, this.controllerName, options.identity, this.log);
     this.infra = new InfrastructureSync(new InfraClient(options.kubeConfig), this.log);
@@ -178,6 +186,7 @@ export class Operator {
   async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
+    clearTimeout(this.portRetryTimer);
     clearTimeout(this.ticketKeyTimer);
     this.coalescer.stop();
     for (const informer of this.informers.values()) informer.stop();
@@ -295,17 +304,29 @@ export class Operator {
 
     const delivery = (key: string) => this.deliveryStatus(key);
     const runtime = buildRuntime(snapshot, delivery);
-    let output = translate({ snapshot, now, controllerName: this.controllerName, runtime });
+    this.absorbPortReports(snapshot);
+    let unavailablePorts = this.unavailablePortsInput(snapshot);
+    let output = translate({ snapshot, now, controllerName: this.controllerName, runtime, unavailablePorts });
     this.lastOutput = output;
     const changed = this.publish(this.withTicketKeys(output.proxyConfigs, stores.gateways as GatewayObject[]));
+    this.schedulePortRetry();
 
     if (!this.elector.isLeader) return;
     // Give the connected proxies a moment to acknowledge the versions just published, so that
     // a route change does not flap the Gateway through Programmed=False (see ack-wait.ts).
     // Only new versions: a proxy that never answers delays one reconcile, not every one.
     if (this.server && changed.length > 0) {
-      await awaitDelivery(this.server, changed, this.options.ackGraceMs ?? DEFAULT_ACK_GRACE_MS);
-      output = translate({ snapshot, now, controllerName: this.controllerName, runtime: buildRuntime(snapshot, delivery) });
+      const graceMs = this.options.ackGraceMs ?? DEFAULT_ACK_GRACE_MS;
+      await awaitDelivery(this.server, changed, graceMs);
+      // A NACK naming ports it cannot bind: publish those Gateways without the listeners on them
+      // at once and wait for that, so the status written shows PortUnavailable, not a refusal.
+      if (this.absorbPortReports(snapshot).length > 0) {
+        unavailablePorts = this.unavailablePortsInput(snapshot);
+        output = translate({ snapshot, now, controllerName: this.controllerName, runtime, unavailablePorts });
+        await awaitDelivery(this.server, this.publish(this.withTicketKeys(output.proxyConfigs, stores.gateways as GatewayObject[])), graceMs);
+        this.schedulePortRetry();
+      }
+      output = translate({ snapshot, now, controllerName: this.controllerName, runtime: buildRuntime(snapshot, delivery), unavailablePorts });
       this.lastOutput = output;
     }
     if (full) await this.maintainCa(stores.secrets as SecretLike[], now);
@@ -313,6 +334,34 @@ export class Operator {
     await this.infra.sync(desired, full);
     const changes = await this.statusWriter.write(output, cachedStatuses(stores));
     await this.events.record(planEvents(changes, this.controllerName));
+  }
+
+  /** Learns port failures from the proxies' NACKs (and forgets them when a retry is ACKed); logs what changed. */
+  private absorbPortReports(snapshot: Snapshot): PortAvailabilityChange[] {
+    const generations = new Map(snapshot.gateways.map((g) => [objectKey(g.metadata.namespace, g.metadata.name), g.metadata.generation ?? 0]));
+    const changes = absorbDeliveryReports(this.unavailablePorts, generations, (key) => this.server?.status(key), Date.now());
+    for (const change of changes) {
+      this.log(
+        change.kind === 'unavailable'
+          ? `Gateway ${change.gateway}: the proxies cannot bind port(s) ${change.ports.join(', ')} (${change.detail}); serving the Gateway without the listeners on them`
+          : `Gateway ${change.gateway}: port(s) ${change.ports.join(', ')} are served again (${change.detail})`,
+      );
+    }
+    return changes;
+  }
+
+  /** translate's unavailablePorts: what the proxies reported, and listeners on the proxy's admin port. */
+  private unavailablePortsInput(snapshot: Snapshot): Record<string, Record<number, string>> {
+    return mergeUnavailable(this.unavailablePorts.input(Date.now()), adminPortConflicts(snapshot.gateways, PROXY_ADMIN_PORT));
+  }
+
+  /** A reconcile when the next unavailable port is due to be tried again. */
+  private schedulePortRetry(): void {
+    clearTimeout(this.portRetryTimer);
+    const next = this.unavailablePorts.nextRetryAt();
+    if (next === undefined || this.stopped) return;
+    this.portRetryTimer = setTimeout(() => this.coalescer.trigger(), Math.max(0, next - Date.now()));
+    this.portRetryTimer.unref?.();
   }
 
   /** The configs with their Gateway's current ticket-key ring (translate knows no clock and no secret). */

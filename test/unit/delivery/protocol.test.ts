@@ -44,6 +44,22 @@ describe('config protocol', () => {
     assert.equal(parseClientMessage(JSON.stringify({ type: 'config' })).ok, false);
   });
 
+  it("a NACK's optional ports (untrusted input) are checked strictly and capped", () => {
+    const nack = (ports: unknown) => parseClientMessage(JSON.stringify({ type: 'nack', version: 'v', generation: 1, error: 'x', ports }));
+    const good = nack([{ port: 443, address: '0.0.0.0', code: 'EACCES' }, { port: 8443, address: '::', code: 'EADDRINUSE' }]);
+    assert.equal(good.ok, true);
+    assert.deepEqual(good.ok && good.message.type === 'nack' ? good.message.ports : null, [{ port: 443, address: '0.0.0.0', code: 'EACCES' }, { port: 8443, address: '::', code: 'EADDRINUSE' }]);
+    const errorOf = (parsed: ReturnType<typeof nack>) => (parsed.ok ? '' : parsed.error);
+    assert.match(errorOf(nack('443')), /^message\.ports: expected an array$/);
+    assert.match(errorOf(nack([{ port: 0, address: '0.0.0.0', code: 'EACCES' }])), /message\.ports\[0\]\.port: expected an integer/);
+    assert.match(errorOf(nack([{ port: 443, address: 'evil.example.com<script>', code: 'EACCES' }])), /message\.ports\[0\]\.address: expected an IP address/);
+    assert.match(errorOf(nack([{ port: 443, address: '0.0.0.0', code: 'eaccess; rm -rf' }])), /message\.ports\[0\]\.code: expected an errno code/);
+    assert.match(errorOf(nack(Array.from({ length: 65 }, () => ({ port: 443, address: '0.0.0.0', code: 'EACCES' })))), /message\.ports: expected at most 64 entries/);
+    // Without the field (older proxies) a NACK is what it always was.
+    const plain = nack(undefined);
+    assert.equal(plain.ok && plain.message.type === 'nack' && plain.message.ports === undefined, true);
+  });
+
   it('removes key material from error texts, however it is embedded', () => {
     const keyPem = generateP256Key().privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const keyBody = keyPem.split('\n')[1]!;

@@ -83,3 +83,15 @@ test('a merely pending Gateway (no proxy yet) is not worth an event; notes are c
   assert.equal(events.length, 1);
   assert.ok(events[0]!.note.length <= 1024);
 });
+
+test('a listener whose port cannot be bound: one Warning naming it; Normal PortAvailable when it is served again', () => {
+  const gateway = (accepted: ReturnType<typeof cond>) => ({ conditions: [cond('Accepted', 'True', 'ListenersNotValid')], listeners: [{ name: 'tls', conditions: [accepted] }] }) as never;
+  const ok = cond('Accepted', 'True', 'Accepted', 'Listener is valid');
+  const blocked = cond('Accepted', 'False', 'PortUnavailable', 'Listener tls: port 443 is unavailable: cannot listen on 0.0.0.0:443: EADDRINUSE');
+  const change = (before: ReturnType<typeof cond>, after: ReturnType<typeof cond>): StatusChange => ({ kind: 'Gateway', namespace: 'default', name: 'edge', before: gateway(before), after: gateway(after), object: {} });
+  const down = planEvents([change(ok, blocked)], OURS);
+  assert.deepEqual(down.map((e) => [e.type, e.reason, e.action, e.note]), [['Warning', 'PortUnavailable', 'Accept', blocked.message]]);
+  assert.deepEqual(planEvents([change(blocked, blocked)], OURS), [], 'no repeat while it stays unavailable');
+  const up = planEvents([change(blocked, ok)], OURS);
+  assert.deepEqual(up.map((e) => [e.type, e.reason, e.note]), [['Normal', 'PortAvailable', 'Listener tls: its port is served again']]);
+});
