@@ -5,11 +5,14 @@
 // keys of its own and the resumption would be a full handshake.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
 import type { Operator } from '../../operator/operator.js';
-import { TICKET_KEYS_SECRET_NAME } from '../../operator/ticket-keys.js';
+import { podsDir } from '../cluster/state.js';
+import { TICKET_KEYS_SECRET_NAME, ticketKeyRing, withTicketKeys } from '../../operator/ticket-keys.js';
 import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
 import type { ProxyConfig } from '../../src/proxy-config.js';
 import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
@@ -144,6 +147,36 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
       }
     });
   }
+
+  it('the ring is the one derived from the master Secret and the Gateway UID, and appears in no log, status or event', async () => {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const secret = await core.readNamespacedSecret({ name: TICKET_KEYS_SECRET_NAME, namespace: ns });
+    const master = Buffer.from(secret.data!.master!, 'base64');
+    const gateway = await getCustom(kc, 'gateways', ns, GATEWAY);
+    const now = Date.now();
+    // This period's and the last one's ring (should the hour have turned during the test).
+    const keys = [...ticketKeyRing(master, gateway.metadata.uid, now, 3_600_000), ...ticketKeyRing(master, gateway.metadata.uid, now - 3_600_000, 3_600_000)];
+    const forms = keys.flatMap((k) => [k, Buffer.from(k, 'base64').toString('hex')]);
+    const proxyLogs = existsSync(podsDir)
+      ? readdirSync(podsDir).filter((d) => d.startsWith(`${ns}_tlsgate-`)).map((d) => path.join(podsDir, d, 'logs', 'proxy.log')).filter(existsSync)
+      : [];
+    assert.ok(proxyLogs.length >= 2, `the proxy pods' logs were found under ${podsDir}`);
+    const events = await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
+    const places: [string, string][] = [
+      ['operator log', logs.join('\n')],
+      ['Gateway status', JSON.stringify(gateway.status)],
+      ['events', JSON.stringify(events.items)],
+      ...proxyLogs.map((f): [string, string] => [f, readFileSync(f, 'utf8')]),
+    ];
+    for (const [where, text] of places) {
+      for (const form of forms) assert.equal(text.includes(form), false, `a ticket key in the ${where}`);
+    }
+    // The search looks for the right thing: the pods serve exactly this period's ring (the
+    // version covers the keys), derived here from nothing but the Secret and the Gateway's UID.
+    const translated = operator.lastOutput!.proxyConfigs.find((c) => c.gateway.namespace === ns && c.gateway.name === GATEWAY)!;
+    const expected = withTicketKeys(translated, ticketKeyRing(master, gateway.metadata.uid, Date.now(), 3_600_000)).version;
+    assert.deepEqual(await podVersions(), [expected, expected]);
+  });
 
   /** The config version each proxy pod serves (from its /config_dump). */
   async function podVersions(): Promise<string[]> {
