@@ -5,6 +5,7 @@
  * 2 %, so this is how a change to the hot path is judged (docs/performance.md).
  *
  *   node dist/bench/proxy/instructions.js [--target tlsgate|node] [--work connect|handshake|bulk] [--count N]
+ *     [--warmup N] [--keep DIR] [--node-option FLAG]... [--bare]
  *
  * connect: a recorded ClientHello through the Passthrough listener, the backend's 1,200-byte
  * answer, a graceful close; 8 at a time. handshake: a full TLS 1.3 handshake (Node client)
@@ -12,6 +13,11 @@
  * connection reads 64 MiB that the backend streams (per MB = per 2^20 bytes).
  * The proxy runs on CPU 0 under callgrind; counters are zeroed after a warm-up and dumped
  * after the measured work. Needs valgrind (Debian: apt-get install valgrind).
+ * --keep DIR copies the measured window's callgrind files to DIR, for
+ * `callgrind_annotate --inclusive=yes DIR/callgrind.out.*` (where the instructions go);
+ * --node-option passes a flag to the proxy's node (e.g. --max-semi-space-size=8), to weigh
+ * V8 settings by the same count. --bare runs the same work without valgrind and counts
+ * nothing: for node's own profilers (--node-option=--cpu-prof, --node-option=--log-ic).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +49,10 @@ async function main(): Promise<void> {
       work: { type: 'string', default: 'connect' },
       count: { type: 'string' },
       'port-base': { type: 'string', default: '6000' },
+      warmup: { type: 'string' },
+      keep: { type: 'string' },
+      bare: { type: 'boolean', default: false },
+      'node-option': { type: 'string', multiple: true, default: [] },
     },
   });
   const target = values.target;
@@ -51,6 +61,7 @@ async function main(): Promise<void> {
   if (!['connect', 'handshake', 'bulk'].includes(work)) throw new Error(`--work: connect, handshake or bulk, got ${work}`);
   const count = Number(values.count ?? (work === 'connect' ? 300 : work === 'handshake' ? 150 : 4));
   const portBase = Number(values['port-base']);
+  const warmup = Number(values.warmup ?? (work === 'connect' ? 3000 : work === 'handshake' ? 1000 : 1));
 
   const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-instructions-'));
   const certificates = issueBenchCertificates(workDir);
@@ -87,7 +98,10 @@ async function main(): Promise<void> {
     // The access log goes to a file, as in bench:proxy.
     const log = openSync(path.join(workDir, 'proxy.log'), 'a');
     const out = path.join(workDir, 'callgrind.out');
-    const child = spawn('taskset', ['-c', '0', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...args], {
+    const nodeOptions = values['node-option'] ?? [];
+    const bare = values.bare === true;
+    const command = bare ? [process.execPath, ...nodeOptions, ...args] : ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeOptions, ...args];
+    const child = spawn('taskset', ['-c', '0', ...command], {
       stdio: ['ignore', log, log],
       cwd: workDir,
     });
@@ -96,7 +110,14 @@ async function main(): Promise<void> {
     await waitAccepting(port, 120_000, () => child.exitCode !== null);
     const hello = await recordClientHello(SNI[work === 'bulk' ? 'passBulk' : 'passHello']);
     const one = (): Promise<void> => (work === 'handshake' ? handshake(termPort) : work === 'bulk' ? bulk(passPort, hello) : connect(passPort, hello));
-    await runMany(one, work === 'bulk' ? 1 : 100, work === 'bulk' ? 1 : CONCURRENCY); // warm-up, not counted
+    // Warm-up, not counted: long enough that V8 has optimised the hot path (with 100
+    // connections, half the counted instructions were TurboFan compiling it).
+    await runMany(one, warmup, work === 'bulk' ? 1 : CONCURRENCY);
+    if (bare) {
+      await runMany(one, count, work === 'bulk' ? 1 : CONCURRENCY);
+      process.stdout.write(`${target} ${work}: ${warmup} + ${count} done without valgrind (nothing counted)\n`);
+      return;
+    }
     execFileSync('callgrind_control', ['-z', String(child.pid)], { stdio: 'ignore' });
     await runMany(one, count, work === 'bulk' ? 1 : CONCURRENCY);
     await sleep(1000); // the closes' last callbacks
@@ -107,6 +128,10 @@ async function main(): Promise<void> {
       if (!text.includes('measured')) continue;
       const summary = /^summary: (\d+)$/m.exec(text);
       if (summary) total += Number(summary[1]);
+      if (values.keep !== undefined) {
+        mkdirSync(values.keep, { recursive: true });
+        writeFileSync(path.join(values.keep, file), text);
+      }
     }
     if (total === 0) throw new Error('callgrind wrote no counts for the measured window');
     const units = work === 'bulk' ? (count * BULK_BYTES) / (1024 * 1024) : count;
