@@ -5,6 +5,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
@@ -53,6 +54,28 @@ function tlsGreeting(port: number, servername: string, ca: string): Promise<stri
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (text += chunk));
     socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no answer from ${servername}`)));
+  });
+}
+
+/** Fetches an admin path's body. */
+async function httpText(port: number, path: string): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) })).text();
+}
+
+/** A TLS 1.3 handshake; resolves with whether `session` was reused and the ticket the server sent, once data came. */
+function ticketHandshake(port: number, servername: string, session?: Buffer): Promise<{ reused: boolean; ticket: Buffer | null }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, minVersion: 'TLSv1.3', ...(session ? { session } : {}) });
+    let reused = false;
+    let ticket: Buffer | null = null;
+    socket.once('secureConnect', () => (reused = socket.isSessionReused()));
+    socket.on('session', (t: Buffer) => (ticket = t));
+    socket.once('data', () => {
+      socket.destroy();
+      resolve({ reused, ticket });
+    });
     socket.on('error', reject);
     socket.setTimeout(5000, () => socket.destroy(new Error(`no answer from ${servername}`)));
   });
@@ -225,6 +248,77 @@ describe('tlsgate proxy (process) with a config server', { timeout: 300_000 }, (
         proxy.child.kill('SIGKILL');
         await proxy.exited;
       }
+      await server.close();
+    }
+  });
+
+  it('a session-ticket ring in the config: its workers issue tickets under it, /config_dump redacts it, a bad one is NACKed naming the field, never a key', async () => {
+    const server = (await startServer(pki)).server;
+    const proxy = startProxy(server.port, 2);
+    const ring = [randomBytes(48).toString('base64'), randomBytes(48).toString('base64')];
+    const short = randomBytes(47).toString('base64');
+    const keyed = (keys: string[]): ProxyConfig => {
+      const { version: _unkeyed, ...body } = config(plainPorts[0]!);
+      return withVersion({ ...body, sessionTicketKeys: keys });
+    };
+    // A bare TLS server with the ring's current key: the proxy's tickets resume there only if the
+    // proxy really encrypts them under that key. Built like the proxy's Terminate path (a context
+    // on a TLSSocket): a tls.Server would add a session id context the proxy's tickets lack.
+    const bare = (ticketKeys: Buffer) => {
+      const secureContext = tls.createSecureContext({ cert: termCert.certificatePem, key: termCert.privateKeyPem, ticketKeys });
+      return net.createServer((raw) => {
+        raw.on('error', () => {});
+        const socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
+        socket.on('error', () => {});
+        socket.on('secure', () => socket.end('bare\n'));
+      });
+    };
+    const same = bare(Buffer.from(ring[0]!, 'base64'));
+    const other = bare(randomBytes(48));
+    try {
+      for (const s of [same, other]) {
+        s.listen(0, '127.0.0.1');
+        await once(s, 'listening');
+      }
+      await proxy.started;
+      const v1 = keyed(ring);
+      server.publish(v1);
+      await statusWhere(server, GATEWAY, (s) => s.ackedVersion === v1.version);
+      for (let i = 0; i < 4; i++) {
+        // Several tries, so that both workers issue one.
+        const { ticket } = await ticketHandshake(listenerPort, 'term.example.com');
+        assert.ok(ticket, 'the proxy sent a ticket');
+        assert.equal((await ticketHandshake((same.address() as net.AddressInfo).port, 'term.example.com', ticket)).reused, true, `try ${i}: resumes under the ring's current key`);
+        assert.equal((await ticketHandshake((other.address() as net.AddressInfo).port, 'term.example.com', ticket)).reused, false, `try ${i}: not under another key (the control)`);
+      }
+      const dump = await httpText(adminPort, '/config_dump');
+      assert.deepEqual((JSON.parse(dump) as { configs: ProxyConfig[] }).configs[0]!.sessionTicketKeys, ['<redacted>', '<redacted>']);
+
+      const bad = keyed([ring[0]!, short]);
+      server.publish(bad);
+      const nacked = await statusWhere(server, GATEWAY, (s) => s.nack?.version === bad.version);
+      assert.match(nacked.nack!.error, /sessionTicketKeys\[1\]: must be 48 bytes, got 47/);
+      assert.equal(nacked.ackedVersion, v1.version, 'the good ring stays');
+
+      const texts: [string, string][] = [['/config_dump', dump], ['the NACK', nacked.nack!.error], ['the proxy output', proxy.output()]];
+      for (const [where, text] of texts) {
+        for (const k of [...ring, short]) {
+          assert.equal(text.includes(k), false, `a key (base64) in ${where}`);
+          assert.equal(text.includes(Buffer.from(k, 'base64').toString('hex')), false, `a key (hex) in ${where}`);
+        }
+      }
+      proxy.child.kill('SIGTERM');
+      assert.equal(await proxy.exited, 0, proxy.output());
+    } catch (err) {
+      process.stderr.write(`--- tlsgate proxy output ---\n${proxy.output()}\n`);
+      throw err;
+    } finally {
+      if (proxy.child.exitCode === null && proxy.child.signalCode === null) {
+        proxy.child.kill('SIGKILL');
+        await proxy.exited;
+      }
+      same.close();
+      other.close();
       await server.close();
     }
   });
