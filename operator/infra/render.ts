@@ -42,9 +42,14 @@ export interface RenderedObject {
   [field: string]: unknown;
 }
 
-/** Distinct listener ports, ascending: the proxy listens on each and the Service exposes each. */
+/**
+ * Distinct listener ports, ascending: the proxy listens on each and the Service exposes each.
+ * Not the proxy's own admin port: a listener there is PortUnavailable (the operator reports it,
+ * port-availability.ts), and rendering it would repeat the container port (cdk8s-plus refuses,
+ * leaving the Gateway without a Deployment) and expose health and metrics on the Service.
+ */
 export function listenerPorts(gateway: GatewayObject): number[] {
-  return [...new Set(gateway.spec.listeners.map((l) => l.port))].sort((a, b) => a - b);
+  return [...new Set(gateway.spec.listeners.map((l) => l.port))].filter((port) => port !== PROXY_ADMIN_PORT).sort((a, b) => a - b);
 }
 
 function ownerReference(gateway: GatewayObject): OwnerReference {

@@ -197,3 +197,11 @@ test('the client-certificate Secret is a kubernetes.io/tls Secret owned by the G
   assert.equal(secret.metadata.ownerReferences[0].uid, exampleGateway.metadata!.uid);
   assert.equal(secret.metadata.labels['app.kubernetes.io/managed-by'], 'tlsgate');
 });
+
+test('a listener on the admin port renders (it is PortUnavailable): the admin port once in the pod, not on the Service', () => {
+  const gateway: GatewayObject = { ...exampleGateway, spec: { ...exampleGateway.spec, listeners: [...exampleGateway.spec.listeners, { name: 'clash', protocol: 'TLS', port: PROXY_ADMIN_PORT }] } };
+  const objects = render(gateway);
+  assert.deepEqual(listenerPorts(gateway), [443, 8443]);
+  assert.deepEqual(byKind(objects, 'Deployment').spec.template.spec.containers[0].ports.map((p: any) => p.containerPort), [443, 8443, PROXY_ADMIN_PORT]);
+  assert.deepEqual(byKind(objects, 'Service').spec.ports.map((p: any) => p.port), [443, 8443]);
+});
