@@ -1,7 +1,8 @@
 /**
- * The benchmark's backends, one child process pinned next to the load generator (never on the
- * proxy's core). Started by the orchestrator with an IPC channel: it receives the certificates,
- * listens on loopback ephemeral ports and reports them.
+ * The former Node.js backends, kept for `--load-side node` and instructions.ts (the Go ones in
+ * bench/proxy/go are the default). The benchmark's backends, one child process pinned next to
+ * the load generator (never on the proxy's core). Started by the orchestrator with an IPC
+ * channel: it receives the certificates, listens on loopback ephemeral ports and reports them.
  *
  * The Passthrough backends do not run TLS: the load generator replays a recorded ClientHello
  * and the backend answers with TLS-framed bytes. A passthrough proxy does exactly the same work

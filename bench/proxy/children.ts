@@ -1,23 +1,62 @@
 /**
  * The orchestrator's handles on its helper processes: the backends process and the load
- * generator processes, all pinned to the load side's cores and spoken to over IPC.
+ * generator processes, all pinned to the load side's cores. The load side is the Go program in
+ * bench/proxy/go (JSON lines on stdin/stdout) by default, or the former Node.js one (IPC), kept
+ * to compare with: both speak the message shapes of workloads.ts.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { spawnPinned } from './system.js';
-import type {
-  BackendPorts,
-  BackendsReadyMessage,
-  BackendsStartMessage,
-  LoadCommand,
-  LoadReplyMessage,
-  LoadRequestMessage,
-  LoadResult,
-  PemPair,
+import {
+  PASS_HELLO_ANSWER_BYTES,
+  TERM_GREETING,
+  type BackendPorts,
+  type BackendsReadyMessage,
+  type BackendsStartMessage,
+  type LoadCommand,
+  type LoadReplyMessage,
+  type LoadRequestMessage,
+  type LoadResult,
+  type PemPair,
 } from './workloads.js';
+
+/** Which programs make the load: the Go binary (its path) or the Node.js scripts. */
+export type LoadSide = { kind: 'go'; binary: string } | { kind: 'node' };
 
 function startNodeChild(script: string, cpus: string): ChildProcess {
   return spawnPinned(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { cpus, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/**
+ * Starts the Go binary in `role`, one OS thread of Go code (it is pinned to one core anyway).
+ * Its stdout lines are re-emitted as 'message' events on the child, as Node's IPC does, so
+ * both load sides are read the same way.
+ */
+function startGoChild(binary: string, role: 'loadgen' | 'backends', cpus: string): ChildProcess {
+  const child = spawnPinned(binary, [role], { cpus, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, GOMAXPROCS: '1' } });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      process.stderr.write(`bench ${role}: not a JSON line on stdout: ${line.slice(0, 200)}\n`);
+      return;
+    }
+    child.emit('message', message);
+  });
+  // EPIPE once it has exited; the exit itself is what firstMessage() reports.
+  child.stdin!.on('error', () => undefined);
+  return child;
+}
+
+function sendTo(child: ChildProcess, message: object): void {
+  if (child.stdin) child.stdin.write(`${JSON.stringify(message)}\n`);
+  else child.send(message);
+}
+
+function startChild(side: LoadSide, role: 'loadgen' | 'backends', cpus: string): ChildProcess {
+  return side.kind === 'go' ? startGoChild(side.binary, role, cpus) : startNodeChild(`./${role}.js`, cpus);
 }
 
 /** Resolves with the first message of `type`, or rejects when the child exits first. */
@@ -56,6 +95,7 @@ function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     if (child.connected) child.send({ type: 'stop' });
+    else if (child.stdin?.writable) child.stdin.end(`${JSON.stringify({ type: 'stop' })}\n`);
     else child.kill('SIGTERM');
   });
 }
@@ -66,11 +106,19 @@ export interface RunningBackends {
   stop(): Promise<void>;
 }
 
-export async function startBackends(cpus: string, host: string, gateway: PemPair, backend: PemPair): Promise<RunningBackends> {
-  const child = startNodeChild('./backends.js', cpus);
+/** `side` defaults to the Node.js backends for instructions.ts, whose counts do not depend on the load side's speed. */
+export async function startBackends(cpus: string, host: string, gateway: PemPair, backend: PemPair, side: LoadSide = { kind: 'node' }): Promise<RunningBackends> {
+  const child = startChild(side, 'backends', cpus);
   const ready = firstMessage<BackendsReadyMessage>(child, 'bench backends', (m) => m.type === 'ready');
-  const start: BackendsStartMessage = { type: 'start', host, gatewayCertificate: gateway, backendCertificate: backend };
-  child.send(start);
+  const start: BackendsStartMessage = {
+    type: 'start',
+    host,
+    gatewayCertificate: gateway,
+    backendCertificate: backend,
+    termGreeting: TERM_GREETING,
+    passHelloAnswerBytes: PASS_HELLO_ANSWER_BYTES,
+  };
+  sendTo(child, start);
   const { ports } = await ready;
   return { ports, pid: child.pid!, stop: () => stopChild(child) };
 }
@@ -79,11 +127,15 @@ class LoadGenerator {
   private nextId = 1;
   constructor(private readonly child: ChildProcess) {}
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   run(command: LoadCommand): Promise<LoadResult> {
     const id = this.nextId++;
     const reply = firstMessage<LoadReplyMessage>(this.child, 'bench load generator', (m) => m.type === 'result' && m.id === id);
     const request: LoadRequestMessage = { type: 'run', id, command };
-    this.child.send(request);
+    sendTo(this.child, request);
     return reply.then((m) => m.result);
   }
 
@@ -96,12 +148,16 @@ class LoadGenerator {
 export class LoadGenerators {
   private constructor(private readonly generators: LoadGenerator[]) {}
 
-  static start(count: number, cpus: string): LoadGenerators {
-    return new LoadGenerators(Array.from({ length: count }, () => new LoadGenerator(startNodeChild('./loadgen.js', cpus))));
+  static start(side: LoadSide, count: number, cpus: string): LoadGenerators {
+    return new LoadGenerators(Array.from({ length: count }, () => new LoadGenerator(startChild(side, 'loadgen', cpus))));
   }
 
   get count(): number {
     return this.generators.length;
+  }
+
+  get pids(): number[] {
+    return this.generators.flatMap((g) => (g.pid !== undefined ? [g.pid] : []));
   }
 
   /** Splits the command's concurrency (or count) across the processes and merges the results. */

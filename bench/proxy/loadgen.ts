@@ -1,7 +1,8 @@
 /**
- * A load generator process, pinned next to the backends. The orchestrator sends one command
- * at a time over IPC and gets one result back; several of these processes can run the same
- * command side by side, each with its share of the concurrency.
+ * The former Node.js load generator, kept for `--load-side node` (to compare with the Go one in
+ * bench/proxy/go, the default). A load generator process, pinned next to the backends. The
+ * orchestrator sends one command at a time over IPC and gets one result back; several of these
+ * processes can run the same command side by side, each with its share of the concurrency.
  *
  * Every connection's errors are counted once (the first one is reported); a connection that
  * has not closed a few seconds after the phase ended is destroyed and counted as an error, so

@@ -13,8 +13,9 @@ import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { integerOption } from '../options.js';
-import { LoadGenerators, startBackends, type RunningBackends } from './children.js';
+import { LoadGenerators, startBackends, type LoadSide, type RunningBackends } from './children.js';
 import { recordClientHello } from './client-hello.js';
+import { buildGoLoadSide } from './load-side.js';
 import {
   FULL_SETTINGS,
   QUICK_SETTINGS,
@@ -44,6 +45,7 @@ interface BenchOptions {
   targets: TargetName[];
   portBase: number;
   loadProcesses: number;
+  loadSide: LoadSide['kind'];
   install: boolean;
   keep: boolean;
   /** Which phases run (all by default); handy when investigating one of them. */
@@ -62,6 +64,8 @@ const USAGE = `Usage: npm run bench:proxy -- [options]
   --targets LIST          any of direct,tlsgate,nginx,haproxy,node (default all)
   --port-base N           listener ports are derived from N (default 20000; all below 32768)
   --load-processes N      load generator processes, all on the load core (default 2)
+  --load-side go|node     the load generators and backends: the Go program in bench/proxy/go
+                          (default; needs Go) or the former Node.js ones, to compare with
   --no-install            do not apt-get install nginx/HAProxy when missing
   --keep                  keep the work directory (configs, logs) for inspection
   --phases LIST           only these phases: ${PHASE_NAMES.join(',')} (default all)
@@ -78,6 +82,7 @@ function parseOptions(argv: string[]): BenchOptions {
       targets: { type: 'string', default: ALL_TARGETS.join(',') },
       'port-base': { type: 'string', default: '20000' },
       'load-processes': { type: 'string', default: '2' },
+      'load-side': { type: 'string', default: 'go' },
       'no-install': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       phases: { type: 'string', default: PHASE_NAMES.join(',') },
@@ -101,11 +106,17 @@ function parseOptions(argv: string[]): BenchOptions {
     targets: targets as TargetName[],
     portBase: integer('port-base', values['port-base'], 1024, 20000),
     loadProcesses: integer('load-processes', values['load-processes'], 1, 16),
+    loadSide: loadSideOption(values['load-side']),
     install: !values['no-install'],
     keep: values.keep,
     phases: new Set(phases as PhaseName[]),
     profileDir: values.profile !== undefined ? path.resolve(values.profile) : undefined,
   };
+}
+
+function loadSideOption(value: string): LoadSide['kind'] {
+  if (value !== 'go' && value !== 'node') throw new Error(`--load-side: "${value}" is neither go nor node`);
+  return value;
 }
 
 const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -146,6 +157,8 @@ async function startTarget(name: TargetName, context: TargetContext): Promise<Be
 
 async function runWithWorkers(shared: Shared, workers: number): Promise<RunResults> {
   const { options, settings, generators, hellos } = shared;
+  // Everything on the load core: the load side's CPU use tells whether it set the pace.
+  const loadPids = [...generators.pids, shared.backends.pid, process.pid];
   const proxyCpus = shared.proxyCpusFor(workers);
   const workDir = path.join(shared.workDir, `workers-${workers}`);
   mkdirSync(workDir, { recursive: true });
@@ -221,7 +234,7 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
       for (const phase of RATE_PHASES.filter((p) => options.phases.has(p.id))) {
         for (const target of order) {
           log(`${phase.title}: ${target.name} (repetition ${repetition + 1}/${options.repeat})`);
-          const measurement = await measureRate(target, idleFiles.get(target.name) ?? 0, generators, phase, connectionFor(target, hellos), settings);
+          const measurement = await measureRate(target, idleFiles.get(target.name) ?? 0, generators, phase, connectionFor(target, hellos), settings, loadPids);
           ((results.rates[phase.id] ??= {})[target.name] ??= []).push(measurement);
         }
       }
@@ -262,7 +275,7 @@ function renderReport(options: BenchOptions, argv: string[], runs: RunResults[],
   lines.push(`- Proxies: ${[...versions.entries()].filter(([n]) => n !== 'direct').map(([n, v]) => `${n}: ${v}`).join('; ')}`);
   lines.push(
     `- Phases: ${options.quick ? 'quick, ' : ''}${(options.quick ? QUICK_SETTINGS : FULL_SETTINGS).durationMs / 1000} s each after a warm-up, ` +
-      `median of ${options.repeat} repetition(s); ${options.loadProcesses} load generator process(es).`,
+      `median of ${options.repeat} repetition(s); ${options.loadProcesses} load generator process(es), ${options.loadSide === 'go' ? 'Go (bench/proxy/go)' : 'Node.js'} load side.`,
   );
   for (const run of runs) {
     const rendered = renderRun(run);
@@ -273,7 +286,7 @@ function renderReport(options: BenchOptions, argv: string[], runs: RunResults[],
     lines.push('');
     lines.push(rendered.normalized);
     lines.push('');
-    lines.push('Raw rates in this run, with the proxy’s CPU use (100% = one core busy):');
+    lines.push('Raw rates in this run, with the proxy’s CPU use and the load side’s (load generators, backends and orchestrator; 100% = one core busy):');
     lines.push('');
     lines.push(rendered.raw);
     if (rendered.notes.length > 0) {
@@ -300,6 +313,8 @@ async function main(): Promise<void> {
   const proxyCpusFor = (workers: number): string => (cpus < 2 ? '0' : workers === 1 ? '0' : `0-${cpus - 1}`);
   if (cpus < 2) log('warning: one CPU only; the proxy and the load side share it, so only the per-CPU-second figures mean anything');
   if (options.install && (options.targets.includes('nginx') || options.targets.includes('haproxy'))) ensureDebianPackages(log);
+  // Before the lock: a missing Go fails the run at once, and a build does not hold up another run.
+  const loadSide: LoadSide = options.loadSide === 'go' ? { kind: 'go', binary: buildGoLoadSide() } : { kind: 'node' };
   pinProcess(process.pid, loadCpus);
   const releaseLock = await acquireRunLock(path.join(tmpdir(), 'tlsgate-bench-proxy.lock'), log);
 
@@ -324,11 +339,11 @@ async function main(): Promise<void> {
   }
 
   try {
-    log(`work directory ${workDir}; certificates, backends and ${options.loadProcesses} load generators on CPU ${loadCpus}`);
+    log(`work directory ${workDir}; certificates, backends and ${options.loadProcesses} load generators (${loadSide.kind}) on CPU ${loadCpus}`);
     const certificates = issueBenchCertificates(workDir);
-    const backends = await startBackends(loadCpus, HOST, certificates.gateway, certificates.backend);
+    const backends = await startBackends(loadCpus, HOST, certificates.gateway, certificates.backend, loadSide);
     cleanups.push(() => backends.stop());
-    const generators = LoadGenerators.start(options.loadProcesses, loadCpus);
+    const generators = LoadGenerators.start(loadSide, options.loadProcesses, loadCpus);
     cleanups.push(() => generators.stop());
     const hellos = new Map<Workload, Buffer>();
     for (const workload of ['passHello', 'passBulk'] as const) hellos.set(workload, await recordClientHello(SNI[workload]));

@@ -96,6 +96,8 @@ export interface RateMeasurement {
   elapsedSeconds: number;
   /** CPU seconds the proxy's processes used; undefined for direct. */
   proxyCpuSeconds: number | undefined;
+  /** CPU seconds the load side used meanwhile (load generators, backends, orchestrator): near one core means it, not the proxy, set the pace. */
+  loadCpuSeconds?: number;
   errors: number;
   firstError?: string;
   /** The proxy was still busy with earlier work when the phase started or ended. */
@@ -145,12 +147,15 @@ export async function measureRate(
   phase: RatePhase,
   connection: (w: Workload) => ConnectionSpec,
   settings: PhaseSettings,
+  loadPids: readonly number[] = [],
 ): Promise<RateMeasurement> {
   if (settings.warmupMs > 0) await generators.run(phase.command(connection, settings.warmupMs));
   const quietBefore = await waitForQuiet(target, idleFiles);
   const pids = proxyPids(target);
+  const loadCpuBefore = cpuSecondsOf([...loadPids]);
   const cpuBefore = cpuSecondsOf(pids);
   const result = await generators.run(phase.command(connection, settings.durationMs));
+  const loadCpuSeconds = cpuSecondsOf([...loadPids]) - loadCpuBefore;
   // The proxy's share of closing this phase's connections belongs to this phase; the idle
   // window that ends the wait adds at most one clock tick.
   const quietAfter = await waitForQuiet(target, idleFiles);
@@ -159,6 +164,7 @@ export async function measureRate(
     amount: phase.counts === 'bytes' ? result.bytes : result.ops,
     elapsedSeconds: result.elapsedMs / 1000,
     proxyCpuSeconds: target.process ? cpuAfter - cpuBefore : undefined,
+    ...(loadPids.length > 0 ? { loadCpuSeconds } : {}),
     errors: result.errors,
     ...(result.firstError !== undefined ? { firstError: result.firstError } : {}),
     ...(quietBefore && quietAfter ? {} : { notQuiet: true }),

@@ -66,6 +66,8 @@ interface RateSummary {
   rate: number;
   perCpuSecond: number;
   cpuShare: number;
+  /** The load side's CPU use over the same window (1 = its core busy); NaN when not measured. */
+  loadShare: number;
   errors: number;
   firstError?: string;
 }
@@ -79,6 +81,7 @@ export function summarizeRate(measurements: RateMeasurement[] | undefined, scale
     rate: median(measurements.map((m) => m.amount / scale / m.elapsedSeconds)),
     perCpuSecond: median(measurements.map((m) => (m.proxyCpuSeconds ? m.amount / scale / m.proxyCpuSeconds : NaN))),
     cpuShare: median(measurements.map((m) => (m.proxyCpuSeconds !== undefined ? m.proxyCpuSeconds / m.elapsedSeconds : NaN))),
+    loadShare: median(measurements.map((m) => (m.loadCpuSeconds !== undefined ? m.loadCpuSeconds / m.elapsedSeconds : NaN))),
     errors,
     ...(firstError !== undefined ? { firstError } : {}),
   };
@@ -145,12 +148,15 @@ export function renderRun(results: RunResults): RenderedRun {
       targetCell(RATE_TARGETS[phase.id], ratioNginx, NaN),
     ]);
     rawRows.push([
-      `${phase.title} (${unit}/s, proxy CPU)`,
+      `${phase.title} (${unit}/s, proxy CPU, load CPU)`,
       ...COLUMNS.map((name) => {
         const summary = summaries.get(name);
         if (!summary) return '–';
-        const cpu = Number.isFinite(summary.cpuShare) ? ` (${formatNumber(summary.cpuShare * 100)}%)` : '';
-        return `${formatNumber(summary.rate)}${cpu}`;
+        const shares = [
+          ...(Number.isFinite(summary.cpuShare) ? [`${formatNumber(summary.cpuShare * 100)}%`] : []),
+          ...(Number.isFinite(summary.loadShare) ? [`load ${formatNumber(summary.loadShare * 100)}%`] : []),
+        ];
+        return `${formatNumber(summary.rate)}${shares.length > 0 ? ` (${shares.join(', ')})` : ''}`;
       }),
     ]);
   }

@@ -83,6 +83,9 @@ export interface BackendsStartMessage {
   host: string;
   gatewayCertificate: PemPair;
   backendCertificate: PemPair;
+  /** The Go backends take these from here rather than keep their own copies. */
+  termGreeting: string;
+  passHelloAnswerBytes: number;
 }
 
 /** Ports of the backends, plus the TLS servers that stand in for "no proxy" on Terminate work. */

@@ -1,0 +1,3 @@
+module tlsgate.invalid/bench-load
+
+go 1.24
