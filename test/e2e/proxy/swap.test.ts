@@ -138,6 +138,27 @@ describe('config swaps and lifecycle', () => {
     assert.deepEqual(Object.fromEntries(runtime.appliedVersions), { 'default/swap': 'v2', 'default/added': 'v1' });
   });
 
+  it('/readyz (one process) says why it is not ready: no config yet, then the port the refused config could not bind', async () => {
+    const fresh = await startProxyRuntime({ address: '127.0.0.1', adminAddress: '127.0.0.1:0', accessLog: null });
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      const url = `http://127.0.0.1:${fresh.adminPort()}/readyz`;
+      assert.deepEqual(await fetchText(url), { status: 503, body: 'not ready: no config applied yet\n' });
+      await assert.rejects(fresh.apply([proxyConfig('first', 'v1', [{ port: taken, listeners: [terminate('a', cert1, backendA)] }])]));
+      assert.equal(fresh.notReadyReason(), `no config applied yet; the last config was refused: proxy config default/first: ports[0].port: cannot listen on 127.0.0.1:${taken}: EADDRINUSE`);
+      assert.equal((await fetchText(url)).body, `not ready: ${fresh.notReadyReason()}\n`);
+      await fresh.apply([proxyConfig('first', 'v2', [{ port: 0, listeners: [terminate('a', cert1, backendA)] }])]);
+      assert.deepEqual(await fetchText(url), { status: 200, body: 'ready\n' });
+      assert.equal(fresh.notReadyReason(), null);
+    } finally {
+      blocker.close();
+      await fresh.shutdown(0);
+    }
+    assert.equal(fresh.notReadyReason(), 'draining: the proxy is shutting down');
+  });
+
   it('a failed apply (mismatched key, port already taken) changes nothing', async () => {
     const versions = Object.fromEntries(runtime.appliedVersions);
     const ports = runtime.boundPorts();
