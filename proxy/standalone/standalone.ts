@@ -72,6 +72,8 @@ export class StandaloneGateway {
   /** What the runtime serves, per Gateway: the fallback when a Gateway's new config is refused. */
   private lastApplied = new Map<string, ProxyConfig>();
   private lastSnapshotJson: string | undefined;
+  /** The manifests as last applied: a timed port retry without --watch must not pick up edits. */
+  private lastSnapshot: Snapshot | undefined;
   private lastRefused = false;
   /** Ports the runtime could not bind at the last (re)load: their listeners are left out. */
   private unavailable: UnavailablePorts = new Map();
@@ -161,7 +163,8 @@ export class StandaloneGateway {
     if (this.stopped) return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     let loaded;
     try {
-      loaded = await loadManifests(this.options.paths);
+      const timedRetry = retryPorts && !retryRefused;
+      loaded = timedRetry && !this.options.watch && this.lastSnapshot ? { snapshot: this.lastSnapshot, warnings: [] } : await loadManifests(this.options.paths);
     } catch (error) {
       this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
       return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
@@ -184,6 +187,7 @@ export class StandaloneGateway {
       return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     }
     this.lastSnapshotJson = snapshotJson;
+    this.lastSnapshot = snapshot;
     if (!unchanged) for (const warning of warnings) this.options.log(`warning: ${warning}`);
     for (const gateway of unchanged ? [] : foreignGateways(snapshot, this.controllerName)) {
       this.options.log(

@@ -187,12 +187,16 @@ test(`--workers ${workers}: a listener whose port another program holds is PortU
     assert.equal(blockedTerminated.echo, 'ping');
   }
 
+  // Without --watch an edit is not served, not even by the timed retry that re-applies.
+  const original = readFileSync(manifest, 'utf8');
+  if (workers === 2) writeFileSync(manifest, original + '---\n' + routeYaml('edited-route', 'example-gateway', 'tls', ['late.example.com'], 'foo-svc', 443));
   // The other program goes away: the retry (a save, or the timer) serves the listener.
   await closeSquatter();
   const before = cli.stdout.length;
-  if (workers === 1) writeFileSync(manifest, readFileSync(manifest));
+  if (workers === 1) writeFileSync(manifest, original);
   await cli.waitForReadyCount(2);
   const after = cli.stdout.slice(before);
+  assert.doesNotMatch(after, /edited-route/);
   assert.match(after, /^default\s+blocked-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
   assert.match(after, new RegExp(`^default\\s+blocked-gateway\\s+tls\\s+${takenPort}\\s+127\\.0\\.0\\.1:${takenPort}\\s+TLS/Passthrough\\s+\\*\\s+1\\s+True\\s+True\\s*$`, 'm'));
   assert.match(cli.stderr, new RegExp(`Gateway default/blocked-gateway: port ${takenPort} is available now; listener\\(s\\) tls served`));
