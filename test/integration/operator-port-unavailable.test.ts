@@ -1,22 +1,30 @@
-// A listener whose port the proxy cannot bind, on the cluster in a box: an operator (in this
-// process, on the pod bridge) runs a Gateway whose second listener wants 9901, the port the proxy
-// pod's own admin server holds. The listener is Accepted=False/PortUnavailable (known up front,
-// never sent to the proxy), the Gateway stays Accepted and Programmed, a Warning Event names the
-// listener, and the proxy pod serves real TLS on the other listener while its admin server keeps
-// 9901 (/readyz answers "ready"). The NACK path (a port that fails only when the proxy tries) is
-// covered with the real config server and proxy in test/e2e/delivery/port-unavailable.test.ts:
-// inside a pod of this cluster nothing but the admin server holds a port.
+// A listener whose port the proxy cannot bind, on the cluster in a box, with an operator in this
+// process (on the pod bridge) and real proxy pods:
+//   - known up front: a listener on 9901, the port the proxy pod's own admin server holds, is
+//     Accepted=False/PortUnavailable and never sent to the proxy; the Gateway stays Accepted and
+//     Programmed, a Warning Event names the listener, the pod serves TLS on the other listener and
+//     its admin server keeps 9901;
+//   - found by the proxy: another process in the proxy pod's network namespace holds 8443 when a
+//     listener on 8443 is added; the proxy NACKs naming the port, the operator publishes the
+//     Gateway without that listener (PortUnavailable, EADDRINUSE), the Gateway stays Programmed
+//     and the first listener serves; once the other process exits, the retry serves 8443.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
 import type { Operator } from '../../operator/operator.js';
 import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
+import { netnsName } from '../cluster/agent/network.js';
 import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
 
 const HOST = 'ports.example.com';
 const GATEWAY = 'ports';
+const DYNAMIC = 'dynamic';
+const HELD_PORT = 8443;
+const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** The first bytes the echo backend sends through the proxy's Terminate listener. */
 function greeting(host: string, port: number): Promise<string> {
@@ -87,17 +95,51 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
       apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo', namespace: ns },
       spec: { parentRefs: [{ name: GATEWAY }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
     });
-    operator = testOperator(kc, { namespace: ns, controllerName, logs });
+    // The second Gateway starts with a UDP listener on 8443: not served (so the proxy does not bind
+    // it) but already in the pod's ports, so turning it into TLS later does not roll the pod.
+    await createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: DYNAMIC, namespace: ns },
+      spec: {
+        gatewayClassName: className,
+        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } },
+        listeners: [
+          { name: 'first', protocol: 'TLS', port: 443, hostname: HOST, tls: tlsTerminate },
+          { name: 'second', protocol: 'UDP', port: HELD_PORT },
+        ],
+      },
+    });
+    await createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo-dynamic', namespace: ns },
+      spec: { parentRefs: [{ name: DYNAMIC }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
+    });
+    operator = testOperator(kc, { namespace: ns, controllerName, logs, portRetry: { initialRetryMs: 3000 } });
     await operator.start();
   });
 
   after(async () => {
+    if (squatter && squatter.exitCode === null) squatter.kill();
     await operator?.stop();
     await deleteGatewayClass(kc, className);
     if (ns) await deleteNamespace(kc, ns);
   });
 
+  let squatter: ChildProcess | undefined;
   const why = () => `\noperator log (last 15):\n${logs.slice(-15).join('\n')}`;
+
+  /** The ready proxy pod of a Gateway: its IP and its network namespace. */
+  async function proxyPod(gateway: string): Promise<{ ip: string; netns: string }> {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    return eventually(`a ready proxy pod of ${gateway}`, async () => {
+      const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: `gateway.networking.k8s.io/gateway-name=${gateway}` })).items
+        .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+      return pods.length === 1 && { ip: pods[0]!.status!.podIP!, netns: netnsName(pods[0]!.metadata!.uid!) };
+    }, 90_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+  }
+
+  async function listenerCondition(gateway: string, listener: string, type: string): Promise<{ status: string; reason: string; message: string; observedGeneration: number } | undefined> {
+    const gw = await getCustom(kc, 'gateways', ns, gateway);
+    return condition((gw.status?.listeners ?? []).find((l: { name: string }) => l.name === listener)?.conditions, type);
+  }
 
   it('the listener is PortUnavailable, the Gateway Accepted and Programmed, a Warning Event names it', async () => {
     const gateway = await eventually('Gateway Programmed', async () => {
@@ -142,5 +184,50 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     assert.equal(await ready.text(), 'ready\n');
     const dump = (await (await fetch(`http://${podIp}:${PROXY_ADMIN_PORT}/config_dump`, { signal: AbortSignal.timeout(3000) })).json()) as { configs: { ports: { port: number }[] }[] };
     assert.deepEqual(dump.configs[0]!.ports.map((p) => p.port), [443], 'the admin port is not in the config the proxy serves');
+  });
+
+  it('a port another process in the pod holds: the proxy NACKs it, the listener is PortUnavailable, the rest serves; freed, the retry serves it', async () => {
+    await eventually('Gateway dynamic Programmed', async () => condition((await getCustom(kc, 'gateways', ns, DYNAMIC)).status?.conditions, 'Programmed')?.status === 'True', 120_000)
+      .catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    const pod = await proxyPod(DYNAMIC);
+    // Another program in the proxy pod's network namespace takes 8443.
+    squatter = spawn('ip', ['netns', 'exec', pod.netns, process.execPath, '-e', `require('net').createServer((s) => s.destroy()).listen(${HELD_PORT}, '0.0.0.0', () => console.log('listening'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(squatter.stdout!, 'data');
+
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const tlsTerminate = { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] };
+    await custom.patchNamespacedCustomObject({
+      group: GATEWAY_GROUP, version: 'v1', plural: 'gateways', namespace: ns, name: DYNAMIC,
+      body: { spec: { listeners: [
+        { name: 'first', protocol: 'TLS', port: 443, hostname: HOST, tls: tlsTerminate },
+        { name: 'second', protocol: 'TLS', port: HELD_PORT, hostname: HOST, tls: tlsTerminate },
+      ] } },
+    }, MERGE);
+    const unavailable = await eventually('listener second PortUnavailable at generation 2', async () => {
+      const c = await listenerCondition(DYNAMIC, 'second', 'Accepted');
+      return c?.reason === 'PortUnavailable' && c.observedGeneration === 2 && c;
+    }, 60_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    assert.equal(unavailable.status, 'False');
+    assert.match(unavailable.message, new RegExp(`^Listener second: port ${HELD_PORT} is unavailable: cannot listen on 0\\.0\\.0\\.0:${HELD_PORT}: EADDRINUSE$`));
+    const gw = await getCustom(kc, 'gateways', ns, DYNAMIC);
+    assert.deepEqual([condition(gw.status.conditions, 'Accepted')?.reason, condition(gw.status.conditions, 'Programmed')?.status], ['ListenersNotValid', 'True']);
+    assert.equal(condition(gw.status.conditions, 'Programmed')?.observedGeneration, 2);
+    assert.ok(logs.some((line) => line.includes(`cannot bind port(s) ${HELD_PORT}`)), `the operator says why${why()}`);
+    // The same pod still serves the first listener; its /readyz is ready (the reduced config is applied).
+    assert.deepEqual(await proxyPod(DYNAMIC), pod, 'no new pod');
+    assert.match(await greeting(pod.ip, 443), /Gateway API Test TCP Server/);
+    const ready = await fetch(`http://${pod.ip}:${PROXY_ADMIN_PORT}/readyz`, { signal: AbortSignal.timeout(3000) });
+    assert.equal(ready.status, 200);
+
+    // The other program exits; within the retry (3 s here, 1 min by default) the full config is served.
+    squatter.kill();
+    await once(squatter, 'exit');
+    await eventually('listener second Accepted', async () => (await listenerCondition(DYNAMIC, 'second', 'Accepted'))?.status === 'True', 60_000)
+      .catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    assert.equal((await listenerCondition(DYNAMIC, 'second', 'Programmed'))?.status, 'True');
+    assert.match(await greeting(pod.ip, HELD_PORT), /Gateway API Test TCP Server/);
+    const events = (await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns })).items.filter((e) => e.regarding?.name === DYNAMIC);
+    assert.ok(events.some((e) => e.reason === 'PortUnavailable' && e.type === 'Warning' && /^Listener second: /.test(e.note ?? '')), `a PortUnavailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
+    assert.ok(events.some((e) => e.reason === 'PortAvailable' && e.type === 'Normal'), `a PortAvailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
   });
 });

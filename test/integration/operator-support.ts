@@ -30,6 +30,7 @@ export interface TestOperatorOptions {
   /** The config server's port (default: ephemeral); a restart on the same port keeps the proxies' URL. */
   configServerPort?: number;
   ticketKeyRotationMs?: number;
+  portRetry?: OperatorOptions['portRetry'];
 }
 
 /**
@@ -50,6 +51,7 @@ export function testOperator(kc: k8s.KubeConfig, options: TestOperatorOptions): 
     debounceMs: 50,
     resyncMs: 60_000,
     ...(options.ticketKeyRotationMs ? { ticketKeyRotationMs: options.ticketKeyRotationMs } : {}),
+    ...(options.portRetry ? { portRetry: options.portRetry } : {}),
     log: (message) => logs.push(message),
   };
   const operator = new Operator(operatorOptions);
