@@ -1,16 +1,17 @@
 package main
 
-// The load generator: the commands of bench/proxy/workloads.ts (LoadCommand), with the same
-// counting as the Node load generator it replaces (bench/proxy/loadgen.ts before it):
+// The load generator: the commands of bench/proxy/workloads.ts (LoadCommand), counted as the
+// Node.js load generator (bench/proxy/loadgen.ts, `--load-side node`) counts them:
 //
 //   - every connection's errors are counted once, and the first message is reported;
 //   - a connection counts (ops) once `expectBytes` arrived from the backend and its graceful
 //     close (FIN; close_notify first over TLS) was answered by the proxy's FIN;
-//   - a connection that has not closed CLOSE_GRACE after the phase ended is closed and counted
+//   - a connection that has not closed closeGrace after the phase ended is closed and counted
 //     as an error, so a proxy that never relays a half-close cannot hang the benchmark.
 //
-// Every connection is one goroutine with blocking reads: Go's poller turns that into the same
-// epoll loop a hand-written C client would run, at a fraction of Node's cost per connection.
+// Every connection is one goroutine with blocking reads; Go's poller turns that into an epoll
+// loop at a fraction of Node's cost per connection (though with about twice the syscalls a
+// hand-written epoll loop would make: docs/performance.md, "Why the load side is not Node.js").
 
 import (
 	"crypto/tls"
