@@ -12,12 +12,6 @@ root=$PWD
 self=$root/scripts/build-bench-loadgen.sh
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 # never download another toolchain; a static binary
-if ! command -v go >/dev/null; then
-  for candidate in /usr/local/go/bin/go /usr/lib/go/bin/go; do
-    [[ -x $candidate ]] && PATH="$(dirname "$candidate"):$PATH" && break
-  done
-fi
-command -v go >/dev/null || { echo "build-bench-loadgen: go is not installed (need Go >= 1.24; the benchmark's load side is written in Go)" >&2; exit 1; }
 
 module=bench/proxy/go
 hash=$( (cd "$module" && find . -type f \( -name '*.go' -o -name 'go.mod' \) | LC_ALL=C sort | xargs cat; cat "$self") | sha256sum | cut -c1-12)
@@ -29,6 +23,13 @@ if [[ -x $out ]]; then
   exit 0
 fi
 
+if ! command -v go >/dev/null; then
+  for candidate in /usr/local/go/bin/go /usr/lib/go/bin/go; do
+    [[ -x $candidate ]] && PATH="$(dirname "$candidate"):$PATH" && break
+  done
+fi
+command -v go >/dev/null || { echo "build-bench-loadgen: go is not installed (need Go >= 1.24; the benchmark's load side is written in Go)" >&2; exit 1; }
+
 mkdir -p "$root/.cache/bin"
 start=$SECONDS
 # Built into a temporary name first: a run interrupted mid-build leaves no half binary behind
@@ -37,6 +38,7 @@ start=$SECONDS
 mv "$out.tmp.$$" "$out"
 echo "build-bench-loadgen: built $out in $((SECONDS - start)) s ($(go version))" >&2
 for old in "$root"/.cache/bin/tlsgate-bench-loadgen-*; do
-  [[ $old != "$out" && -f $old ]] && rm -f "$old"
+  # Older builds only; another run's build in progress (*.tmp.*) is left alone.
+  [[ $old != "$out" && $old != *.tmp.* && -f $old ]] && rm -f "$old"
 done
 echo "$out"
