@@ -229,5 +229,7 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     const events = (await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns })).items.filter((e) => e.regarding?.name === DYNAMIC);
     assert.ok(events.some((e) => e.reason === 'PortUnavailable' && e.type === 'Warning' && /^Listener second: /.test(e.note ?? '')), `a PortUnavailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
     assert.ok(events.some((e) => e.reason === 'PortAvailable' && e.type === 'Normal'), `a PortAvailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
+    // The refusal never reached the status: a Programmed=False with the proxy's NACK would have left a Warning.
+    assert.deepEqual(events.filter((e) => e.action === 'Program' && /rejected|cannot listen/.test(e.note ?? '')).map((e) => e.note), []);
   });
 });
