@@ -4,7 +4,7 @@
  * CPU time moves by tens of percent from run to run; instruction counts repeat within about
  * 2 %, so this is how a change to the hot path is judged (docs/performance.md).
  *
- *   node dist/bench/proxy/instructions.js [--target tlsgate|node] [--work connect|handshake|bulk] [--count N]
+ *   node dist/bench/proxy/instructions.js [--target tlsgate|node|nginx] [--work connect|handshake|bulk] [--count N]
  *     [--warmup N] [--keep DIR] [--node-option FLAG]... [--bare]
  *
  * connect: a recorded ClientHello through the Passthrough listener, the backend's 1,200-byte
@@ -33,7 +33,8 @@ import { recordClientHello } from './client-hello.js';
 import type { NodeFloorConfig } from './node-floor.js';
 import { issueBenchCertificates } from './pki.js';
 import { sleep } from './proxy-process.js';
-import { PROJECT_ROOT, tlsgateManifests, type TargetContext } from './targets.js';
+import { nginxConfig, PROJECT_ROOT, tlsgateManifests, type TargetContext } from './targets.js';
+import { nginxStreamModulePath } from './system.js';
 import { PASS_HELLO_ANSWER_BYTES, SNI, TERM_GREETING, WORKLOADS } from './workloads.js';
 
 const HOST = '127.0.0.1';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   });
   const target = values.target;
   const work = values.work as Work;
-  if (target !== 'tlsgate' && target !== 'node') throw new Error(`--target: tlsgate or node, got ${target}`);
+  if (target !== 'tlsgate' && target !== 'node' && target !== 'nginx') throw new Error(`--target: tlsgate, node or nginx, got ${target}`);
   if (!['connect', 'handshake', 'bulk'].includes(work)) throw new Error(`--work: connect, handshake or bulk, got ${work}`);
   const count = Number(values.count ?? (work === 'connect' ? 300 : work === 'handshake' ? 150 : 4));
   const portBase = Number(values['port-base']);
@@ -80,6 +81,13 @@ async function main(): Promise<void> {
       args = [path.join(PROJECT_ROOT, 'bin/tlsgate.js'), 'standalone', '-f', manifests, '--address', HOST, '--port-offset', String(portBase), '--workers', '1'];
       passPort = portBase + 443;
       termPort = portBase + 8443;
+    } else if (target === 'nginx') {
+      // The benchmark's configuration, in one process (no master) so that callgrind sees the work.
+      passPort = portBase + 1443;
+      termPort = portBase + 9443;
+      const config = nginxConfig(context, { passthrough: passPort, terminate: termPort }, nginxStreamModulePath()).replace('master_process on;', 'master_process off;');
+      writeFileSync(path.join(workDir, 'nginx.conf'), config);
+      args = ['-p', workDir, '-e', path.join(workDir, 'nginx-error.log'), '-c', path.join(workDir, 'nginx.conf')];
     } else {
       passPort = portBase + 3443;
       termPort = portBase + 4443;
@@ -100,7 +108,8 @@ async function main(): Promise<void> {
     const out = path.join(workDir, 'callgrind.out');
     const nodeOptions = values['node-option'] ?? [];
     const bare = values.bare === true;
-    const command = bare ? [process.execPath, ...nodeOptions, ...args] : ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...nodeOptions, ...args];
+    const program = target === 'nginx' ? ['nginx'] : [process.execPath, ...nodeOptions];
+    const command = bare ? [...program, ...args] : ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, ...program, ...args];
     const child = spawn('taskset', ['-c', '0', ...command], {
       stdio: ['ignore', log, log],
       cwd: workDir,
@@ -114,8 +123,18 @@ async function main(): Promise<void> {
     // connections, half the counted instructions were TurboFan compiling it).
     await runMany(one, warmup, work === 'bulk' ? 1 : CONCURRENCY);
     if (bare) {
+      // Without valgrind, the CPU time the proxy spent in the counted window, split into user
+      // and kernel (a noisy figure on a shared machine, but where the kernel's share shows).
+      const before = cpuTicks(child.pid as number);
       await runMany(one, count, work === 'bulk' ? 1 : CONCURRENCY);
-      process.stdout.write(`${target} ${work}: ${warmup} + ${count} done without valgrind (nothing counted)\n`);
+      await sleep(200);
+      const after = cpuTicks(child.pid as number);
+      const unitsDone = work === 'bulk' ? (count * BULK_BYTES) / (1024 * 1024) : count;
+      const micros = (ticks: number): string => ((ticks * 10_000) / unitsDone).toFixed(1); // 100 ticks per second
+      process.stdout.write(
+        `${target} ${work}: ${warmup} + ${count} without valgrind; CPU per ${work === 'bulk' ? 'MB' : work}: ` +
+          `user ${micros(after.user - before.user)} µs, kernel ${micros(after.system - before.system)} µs\n`,
+      );
       return;
     }
     execFileSync('callgrind_control', ['-z', String(child.pid)], { stdio: 'ignore' });
@@ -169,6 +188,13 @@ function optimizingCompilerInstructions(file: string): number {
   }
   const line = text.split('\n').find((l) => l.includes('OptimizingCompileDispatcher::CompileTask::RunInternal'));
   return line === undefined ? 0 : Number(line.trim().split(' ')[0]!.replaceAll(',', ''));
+}
+
+/** utime and stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15). */
+function cpuTicks(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]), system: Number(fields[12]) };
 }
 
 async function waitAccepting(port: number, timeoutMs: number, gone: () => boolean): Promise<void> {
