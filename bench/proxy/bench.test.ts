@@ -2,13 +2,14 @@
  * Tests of the benchmark's own parts (not of anyone's speed): the generated nginx and HAProxy
  * configurations pass the real binaries' config checks, the tlsgate manifests translate into
  * the intended listeners and routes, the recorded ClientHello carries the SNI it was made for,
- * /proc parsing, the statistics and the work split between load generator processes.
+ * /proc parsing, the statistics, the work split between load generator processes, and that
+ * `--node` runs the Node.js proxies on the binary it names.
  *
  * Run: `npm run build && node --test dist/bench/proxy/`
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -20,7 +21,7 @@ import { recordClientHello } from './client-hello.js';
 import { issueBenchCertificates } from './pki.js';
 import { markdownTable, median, percentile, summarizeRate } from './report.js';
 import { CLOCK_TICKS, nginxStreamModulePath, parseProcStat, portsInUse } from './system.js';
-import { haproxyConfig, nginxConfig, tlsgateManifests, type TargetContext } from './targets.js';
+import { CURRENT_NODE, PROJECT_ROOT, haproxyConfig, nginxConfig, nodeRuntime, startNodeFloor, startTlsgate, tlsgateManifests, type BenchTarget, type TargetContext } from './targets.js';
 import { SNI, type BackendPorts, type ConnectionSpec } from './workloads.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'tlsgate-bench-test-'));
@@ -194,5 +195,69 @@ describe('work split across load generator processes', () => {
       { ops: 2, bytes: 20, errors: 3, firstError: 'boom', elapsedMs: 7, samplesUs: [2, 3] },
     ]);
     assert.deepEqual(merged, { ops: 3, bytes: 30, errors: 3, firstError: 'boom', elapsedMs: 7, samplesUs: [1, 2, 3] });
+  });
+});
+
+describe('--node: the Node.js proxies on another Node.js binary', () => {
+  // A stand-in for another Node.js: it reports a version no real Node has, records every start
+  // (its pid, which exec keeps, and its arguments) and then runs the machine's node. So the
+  // tests see both that the proxies were started with this binary and that the report names it.
+  const fakeVersion = 'v99.1.2';
+  const starts = path.join(workDir, 'fake-node-starts.log');
+  const fakeNode = path.join(workDir, 'fake-node');
+  writeFileSync(fakeNode, `#!/bin/sh\nif [ "$1" = -v ]; then echo ${fakeVersion}; exit 0; fi\necho "$$ $*" >> '${starts}'\nexec '${process.execPath}' "$@"\n`);
+  chmodSync(fakeNode, 0o755);
+  // Away from the bench's default ports (20000 and up), so a running benchmark is not disturbed.
+  const portBase = 7000 + Math.floor(Math.random() * 1000);
+
+  test('reads the version of the binary it is given, and of the running one by default', () => {
+    assert.deepEqual(nodeRuntime(fakeNode), { path: fakeNode, version: fakeVersion });
+    assert.deepEqual(nodeRuntime(process.execPath), { path: process.execPath, version: process.version });
+    assert.deepEqual(CURRENT_NODE, { path: process.execPath, version: process.version });
+  });
+
+  test('refuses a path that does not run, or that is not Node.js', () => {
+    assert.throws(() => nodeRuntime(path.join(workDir, 'no-such-node')), /^Error: --node .*no-such-node: cannot run it/);
+    const notNode = path.join(workDir, 'not-node');
+    writeFileSync(notNode, '#!/bin/sh\necho hello\n');
+    chmodSync(notNode, 0o755);
+    assert.throws(() => nodeRuntime(notNode), /--node .*not-node: `-v` printed "hello", not a Node\.js version/);
+  });
+
+  async function startedWith(start: () => Promise<BenchTarget>): Promise<{ target: BenchTarget; args: string }> {
+    const target = await start();
+    try {
+      const pid = target.process!.pid;
+      const line = readFileSync(starts, 'utf8').split('\n').find((l) => l.startsWith(`${pid} `));
+      assert.ok(line, `process ${pid} was not started through the given binary`);
+      return { target, args: line.slice(String(pid).length + 1) };
+    } finally {
+      await target.stop();
+    }
+  }
+
+  test('tlsgate runs on it, and the report names its version', async () => {
+    const node = nodeRuntime(fakeNode);
+    const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const { target, args } = await startedWith(() => startTlsgate({ ...context, workDir, portBase, node }, CONTROLLER_NAME));
+    assert.equal(target.version, `tlsgate ${version} on Node ${fakeVersion}`);
+    assert.match(args, /bin\/tlsgate\.js standalone /);
+  });
+
+  test('the plain Node.js relay runs on it, and the report names its version', async () => {
+    const node = nodeRuntime(fakeNode);
+    const { target, args } = await startedWith(() => startNodeFloor({ ...context, workDir, portBase, node }));
+    assert.equal(target.version, `plain Node ${fakeVersion} relay`);
+    assert.match(args, /node-floor\.js /);
+  });
+
+  test('without it, the proxies run on the running Node.js', async () => {
+    const target = await startNodeFloor({ ...context, workDir, portBase });
+    try {
+      assert.equal(target.version, `plain Node ${process.version} relay`);
+      assert.equal(readFileSync(`/proc/${target.process!.pid}/cmdline`, 'utf8').split('\0')[0], process.execPath);
+    } finally {
+      await target.stop();
+    }
   });
 });

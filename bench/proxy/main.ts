@@ -31,7 +31,7 @@ import { sleep } from './proxy-process.js';
 import { issueBenchCertificates, type BenchCertificates } from './pki.js';
 import { renderRun, type RunResults, type TargetStatus } from './report.js';
 import { acquireRunLock, commandExists, cpuCount, cpuModel, ensureDebianPackages, pinProcess, toolVersion } from './system.js';
-import { PROJECT_ROOT, directTarget, startHaproxy, startNginx, startNodeFloor, startTlsgate, type BenchTarget, type TargetContext, type TargetName } from './targets.js';
+import { CURRENT_NODE, PROJECT_ROOT, directTarget, nodeRuntime, startHaproxy, startNginx, startNodeFloor, startTlsgate, type BenchTarget, type NodeRuntime, type TargetContext, type TargetName } from './targets.js';
 import { verifyTarget } from './verify.js';
 import { SNI, type Workload } from './workloads.js';
 
@@ -52,6 +52,8 @@ interface BenchOptions {
   phases: Set<PhaseName>;
   /** Write V8 CPU profiles of the Node.js proxies (tlsgate, node) into this directory. */
   profileDir: string | undefined;
+  /** The Node.js binary the Node.js proxies run on (--node); the orchestrator's own without it. */
+  node: NodeRuntime;
 }
 
 const PHASE_NAMES = ['memory', ...RATE_PHASES.map((p) => p.id), 'latency'] as const;
@@ -70,7 +72,9 @@ const USAGE = `Usage: npm run bench:proxy -- [options]
   --keep                  keep the work directory (configs, logs) for inspection
   --phases LIST           only these phases: ${PHASE_NAMES.join(',')} (default all)
   --profile DIR           run the Node.js proxies (tlsgate, node) with --cpu-prof, profiles into DIR
-                          (profiling slows them: read the profiles, not that run's numbers)`;
+                          (profiling slows them: read the profiles, not that run's numbers)
+  --node PATH             run the Node.js proxies (tlsgate, node) with this Node.js binary instead of
+                          the one running the bench, e.g. \$(scripts/fetch-node.sh 24)`;
 
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -87,6 +91,7 @@ function parseOptions(argv: string[]): BenchOptions {
       keep: { type: 'boolean', default: false },
       phases: { type: 'string', default: PHASE_NAMES.join(',') },
       profile: { type: 'string' },
+      node: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -111,6 +116,7 @@ function parseOptions(argv: string[]): BenchOptions {
     keep: values.keep,
     phases: new Set(phases as PhaseName[]),
     profileDir: values.profile !== undefined ? path.resolve(values.profile) : undefined,
+    node: values.node !== undefined ? nodeRuntime(values.node) : CURRENT_NODE,
   };
 }
 
@@ -170,6 +176,7 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
     proxyCpus,
     workers,
     portBase: options.portBase,
+    node: options.node,
     ...(options.profileDir !== undefined ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.join(options.profileDir, `workers-${workers}`)}`] } : {}),
   };
   const results: RunResults = { workers, proxyCpus, loadCpus: shared.loadCpus, targets: [], rates: {}, latency: { passHello: {}, termHello: {} }, memory: {} };

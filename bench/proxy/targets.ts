@@ -11,6 +11,7 @@
  * Every proxy has one Passthrough port (routing by SNI to passHello, passBulk, passTls) and one
  * Terminate port (routing by SNI to termHello, termBulk).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -45,7 +46,35 @@ export interface TargetContext {
   portBase: number;
   /** Extra `node` options for the Node.js proxies (tlsgate, node), e.g. `--cpu-prof`; none by default. */
   nodeArgs?: string[];
+  /** The Node.js binary the Node.js proxies (tlsgate, node) run on; the orchestrator's own by default. */
+  node?: NodeRuntime;
 }
+
+/** A Node.js binary and the version it reports (`node -v`). */
+export interface NodeRuntime {
+  path: string;
+  version: string;
+}
+
+/**
+ * The Node.js binary at `binary` and its version, checked by running it: the container image
+ * targets a newer Node than the machine may have, and a path that does not run, or runs
+ * something that is not Node, must fail the run before anything is measured.
+ */
+export function nodeRuntime(binary: string): NodeRuntime {
+  const resolved = path.resolve(binary);
+  let output: string;
+  try {
+    output = execFileSync(resolved, ['-v'], { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (error) {
+    throw new Error(`--node ${resolved}: cannot run it (${(error as Error).message.split('\n')[0]})`);
+  }
+  if (!/^v\d+\.\d+\.\d+/.test(output)) throw new Error(`--node ${resolved}: \`-v\` printed "${output.slice(0, 80)}", not a Node.js version`);
+  return { path: resolved, version: output };
+}
+
+/** The orchestrator's own Node.js, the default for the Node.js proxies. */
+export const CURRENT_NODE: NodeRuntime = { path: process.execPath, version: process.version };
 
 const PASS_WORKLOADS: Workload[] = ['passHello', 'passBulk', 'passTls'];
 const TERM_WORKLOADS: Workload[] = ['termHello', 'termBulk'];
@@ -204,7 +233,8 @@ export async function startNodeFloor(context: TargetContext): Promise<BenchTarge
   const configFile = path.join(context.workDir, 'node-floor.json');
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const script = fileURLToPath(new URL('./node-floor.js', import.meta.url));
-  return startProcessTarget('node', `plain Node ${process.version} relay`, context, ports, process.execPath, [...(context.nodeArgs ?? []), script, configFile]);
+  const node = context.node ?? CURRENT_NODE;
+  return startProcessTarget('node', `plain Node ${node.version} relay`, context, ports, node.path, [...(context.nodeArgs ?? []), script, configFile]);
 }
 
 // ---- tlsgate ---------------------------------------------------------------------------------
@@ -311,8 +341,9 @@ export async function startTlsgate(context: TargetContext, controllerName: strin
     '--admin-address',
     `${context.host}:${adminPort}`,
   ];
+  const node = context.node ?? CURRENT_NODE;
   // Access logs stay on, as shipped (to the log file); nginx and HAProxy log nothing per connection.
-  return startProcessTarget('tlsgate', `tlsgate ${readPackageVersion()} on Node ${process.version}`, context, ports, process.execPath, args, [adminPort], () =>
+  return startProcessTarget('tlsgate', `tlsgate ${readPackageVersion()} on Node ${node.version}`, context, ports, node.path, args, [adminPort], () =>
     httpOk(`http://${context.host}:${adminPort}/readyz`),
   );
 }
