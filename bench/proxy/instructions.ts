@@ -186,7 +186,9 @@ function optimizingCompilerInstructions(file: string): number {
   } catch {
     return 0;
   }
-  const line = text.split('\n').find((l) => l.includes('OptimizingCompileDispatcher::CompileTask::RunInternal'));
+  // Node 20's V8 names the task OptimizingCompileDispatcher::CompileTask, Node 24's
+  // OptimizingCompileTaskExecutor::CompileTask.
+  const line = text.split('\n').find((l) => /OptimizingCompile\w+::CompileTask::Run/.test(l));
   return line === undefined ? 0 : Number(line.trim().split(' ')[0]!.replaceAll(',', ''));
 }
 
