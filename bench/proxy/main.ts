@@ -241,7 +241,8 @@ async function runWithWorkers(shared: Shared, workers: number): Promise<RunResul
       for (const phase of RATE_PHASES.filter((p) => options.phases.has(p.id))) {
         for (const target of order) {
           log(`${phase.title}: ${target.name} (repetition ${repetition + 1}/${options.repeat})`);
-          const measurement = await measureRate(target, idleFiles.get(target.name) ?? 0, generators, phase, connectionFor(target, hellos), settings, loadPids);
+          const phaseSettings = repetition === 0 ? { ...settings, warmupMs: settings.firstWarmupMs } : settings;
+          const measurement = await measureRate(target, idleFiles.get(target.name) ?? 0, generators, phase, connectionFor(target, hellos), phaseSettings, loadPids);
           ((results.rates[phase.id] ??= {})[target.name] ??= []).push(measurement);
         }
       }
