@@ -7,7 +7,6 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
 import type { Operator } from '../../operator/operator.js';
@@ -15,34 +14,16 @@ import { podsDir } from '../cluster/state.js';
 import { TICKET_KEYS_SECRET_NAME, ticketKeyRing, withTicketKeys } from '../../operator/ticket-keys.js';
 import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
 import type { ProxyConfig } from '../../src/proxy-config.js';
+import { resumableHandshake } from '../helpers/tls-resume.js';
 import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
 
 const HOST = 'tickets.example.com';
 const GATEWAY = 'tickets';
 type Version = 'TLSv1.2' | 'TLSv1.3';
 
-/** One handshake to a pod; resolves with reuse and the last ticket once the echo backend greeted. */
+/** One handshake to a pod's Terminate listener (see resumableHandshake). */
 function handshake(host: string, version: Version, session?: Buffer): Promise<{ reused: boolean; ticket: Buffer | null }> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host, port: 443, servername: HOST, rejectUnauthorized: false, minVersion: version, maxVersion: version, ...(session ? { session } : {}) });
-    let reused = false;
-    let ticket: Buffer | null = null;
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`${host}:443: no greeting from the backend within 5 s`));
-    }, 5000);
-    s.once('secureConnect', () => (reused = s.isSessionReused()));
-    s.on('session', (t: Buffer) => (ticket = t));
-    s.once('data', () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ reused, ticket });
-    });
-    s.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+  return resumableHandshake({ host, port: 443, servername: HOST, version, ...(session ? { session } : {}) });
 }
 
 describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {

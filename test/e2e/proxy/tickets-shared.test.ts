@@ -13,37 +13,15 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import type { ProxyConfig } from '../../../src/proxy-config.js';
+import { resumableHandshake } from '../../helpers/tls-resume.js';
 import { backendRef, listener, makeCert, plainBackend, proxyConfig, tempDir, type Backend, type TestCert } from './helpers.js';
 
 type Version = 'TLSv1.2' | 'TLSv1.3';
 const key = (): string => randomBytes(48).toString('base64');
 
-/**
- * One handshake through a proxy; resolves once the backend's greeting arrived (the proxy sends
- * its tickets before relaying it) with whether the offered session was reused and the last
- * ticket the server sent (null when it sent none, as on a TLS 1.2 resumption).
- */
+/** One handshake through a proxy on 127.0.0.1 (see resumableHandshake). */
 function handshake(port: number, version: Version, session?: Buffer): Promise<{ reused: boolean; ticket: Buffer | null }> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ port, host: '127.0.0.1', servername: 'a.example.com', rejectUnauthorized: false, minVersion: version, maxVersion: version, ...(session ? { session } : {}) });
-    let reused = false;
-    let ticket: Buffer | null = null;
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`port ${port}: no greeting within 5 s`));
-    }, 5000);
-    s.once('secureConnect', () => (reused = s.isSessionReused()));
-    s.on('session', (t: Buffer) => (ticket = t));
-    s.once('data', () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ reused, ticket });
-    });
-    s.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+  return resumableHandshake({ host: '127.0.0.1', port, servername: 'a.example.com', version, ...(session ? { session } : {}) });
 }
 
 async function ticketFrom(port: number, version: Version): Promise<Buffer> {
