@@ -21,6 +21,7 @@ import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBo
 import { PortsUnavailableError, type PortFailure } from './port-failures.js';
 import { gatewayKey } from './routing.js';
 import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versionsOf, withRefusal, type ProxyRuntime, type ProxyRuntimeOptions } from './runtime.js';
+import { proxyGlibcTunables } from '../src/proxy-process-env.js';
 
 interface ApplyReply {
   error: string | null;
@@ -90,7 +91,11 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   startupFailure.catch(() => undefined); // observed by the race below; never unhandled
 
   function fork(): WorkerState {
-    const worker = cluster.fork({ [WORKER_OPTIONS_ENV]: JSON.stringify({ ...boot, ticketKeysHex: ticketKeys.toString('hex') }) });
+    const worker = cluster.fork({
+      [WORKER_OPTIONS_ENV]: JSON.stringify({ ...boot, ticketKeysHex: ticketKeys.toString('hex') }),
+      // Read by glibc when the worker starts; the primary's own heap is not on the data path.
+      GLIBC_TUNABLES: proxyGlibcTunables(process.env),
+    });
     let markStarted!: () => void;
     const state: WorkerState = { worker, started: new Promise((r) => (markStarted = r)), appliedId: -1, pending: new Map(), rotations: new Map() };
     workers.set(worker.id, state);

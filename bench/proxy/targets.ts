@@ -22,6 +22,7 @@ import { ProxyProcess } from './proxy-process.js';
 import type { BenchCertificates } from './pki.js';
 import { nginxStreamModulePath, portsInUse, toolVersion } from './system.js';
 import { BENCH_DOMAIN, SNI, type BackendPorts, type Endpoint, type Workload } from './workloads.js';
+import { proxyGlibcTunables } from '../../src/proxy-process-env.js';
 
 export type TargetName = 'direct' | 'tlsgate' | 'nginx' | 'haproxy' | 'node';
 
@@ -116,12 +117,13 @@ async function startProcessTarget(
   args: string[],
   extraPorts: number[] = [],
   extraReadyCheck?: () => Promise<boolean>,
+  env?: NodeJS.ProcessEnv,
 ): Promise<BenchTarget> {
   // A port that already accepts would make the readiness check (and the measurements) talk to
   // whatever holds it, so refuse to start instead.
   const busy = await portsInUse(context.host, [ports.passthrough, ports.terminate, ...extraPorts]);
   if (busy.length > 0) throw new Error(`${name}: port(s) ${busy.join(', ')} on ${context.host} already in use (choose another --port-base)`);
-  const proxy = ProxyProcess.start({ name, command, args, cpus: context.proxyCpus, logFile: path.join(context.workDir, `${name}.log`), cwd: context.workDir });
+  const proxy = ProxyProcess.start({ name, command, args, cpus: context.proxyCpus, logFile: path.join(context.workDir, `${name}.log`), cwd: context.workDir, ...(env ? { env } : {}) });
   const endpoint = routedEndpoint(context.host, ports);
   try {
     await proxy.waitReady([endpoint('passHello'), endpoint('termHello')], READY_TIMEOUT_MS, extraReadyCheck);
@@ -234,7 +236,7 @@ export async function startNodeFloor(context: TargetContext): Promise<BenchTarge
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const script = fileURLToPath(new URL('./node-floor.js', import.meta.url));
   const node = context.node ?? CURRENT_NODE;
-  return startProcessTarget('node', `plain Node ${node.version} relay`, context, ports, node.path, [...(context.nodeArgs ?? []), script, configFile]);
+  return startProcessTarget('node', `plain Node ${node.version} relay`, context, ports, node.path, [...(context.nodeArgs ?? []), script, configFile], [], undefined, nodeProxyEnv());
 }
 
 // ---- tlsgate ---------------------------------------------------------------------------------
@@ -344,8 +346,16 @@ export async function startTlsgate(context: TargetContext, controllerName: strin
   const node = context.node ?? CURRENT_NODE;
   // Access logs stay on, as shipped (to the log file); nginx and HAProxy log nothing per connection.
   return startProcessTarget('tlsgate', `tlsgate ${readPackageVersion()} on Node ${node.version}`, context, ports, node.path, args, [adminPort], () =>
-    httpOk(`http://${context.host}:${adminPort}/readyz`),
+    httpOk(`http://${context.host}:${adminPort}/readyz`), nodeProxyEnv(),
   );
+}
+
+/**
+ * The Node proxies run with the allocator setting that tlsgate's Deployment and workers get
+ * (PROXY_GLIBC_TUNABLES): measured as shipped, and the plain relay alike so it stays a floor.
+ */
+function nodeProxyEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GLIBC_TUNABLES: proxyGlibcTunables(process.env) };
 }
 
 function readPackageVersion(): string {

@@ -8,6 +8,7 @@ import { App, Chart, Duration, type OwnerReference } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { GatewayObject } from '../objects.js';
 import type { EffectiveParameters } from './parameters.js';
+import { PROXY_GLIBC_TUNABLES } from '../../src/proxy-process-env.js';
 import {
   COMPONENT_LABEL,
   GATEWAY_NAME_LABEL,
@@ -148,6 +149,8 @@ export function renderProxyInfrastructure(options: ProxyInfraOptions): RenderedO
           '--ca', `${CLIENT_CERT_MOUNT}/ca.crt`,
           '--admin-address', `0.0.0.0:${PROXY_ADMIN_PORT}`,
         ],
+        // glibc reads it at start: see PROXY_GLIBC_TUNABLES for why the relay needs it.
+        envVariables: { GLIBC_TUNABLES: kplus.EnvValue.fromValue(PROXY_GLIBC_TUNABLES) },
         ports: [
           ...ports.map((port) => ({ number: port, name: `tls-${port}`, protocol: kplus.Protocol.TCP })),
           { number: PROXY_ADMIN_PORT, name: 'admin', protocol: kplus.Protocol.TCP },

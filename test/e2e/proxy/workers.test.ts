@@ -8,7 +8,9 @@ import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
+import { proxyGlibcTunables } from '../../../src/proxy-process-env.js';
 import { backendRef, eventually, fetchText, listener, makeCert, metricValue, plainBackend, proxyConfig, tempDir, tlsRequest, type Backend, type TestCert } from './helpers.js';
 
 describe('proxy with workers', () => {
@@ -95,6 +97,15 @@ describe('proxy with workers', () => {
         s.on('error', () => resolve(false));
       });
       assert.equal(reused, true, `resumption ${i}`);
+    }
+  });
+
+  it('starts every worker with the proxy allocator setting (GLIBC_TUNABLES), read by glibc at exec', async () => {
+    const workers = Object.values(cluster.workers ?? {});
+    assert.equal(workers.length, 2);
+    for (const worker of workers) {
+      const environ = readFileSync(`/proc/${worker!.process.pid}/environ`, 'latin1').split('\0');
+      assert.ok(environ.includes(`GLIBC_TUNABLES=${proxyGlibcTunables(process.env)}`), `worker ${worker!.id}'s environment has ${environ.filter((e) => e.startsWith('GLIBC')).join(', ') || 'no GLIBC_TUNABLES'}`);
     }
   });
 

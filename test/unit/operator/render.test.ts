@@ -7,6 +7,7 @@ import { effectiveParameters } from '../../../operator/infra/parameters.js';
 import { proxyNames, selectorLabels, dnsLabel, labelValue } from '../../../operator/infra/names.js';
 import type { GatewayObject } from '../../../operator/objects.js';
 import { fromRoot } from '../../helpers/paths.js';
+import { PROXY_GLIBC_TUNABLES } from '../../../src/proxy-process-env.js';
 
 const exampleGateway: GatewayObject = {
   apiVersion: 'gateway.networking.k8s.io/v1',
@@ -48,6 +49,7 @@ test('defaults: ServiceAccount, Deployment and a LoadBalancer Service with every
   assert.equal(service.spec.externalIPs, undefined, 'no empty externalIPs for our field manager to own');
   const container = byKind(objects, 'Deployment').spec.template.spec.containers[0];
   assert.deepEqual(container.ports.map((p: any) => p.containerPort), [443, 8443, PROXY_ADMIN_PORT]);
+  assert.deepEqual(container.env, [{ name: 'GLIBC_TUNABLES', value: PROXY_GLIBC_TUNABLES }], 'the allocator setting the relay needs (src/proxy-process-env.ts)');
 });
 
 test('proxy pods are locked down: non-root user, read-only root, no capabilities, RuntimeDefault seccomp, no token', () => {
