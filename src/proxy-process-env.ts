@@ -8,8 +8,8 @@
  * several buffers, so the pages of new buffers were faulted in and zeroed again and again:
  * measured on 16-connection passthrough bulk, 5.4 page faults and 0.11 brk calls per read in
  * that state against 0.3 faults without it, and about twice the CPU per byte; whether a run fell
- * into it depended on where the buffers landed in the heap (docs/performance.md, "Bulk and
- * glibc's heap trimming"). Keeping up to 32 MiB free at the top ends it, at the cost of not
+ * into it depended on where the buffers landed in the heap (docs/performance.md, "What the
+ * numbers say"). Keeping up to 32 MiB free at the top ends it, at the cost of not
  * returning that much freed memory to the kernel.
  */
 export const PROXY_GLIBC_TUNABLES = 'glibc.malloc.trim_threshold=33554432';
