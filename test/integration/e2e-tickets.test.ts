@@ -94,7 +94,7 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
     await eventually('Gateway Programmed', async () => condition((await getCustom(kc, 'gateways', ns, GATEWAY)).status?.conditions, 'Programmed')?.status === 'True', 90_000)
       .catch((err: Error) => assert.fail(`${err.message}${why()}`));
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    const dumps = await eventually('two ready proxy pods, each serving a config', async () => {
+    const dumps = await eventually('two ready proxy pods, each serving a config and carrying traffic', async () => {
       const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: `gateway.networking.k8s.io/gateway-name=${GATEWAY}` })).items
         .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
       if (pods.length !== 2) return undefined;
@@ -102,7 +102,15 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
         const res = await fetch(`http://${p.status!.podIP}:${PROXY_ADMIN_PORT}/config_dump`, { signal: AbortSignal.timeout(3000) });
         return { ip: p.status!.podIP!, body: await res.text() };
       }));
-      return result.every((d) => (JSON.parse(d.body) as { configs: ProxyConfig[] }).configs.length === 1) && result;
+      if (!result.every((d) => (JSON.parse(d.body) as { configs: ProxyConfig[] }).configs.length === 1)) return undefined;
+      // Programmed and a config are not yet traffic: the route or the echo backend's endpoints
+      // may come one reconcile later. Each pod must carry a handshake through to the greeting.
+      try {
+        await Promise.all(result.map((d) => handshake(d.ip, 'TLSv1.3')));
+      } catch {
+        return undefined;
+      }
+      return result;
     }, 90_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
     podIps = dumps.map((d) => d.ip);
     assert.notEqual(podIps[0], podIps[1], 'two pods, two addresses');
