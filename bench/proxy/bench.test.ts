@@ -19,7 +19,7 @@ import { CONTROLLER_NAME, translate } from '../../src/gatewayapi/translate.js';
 import { mergeResults, shares, splitCommand } from './children.js';
 import { recordClientHello } from './client-hello.js';
 import { issueBenchCertificates } from './pki.js';
-import { markdownTable, median, percentile, summarizeRate } from './report.js';
+import { markdownTable, median, pairedRatio, percentile, summarizeRate } from './report.js';
 import { CLOCK_TICKS, nginxStreamModulePath, parseProcStat, portsInUse } from './system.js';
 import { CURRENT_NODE, PROJECT_ROOT, haproxyConfig, nginxConfig, nodeRuntime, startNodeFloor, startTlsgate, tlsgateManifests, type BenchTarget, type TargetContext } from './targets.js';
 import { SNI, type BackendPorts, type ConnectionSpec } from './workloads.js';
@@ -157,6 +157,22 @@ describe('statistics and tables', () => {
     assert.equal(summary.cpuShare, 0.5);
     assert.equal(summary.errors, 1);
     assert.equal(summary.firstError, 'reset');
+  });
+
+  test('ratios pair the repetitions, so a drift shared by both sides cancels', () => {
+    const run = (perCpu: number[]) => perCpu.map((mb) => ({ amount: mb * 1e6, elapsedSeconds: 2, proxyCpuSeconds: 1, errors: 0 }));
+    // The machine slows down over the run for both proxies; ours is 0.9x the reference in
+    // every repetition, but the ratio of the medians would say 1000 / 800 = 1.25x.
+    const ours = run([1800, 1000, 450]);
+    const reference = run([2000, 800, 500]);
+    const paired = pairedRatio(ours, reference, 1e6);
+    assert.deepEqual(paired.all.map((r) => r.toFixed(2)), ['0.90', '1.25', '0.90']);
+    assert.equal(paired.median.toFixed(2), '0.90');
+    // Repetitions that do not pair up (a target failed part-way) fall back to the medians.
+    const unpaired = pairedRatio(ours, reference.slice(0, 2), 1e6);
+    assert.equal(unpaired.median, 1000 / 1400);
+    assert.deepEqual(unpaired.all, []);
+    assert.ok(Number.isNaN(pairedRatio(undefined, reference, 1e6).median));
   });
 
   test('Markdown tables are padded and right-align the numbers', () => {

@@ -290,7 +290,7 @@ function renderReport(options: BenchOptions, argv: string[], runs: RunResults[],
     lines.push('');
     lines.push(`#### ${run.workers} worker${run.workers > 1 ? 's' : ''} per proxy (proxy on CPU ${run.proxyCpus}, load generators and backends on CPU ${run.loadCpus})`);
     lines.push('');
-    lines.push('Per proxy CPU-second (higher is better unless noted); ratios are tlsgate ÷ reference:');
+    lines.push('Per proxy CPU-second (higher is better unless noted): each proxy’s median over the repetitions; the rate ratios are tlsgate ÷ reference, the median of the ratios within each repetition (both measured back to back; listed under Notes):');
     lines.push('');
     lines.push(rendered.normalized);
     lines.push('');

@@ -87,6 +87,22 @@ export function summarizeRate(measurements: RateMeasurement[] | undefined, scale
   };
 }
 
+/**
+ * tlsgate's rate per proxy CPU-second divided by a reference's, as the median of the ratios of
+ * each repetition. A repetition measures every target back to back (in a rotating order), so
+ * both sides of a pair saw the same machine; on this shared machine everything's rate drifts by
+ * up to 2x between repetitions (nginx 1,207 then 701 MB per CPU-s in one run), which a ratio of
+ * the two medians does not cancel. Falls back to the ratio of the medians when the repetitions
+ * do not pair up (a target failed part-way).
+ */
+export function pairedRatio(ours: RateMeasurement[] | undefined, reference: RateMeasurement[] | undefined, scale: number): { median: number; all: number[] } {
+  const perCpu = (m: RateMeasurement): number => (m.proxyCpuSeconds ? m.amount / scale / m.proxyCpuSeconds : NaN);
+  if (!ours || !reference || ours.length === 0 || reference.length === 0) return { median: NaN, all: [] };
+  if (ours.length !== reference.length) return { median: median(ours.map(perCpu)) / median(reference.map(perCpu)), all: [] };
+  const all = ours.map((m, i) => perCpu(m) / perCpu(reference[i]!));
+  return { median: median(all), all };
+}
+
 interface Target {
   /** The ratio tlsgate/nginx must reach (higher is better), or the absolute ceiling (lower is better). */
   minRatioToNginx?: number;
@@ -138,14 +154,19 @@ export function renderRun(results: RunResults): RenderedRun {
       if (ok(name) && results.rates[phase.id]?.[name]?.some((m) => m.notQuiet)) notes.push(`${phase.title}, ${name}: the proxy was not idle within 60 s around a repetition; its CPU figure may include other work`);
     }
     const perCpu = (name: TargetName): number => summaries.get(name)?.perCpuSecond ?? NaN;
-    const ratioNginx = perCpu('tlsgate') / perCpu('nginx');
+    const ratioTo = (name: TargetName): { median: number; all: number[] } =>
+      ok('tlsgate') && ok(name) ? pairedRatio(results.rates[phase.id]?.tlsgate, results.rates[phase.id]?.[name], scale) : { median: NaN, all: [] };
+    const ratioNginx = ratioTo('nginx');
+    if (ratioNginx.all.length > 1) {
+      notes.push(`${phase.title}, tlsgate ÷ nginx per repetition: ${ratioNginx.all.map((r) => r.toFixed(2)).join(', ')}`);
+    }
     normalizedRows.push([
       `${phase.title} (${unit} per proxy CPU-s)`,
       ...PROXIES.map((name) => formatNumber(perCpu(name))),
-      formatRatio(ratioNginx),
-      formatRatio(perCpu('tlsgate') / perCpu('haproxy')),
-      formatRatio(perCpu('tlsgate') / perCpu('node')),
-      targetCell(RATE_TARGETS[phase.id], ratioNginx, NaN),
+      formatRatio(ratioNginx.median),
+      formatRatio(ratioTo('haproxy').median),
+      formatRatio(ratioTo('node').median),
+      targetCell(RATE_TARGETS[phase.id], ratioNginx.median, NaN),
     ]);
     rawRows.push([
       `${phase.title} (${unit}/s, proxy CPU, load CPU)`,
