@@ -2,6 +2,8 @@
 # `npm run cluster:up`: builds (or reuses) the control-plane binaries, makes sure the TypeScript
 # of the harness is compiled, then starts etcd, kube-apiserver, kube-controller-manager and the
 # node agent (test/cluster/up.ts). Idempotent: a healthy running cluster is left as it is.
+#   npm run cluster:up -- --node PATH   pods run PATH as their `node` (default: this `node`);
+#   fails, leaving the cluster alone, when it is already up with pods on another Node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +19,4 @@ if [[ ! -f $entry ]] || [[ -n $(find test/cluster test/images test/helpers -name
 fi
 [[ -f $entry ]] || { echo "cluster-up: $entry was not produced by tsc" >&2; exit 1; }
 
-exec node --enable-source-maps "$entry" --bin "$bin_dir"
+exec node --enable-source-maps "$entry" --bin "$bin_dir" "$@"

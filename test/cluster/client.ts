@@ -8,11 +8,12 @@
 //
 // The kubeconfig is also a file (`.cache/cluster/kubeconfig`) for kubectl:
 //   kubectl --kubeconfig .cache/cluster/kubeconfig get pods -A
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { kubeconfigPath, nodeName, podNetwork, podsDir } from './state.js';
+import { kubeconfigPath, nodeName, podNetwork, podsDir, readClusterState, type PodNode } from './state.js';
 import { waitFor } from './control-plane/wait.js';
 
 export { kubeconfigPath, nodeName, podNetwork, waitFor };
@@ -20,6 +21,19 @@ export { kubeconfigPath, nodeName, podNetwork, waitFor };
 /** Whether `npm run cluster:up` has written a kubeconfig (tests may use this to explain a failure). */
 export function clusterIsUp(): boolean {
   return existsSync(kubeconfigPath);
+}
+
+/**
+ * The Node binary and version the running cluster's pods run (`cluster:up -- --node PATH`),
+ * as recorded by cluster:up. A state from before that option means the default, the agent's
+ * own Node, which is then read from the agent process.
+ */
+export function podNode(): PodNode {
+  const state = readClusterState();
+  if (!state) throw new Error(`no test cluster: ${kubeconfigPath} does not exist; run \`npm run cluster:up\` first`);
+  if (state.podNode) return state.podNode;
+  const agentNode = readlinkSync(`/proc/${state.pids.agent}/exe`);
+  return { path: agentNode, version: execFileSync(agentNode, ['-v'], { encoding: 'utf8' }).trim() };
 }
 
 /** The admin (system:masters) KubeConfig of the running test cluster. */

@@ -45,6 +45,16 @@ export interface ClusterState {
   /** Process ids by component, in start order; cluster:down stops them in reverse. */
   pids: Record<string, number>;
   startedAt: string;
+  /**
+   * The Node binary the pods run (`cluster:up -- --node PATH`; default: the Node that ran
+   * cluster:up) and its `-v`. Absent in a state written before this field existed: the default.
+   */
+  podNode?: PodNode;
+}
+
+export interface PodNode {
+  path: string;
+  version: string;
 }
 
 export function readClusterState(): ClusterState | undefined {

@@ -2,8 +2,9 @@
 // etcd, kube-apiserver, kube-controller-manager and the local node agent, all on this host,
 // then the Gateway API CRDs. A no-op when the cluster recorded in state.json is healthy.
 //
-//   node dist/test/cluster/up.js --bin <dir with etcd, kube-apiserver, kube-controller-manager>
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, cpSync } from 'node:fs';
+//   node dist/test/cluster/up.js --bin <dir with etcd, kube-apiserver, kube-controller-manager> [--node <node binary for the pods>]
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, cpSync, realpathSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import { projectRoot } from '../helpers/paths.js';
 import {
   clusterDir, pkiDir, logDir, kubeconfigPath, logPath, nodeName,
-  readClusterState, writeClusterState, type ClusterState,
+  readClusterState, writeClusterState, type ClusterState, type PodNode,
 } from './state.js';
 import { createPki, readAdminToken, type Pki } from './control-plane/pki.js';
 import { startDetached, isRunning, logTail } from './control-plane/processes.js';
@@ -75,12 +76,38 @@ async function alreadyUp(state: ClusterState): Promise<boolean> {
   }
 }
 
-export async function bringUp(binDir: string): Promise<ClusterState> {
+/** The pods' Node as given to `--node` (default: this process's), checked by running it. */
+export function podNodeFrom(binary: string | undefined): PodNode {
+  if (binary === undefined) return { path: process.execPath, version: process.version };
+  const resolved = path.resolve(binary);
+  let version: string;
+  try {
+    version = execFileSync(resolved, ['-v'], { encoding: 'utf8', timeout: 20_000 }).trim();
+  } catch (error) {
+    throw new Error(`--node ${binary}: cannot run "${resolved} -v": ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!/^v\d+\.\d+\.\d+/.test(version)) throw new Error(`--node ${binary}: "${resolved} -v" printed "${version}", not a Node version`);
+  return { path: resolved, version };
+}
+
+/** The running cluster's pods run another Node than the one asked for: left alone, not torn down. */
+export class PodNodeMismatch extends Error {}
+
+const samePath = (a: string, b: string): boolean => {
+  try { return realpathSync(a) === realpathSync(b); } catch { return a === b; }
+};
+
+export async function bringUp(binDir: string, podNode: PodNode = podNodeFrom(undefined)): Promise<ClusterState> {
   const began = Date.now();
   const previous = readClusterState();
   if (previous) {
     if (await alreadyUp(previous)) {
-      log(`already up (apiserver https://127.0.0.1:${previous.apiserverPort}, kubeconfig ${kubeconfigPath})`);
+      const running = previous.podNode ?? { path: process.execPath, version: process.version };
+      // Someone else's cluster on another Node: restarting it would kill their pods, so say so.
+      if (!samePath(running.path, podNode.path)) {
+        throw new PodNodeMismatch(`the cluster is already up with pods on Node ${running.version} (${running.path}), not ${podNode.version} (${podNode.path}); run \`npm run cluster:down\` first`);
+      }
+      log(`already up (apiserver https://127.0.0.1:${previous.apiserverPort}, kubeconfig ${kubeconfigPath}, pods on Node ${running.version})`);
       return previous;
     }
     log('a previous cluster is recorded but unhealthy; tearing it down first');
@@ -95,7 +122,7 @@ export async function bringUp(binDir: string): Promise<ClusterState> {
   mkdirSync(logDir, { recursive: true });
   const pki: Pki = createPki(pkiDir);
   const [etcdClientPort, etcdPeerPort, apiserverPort] = [await freePort(), await freePort(), await freePort()];
-  const state: ClusterState = { binDir, apiserverPort, etcdClientPort, etcdPeerPort, pids: {}, startedAt: new Date().toISOString() };
+  const state: ClusterState = { binDir, apiserverPort, etcdClientPort, etcdPeerPort, pids: {}, startedAt: new Date().toISOString(), podNode };
   // Written now (and again at the end) so that cluster:down can stop a half-started cluster.
   const record = (component: string, pid: number): void => { state.pids[component] = pid; writeClusterState(state); };
   const since = (t: number): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
@@ -149,13 +176,15 @@ export async function bringUp(binDir: string): Promise<ClusterState> {
 
   t = Date.now();
   const agentMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent', 'main.js');
-  record('agent', startDetached('agent', process.execPath, ['--enable-source-maps', agentMain, '--kubeconfig', kubeconfigPath, '--apiserver-port', String(apiserverPort)]).pid);
+  // The agent itself stays on this Node; only what it runs in pods uses the chosen one.
+  record('agent', startDetached('agent', process.execPath, ['--enable-source-maps', agentMain, '--kubeconfig', kubeconfigPath,
+    '--apiserver-port', String(apiserverPort), '--pod-node', podNode.path]).pid);
   await step('agent', 'starting the node agent', () => waitFor(`Node ${nodeName} to be Ready`, 30_000, async () => {
     if (!isRunning(state.pids.agent!, 'agent/main.js')) throw new GiveUp('the node agent exited');
     const node = await core.readNode({ name: nodeName });
     return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
   }));
-  log(`node agent ready in ${since(t)}`);
+  log(`node agent ready in ${since(t)}; pods run Node ${podNode.version} (${podNode.path})`);
 
   writeClusterState(state);
   log(`up in ${since(began)}; kubeconfig: ${kubeconfigPath}; logs: ${logDir}`);
@@ -165,11 +194,16 @@ export async function bringUp(binDir: string): Promise<ClusterState> {
 async function main(): Promise<void> {
   const binIndex = process.argv.indexOf('--bin');
   const binDir = binIndex > 0 ? process.argv[binIndex + 1] : undefined;
-  if (!binDir) throw new Error('usage: up.js --bin <directory with etcd, kube-apiserver, kube-controller-manager>');
+  if (!binDir) throw new Error('usage: up.js --bin <directory with etcd, kube-apiserver, kube-controller-manager> [--node <node binary for the pods>]');
+  const nodeIndex = process.argv.indexOf('--node');
+  const nodeArgument = nodeIndex > 0 ? process.argv[nodeIndex + 1] : undefined;
+  if (nodeIndex > 0 && !nodeArgument) throw new Error('--node needs the path of a node binary');
+  const podNode = podNodeFrom(nodeArgument);
   try {
-    await bringUp(path.resolve(binDir));
+    await bringUp(path.resolve(binDir), podNode);
   } catch (error) {
     console.error(`cluster-up: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof PodNodeMismatch) { process.exitCode = 1; return; }
     // Keep the components' logs for whoever debugs this (CI artefacts); the rest goes.
     const kept = path.join(path.dirname(clusterDir), 'cluster-failed-logs');
     rmSync(kept, { recursive: true, force: true });

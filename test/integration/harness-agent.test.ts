@@ -10,6 +10,7 @@ import { lookupImage, commandLine, repositoryOf, UnknownImageError } from '../cl
 import { expand, fieldRefValue } from '../cluster/agent/env.js';
 import { writeAtomically } from '../cluster/agent/atomic-dir.js';
 import { PodIpAllocator } from '../cluster/agent/network.js';
+import { podNodeBinary, setPodNodeBinary, containerPath } from '../cluster/agent/pod-node.js';
 
 describe('node agent: image table', () => {
   it('strips tags and digests but keeps registry ports', () => {
@@ -22,12 +23,31 @@ describe('node agent: image table', () => {
   it('runs the tlsgate image as bin/tlsgate.js with args replacing the default arguments', () => {
     const entry = lookupImage('ghcr.io/tlsgate/tlsgate:0.1.0');
     const argv = commandLine(entry, undefined, ['proxy', '--gateway', 'ns/gw']);
-    assert.equal(argv[0], process.execPath);
+    // The pods' Node (cluster:up --node): by default the agent's own.
+    assert.equal(podNodeBinary(), process.execPath);
+    assert.equal(argv[0], podNodeBinary());
     assert.match(argv[1]!, /bin\/tlsgate\.js$/);
     assert.deepEqual(argv.slice(2), ['proxy', '--gateway', 'ns/gw']);
     // A command naming the CLI inside the image maps to the same local CLI.
     assert.deepEqual(commandLine(entry, ['/usr/local/bin/tlsgate', 'operator'], ['--x']).slice(2), ['operator', '--x']);
     assert.throws(() => commandLine(entry, ['/bin/bash'], []), /not the tlsgate CLI/);
+  });
+
+  it('runs every Node image and `node` on the containers\' PATH on the pods\' Node when one is configured', () => {
+    const node24 = '/opt/node-v24/bin/node';
+    assert.equal(containerPath('/usr/bin:/bin'), '/usr/bin:/bin', 'the default Node leaves PATH alone');
+    assert.throws(() => setPodNodeBinary('node'), /absolute path/);
+    setPodNodeBinary(node24);
+    try {
+      const tlsgate = lookupImage('ghcr.io/tlsgate/tlsgate:0.1.0');
+      assert.equal(commandLine(tlsgate, undefined, ['operator'])[0], node24);
+      assert.equal(commandLine(tlsgate, ['node', '/app/bin/tlsgate.js', 'proxy'], [])[0], node24);
+      assert.equal(commandLine(lookupImage('registry.k8s.io/gateway-api/echo-basic:v1.5.1'), undefined, undefined)[0], node24);
+      assert.equal(commandLine(lookupImage('tlsgate.test/tls-echo'), undefined, undefined)[0], node24);
+      assert.equal(containerPath('/usr/bin:/bin'), '/opt/node-v24/bin:/usr/bin:/bin');
+    } finally {
+      setPodNodeBinary(process.execPath);
+    }
   });
 
   it('maps the conformance echo-basic image to the local stand-in and rejects unknown images by name', () => {

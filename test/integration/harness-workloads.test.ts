@@ -3,11 +3,11 @@
 // restarts and image errors, all observed through the real API and real sockets.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { loadTestKubeConfig, freshNamespace, deleteNamespace, waitFor, containerLog } from '../cluster/client.js';
+import { loadTestKubeConfig, freshNamespace, deleteNamespace, waitFor, containerLog, podNode } from '../cluster/client.js';
 import { readyPods, waitForPhase, httpGetText, tcpConversation } from './harness-helpers.js';
 
 const echoLabels = { app: 'echo' };
@@ -311,8 +311,27 @@ describe('cluster in a box: workloads', () => {
     });
     const pod = await waitForPhase(core, ns, 'tlsgate-help', 'Succeeded');
     assert.equal(pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
-    // Its output (the CLI's help) is in the container log the agent keeps.
-    assert.match(containerLog(ns, 'tlsgate-help', 'tlsgate'), /Usage: tlsgate/);
+    // Its output (the CLI's help) is in the container log the agent keeps, after the start
+    // line with the argv: the pods' Node that cluster:up recorded runs the CLI.
+    const log = containerLog(ns, 'tlsgate-help', 'tlsgate');
+    assert.match(log, /Usage: tlsgate/);
+    const start = log.split('\n').find((l) => l.startsWith('--- '));
+    assert.match(start ?? '', / start #0: (\S+) \S+\/bin\/tlsgate\.js --help$/);
+    assert.equal(/ start #0: (\S+) /.exec(start!)![1], podNode().path);
+  });
+
+  it('pods run the Node that cluster:up recorded, also as `node` on their PATH', async () => {
+    const expected = podNode();
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name: 'node-version' }, spec: { restartPolicy: 'Never', containers: [{
+        name: 'main', image: 'tlsgate.test/pause', command: ['sh', '-c', 'node -p "process.version + \' \' + process.execPath"'],
+      }] } },
+    });
+    const pod = await waitForPhase(core, ns, 'node-version', 'Succeeded');
+    assert.equal(pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
+    const printed = containerLog(ns, 'node-version', 'main').split('\n').filter((l) => l !== '' && !l.startsWith('--- '));
+    assert.deepEqual(printed, [`${expected.version} ${realpathSync(expected.path)}`]);
   });
 
   it('restarts a failing container per restartPolicy and reports its last state', async () => {

@@ -2,6 +2,7 @@
 // envFrom, env with value / fieldRef (downward API) / secretKeyRef / configMapKeyRef /
 // resourceFieldRef, and $(VAR) expansion in values, command and args.
 import type * as k8s from '@kubernetes/client-node';
+import { containerPath } from './pod-node.js';
 
 export interface EnvSources {
   pod: k8s.V1Pod;
@@ -59,7 +60,7 @@ export async function containerEnv(container: k8s.V1Container, src: EnvSources):
   const pod = src.pod;
   const ns = pod.metadata?.namespace ?? 'default';
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: containerPath(process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
     HOSTNAME: pod.spec?.hostname ?? pod.metadata?.name ?? '',
     HOME: '/root',
     KUBERNETES_SERVICE_HOST: src.apiserver.host,

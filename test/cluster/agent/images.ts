@@ -3,6 +3,7 @@
 // a container `command` replaces the entrypoint, `args` replace the default arguments.
 import path from 'node:path';
 import { projectRoot } from '../../helpers/paths.js';
+import { podNodeBinary } from './pod-node.js';
 
 export interface ImageEntry {
   /** What the table calls this image (shown in imageID). */
@@ -13,16 +14,16 @@ export interface ImageEntry {
   mapCommand?: (command: string[]) => string[];
 }
 
-const node = process.execPath;
-const testImage = (file: string): string[] => [node, path.join(projectRoot, 'dist', 'test', 'images', file)];
-const tlsgateCli = [node, path.join(projectRoot, 'bin', 'tlsgate.js')];
+// Built at lookup time, not at import: the agent sets the pods' Node (pod-node.ts) after import.
+const testImage = (file: string): string[] => [podNodeBinary(), path.join(projectRoot, 'dist', 'test', 'images', file)];
+const tlsgateCli = (): string[] => [podNodeBinary(), path.join(projectRoot, 'bin', 'tlsgate.js')];
 
 /** `command: ["tlsgate", ...]` or `["/usr/local/bin/tlsgate", ...]` or `["node", ".../tlsgate.js", ...]`. */
 function mapTlsgateCommand(command: string[]): string[] {
   const [first = '', ...rest] = command;
   const base = path.basename(first);
-  if (base === 'tlsgate' || base === 'tlsgate.js') return [...tlsgateCli, ...rest];
-  if (base === 'node' && rest[0] && path.basename(rest[0]).startsWith('tlsgate')) return [...tlsgateCli, ...rest.slice(1)];
+  if (base === 'tlsgate' || base === 'tlsgate.js') return [...tlsgateCli(), ...rest];
+  if (base === 'node' && rest[0] && path.basename(rest[0]).startsWith('tlsgate')) return [...tlsgateCli(), ...rest.slice(1)];
   throw new Error(`command ${JSON.stringify(command)} is not the tlsgate CLI; the test image table only runs "tlsgate"`);
 }
 
@@ -32,10 +33,10 @@ interface TableRow {
   entry: ImageEntry;
 }
 
-const table: TableRow[] = [
+const table = (): TableRow[] => [
   {
     repositories: ['ghcr.io/tlsgate/tlsgate', 'tlsgate', 'docker.io/library/tlsgate', 'localhost/tlsgate'],
-    entry: { id: 'tlsgate (this checkout: bin/tlsgate.js)', entrypoint: tlsgateCli, defaultArgs: [], mapCommand: mapTlsgateCommand },
+    entry: { id: 'tlsgate (this checkout: bin/tlsgate.js)', entrypoint: tlsgateCli(), defaultArgs: [], mapCommand: mapTlsgateCommand },
   },
   {
     // The Gateway API conformance backend; our twin picks HTTP, HTTPS or raw TCP by env like the original.
@@ -69,9 +70,10 @@ export class UnknownImageError extends Error {}
 
 export function lookupImage(image: string): ImageEntry {
   const repository = repositoryOf(image);
-  const row = table.find((r) => r.repositories.includes(repository));
+  const rows = table();
+  const row = rows.find((r) => r.repositories.includes(repository));
   if (!row) {
-    const known = table.flatMap((r) => r.repositories).join(', ');
+    const known = rows.flatMap((r) => r.repositories).join(', ');
     throw new UnknownImageError(`image "${image}" is not in the node agent's image table (test/cluster/agent/images.ts); known: ${known}`);
   }
   return row.entry;

@@ -1,7 +1,9 @@
 // The local node agent: a test-only stand-in for kubelet, scheduler, kube-proxy and a cloud
 // LoadBalancer controller, started in the background by cluster:up.
 //
-//   node dist/test/cluster/agent/main.js --kubeconfig .cache/cluster/kubeconfig --apiserver-port <port>
+//   node dist/test/cluster/agent/main.js --kubeconfig .cache/cluster/kubeconfig --apiserver-port <port> [--pod-node <node binary>]
+//
+// --pod-node: the Node binary the pods run (the image's `node`); default: the agent's own.
 //
 // SIGTERM stops every pod (grace capped at 10 s), removes the pod network and exits.
 import * as k8s from '@kubernetes/client-node';
@@ -11,6 +13,7 @@ import { NodeRegistration } from './node.js';
 import { ServiceProxy } from './services.js';
 import { PodManager } from './pods.js';
 import { nodeName } from '../state.js';
+import { setPodNodeBinary, podNodeBinary } from './pod-node.js';
 
 const log = (msg: string): void => console.log(`${new Date().toISOString()} ${msg}`);
 
@@ -22,7 +25,9 @@ function argument(name: string): string | undefined {
 async function main(): Promise<void> {
   const kubeconfig = argument('--kubeconfig');
   const apiserverPort = Number(argument('--apiserver-port'));
-  if (!kubeconfig || !Number.isInteger(apiserverPort) || apiserverPort <= 0) throw new Error('usage: main.js --kubeconfig <file> --apiserver-port <port>');
+  if (!kubeconfig || !Number.isInteger(apiserverPort) || apiserverPort <= 0) throw new Error('usage: main.js --kubeconfig <file> --apiserver-port <port> [--pod-node <node binary>]');
+  const podNode = argument('--pod-node');
+  if (podNode !== undefined) setPodNodeBinary(podNode);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
 
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  log(`node agent running as Node ${nodeName} (Kubernetes ${version.gitVersion})`);
+  log(`node agent running as Node ${nodeName} (Kubernetes ${version.gitVersion}); pods run ${podNodeBinary()}`);
   let lastError = '';
   while (running) {
     try {
