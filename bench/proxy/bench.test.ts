@@ -101,14 +101,15 @@ describe('recorded ClientHello', () => {
 });
 
 describe('/proc parsing', () => {
-  test('reads pid, ppid and CPU time even when the command name has spaces and parentheses', () => {
+  test('reads pid, ppid, CPU time and minor faults even when the command name has spaces and parentheses', () => {
     // Fields after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-    const line = '4242 (tls gate) (x)) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 12345 1000 100';
+    const line = '4242 (tls gate) (x)) S 17 4242 4242 0 -1 4194560 137 0 0 0 250 50 0 0 20 0 1 0 12345 1000 100';
     const stat = parseProcStat(line);
     assert.equal(stat.pid, 4242);
     assert.equal(stat.ppid, 17);
     assert.equal(stat.comm, 'tls gate) (x)');
     assert.equal(stat.cpuSeconds, (250 + 50) / CLOCK_TICKS);
+    assert.equal(stat.minorFaults, 137);
   });
 
   test('rejects text that is not a stat line', () => {

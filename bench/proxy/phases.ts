@@ -7,7 +7,7 @@
  */
 import type { LoadGenerators } from './children.js';
 import { sleep } from './proxy-process.js';
-import { cpuSecondsOf, openFilesOf, processTree, residentBytesOf } from './system.js';
+import { cpuSecondsOf, minorFaultsOf, openFilesOf, processTree, residentBytesOf } from './system.js';
 import type { BenchTarget } from './targets.js';
 import { PASS_HELLO_ANSWER_BYTES, SNI, TERM_GREETING, type ConnectionSpec, type LoadCommand, type Workload } from './workloads.js';
 
@@ -105,6 +105,12 @@ export interface RateMeasurement {
   proxyCpuSeconds: number | undefined;
   /** CPU seconds the load side used meanwhile (load generators, backends, orchestrator): near one core means it, not the proxy, set the pace. */
   loadCpuSeconds?: number;
+  /**
+   * The proxy's minor page faults over the phase; kept in the JSON, not the tables. A proxy whose
+   * allocator keeps returning and re-faulting its read buffers shows several per read (that is how
+   * the slow bulk repetitions were explained, docs/proxy.md "Memory allocator setting").
+   */
+  proxyMinorFaults?: number;
   errors: number;
   firstError?: string;
   /** The proxy was still busy with earlier work when the phase started or ended. */
@@ -161,17 +167,20 @@ export async function measureRate(
   const pids = proxyPids(target);
   const loadCpuBefore = cpuSecondsOf([...loadPids]);
   const cpuBefore = cpuSecondsOf(pids);
+  const faultsBefore = minorFaultsOf(pids);
   const result = await generators.run(phase.command(connection, settings.durationMs));
   const loadCpuSeconds = cpuSecondsOf([...loadPids]) - loadCpuBefore;
   // The proxy's share of closing this phase's connections belongs to this phase; the idle
   // window that ends the wait adds at most one clock tick.
   const quietAfter = await waitForQuiet(target, idleFiles);
   const cpuAfter = cpuSecondsOf(pids);
+  const faultsAfter = minorFaultsOf(pids);
   return {
     amount: phase.counts === 'bytes' ? result.bytes : result.ops,
     elapsedSeconds: result.elapsedMs / 1000,
     proxyCpuSeconds: target.process ? cpuAfter - cpuBefore : undefined,
     ...(loadPids.length > 0 ? { loadCpuSeconds } : {}),
+    ...(target.process ? { proxyMinorFaults: faultsAfter - faultsBefore } : {}),
     errors: result.errors,
     ...(result.firstError !== undefined ? { firstError: result.firstError } : {}),
     ...(quietBefore && quietAfter ? {} : { notQuiet: true }),

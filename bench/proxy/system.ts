@@ -108,6 +108,8 @@ interface ProcStat {
   comm: string;
   /** utime + stime, in seconds; includes every thread of the process. */
   cpuSeconds: number;
+  /** Page faults served without I/O (minflt): first touches of fresh memory, e.g. heap pages malloc gave back and took again. */
+  minorFaults: number;
 }
 
 /** Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so split after the last ')'. */
@@ -122,8 +124,9 @@ export function parseProcStat(text: string): ProcStat {
   const ppid = Number(fields[4 - 3]);
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
-  if (![pid, ppid, utime, stime].every(Number.isFinite)) throw new Error(`unexpected /proc stat fields for pid ${pid}`);
-  return { pid, ppid, comm, cpuSeconds: (utime + stime) / CLOCK_TICKS };
+  const minorFaults = Number(fields[10 - 3]);
+  if (![pid, ppid, utime, stime, minorFaults].every(Number.isFinite)) throw new Error(`unexpected /proc stat fields for pid ${pid}`);
+  return { pid, ppid, comm, cpuSeconds: (utime + stime) / CLOCK_TICKS, minorFaults };
 }
 
 function readProcStat(pid: number): ProcStat | undefined {
@@ -170,6 +173,13 @@ export function processStartTime(pid: number): string | undefined {
 export function cpuSecondsOf(pids: number[]): number {
   let total = 0;
   for (const pid of pids) total += readProcStat(pid)?.cpuSeconds ?? 0;
+  return total;
+}
+
+/** Sum of minor page faults over the processes since they started. */
+export function minorFaultsOf(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) total += readProcStat(pid)?.minorFaults ?? 0;
   return total;
 }
 
