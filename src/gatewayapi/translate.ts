@@ -70,7 +70,9 @@ export interface TranslateInput {
    * Ports the data plane cannot bind, per Gateway ("namespace/name"): port → why, e.g.
    * "cannot listen on 0.0.0.0:443: EACCES" or "it is the proxy's admin port". Listeners on
    * them get Accepted=False/PortUnavailable and are left out of the proxy config, so that the
-   * rest of the Gateway is served. Kept apart from `runtime` because it changes the proxy config.
+   * rest of the Gateway is served. When that leaves no listener, the Gateway is not Accepted but
+   * keeps a proxy config with no ports (its proxies stay to try the ports again). Kept apart from
+   * `runtime` because it changes the proxy config.
    */
   unavailablePorts?: Record<string, Record<number, string>>;
 }
@@ -85,7 +87,10 @@ export interface TranslateOutput {
    * parents = other controllers' entries untouched + ours. Sorted by namespace/name.
    */
   tlsRoutes: { namespace: string; name: string; status: { parents: RouteParentStatus[] } }[];
-  /** One per Gateway we serve, sorted by namespace/name. */
+  /**
+   * One per Gateway we serve, sorted by namespace/name: every Accepted Gateway, and one that is
+   * not Accepted only because all its listeners are on unavailable ports (a config with no ports).
+   */
   proxyConfigs: ProxyConfig[];
 }
 
@@ -103,6 +108,12 @@ interface GatewayState {
   listeners: EvaluatedListener[];
   /** Accepted=False problem of the Gateway as a whole. */
   problem?: Problem;
+  /**
+   * Not Accepted only because every listener's port is unavailable (a data-plane condition the
+   * user did not write): it still gets a proxy config, so that its proxies keep running and the
+   * ports are tried again on them.
+   */
+  onlyPortsUnavailable: boolean;
   settings: ProxySettings | undefined;
   attached: Map<EvaluatedListener, Map<string, AttachedRoute>>;
 }
@@ -213,7 +224,7 @@ function evaluateGateway(gateway: Gateway, cls: ClassState, index: SnapshotIndex
   const name = gateway.metadata.name;
   const listeners = evaluateListeners(gateway, index, now);
   if (unavailable.size > 0) markUnavailablePorts(listeners, unavailable);
-  const state: GatewayState = { gateway, namespace, name, listeners, settings: cls.settings, attached: new Map() };
+  const state: GatewayState = { gateway, namespace, name, listeners, settings: cls.settings, attached: new Map(), onlyPortsUnavailable: false };
   const ref = gateway.spec?.infrastructure?.parametersRef;
   if (cls.problem) {
     state.problem = { reason: 'Invalid', message: `GatewayClass ${cls.name} is not Accepted: ${cls.problem.message}` };
@@ -231,9 +242,20 @@ function evaluateGateway(gateway: Gateway, cls: ClassState, index: SnapshotIndex
     state.problem = { reason: 'UnsupportedAddress', message: 'spec.addresses: requesting specific addresses is not supported' };
   } else if (listeners.every((l) => l.notAccepted)) {
     state.problem = { reason: 'ListenersNotValid', message: 'No listener is valid' + problemsSuffix(listeners) };
+    state.onlyPortsUnavailable = listeners.length > 0 && listeners.every((l) => l.notAccepted?.reason === 'PortUnavailable');
   }
-  if (ref && !state.problem) state.settings = mergeSettings(cls.settings, settingsOf(index.gatewayParameters.get(key(namespace, ref.name))));
+  if (ref && (!state.problem || state.onlyPortsUnavailable)) state.settings = mergeSettings(cls.settings, settingsOf(index.gatewayParameters.get(key(namespace, ref.name))));
   return state;
+}
+
+/** `port 443 is unavailable: why`, once per port, for a Gateway none of whose listeners is served. */
+function unavailablePortsSummary(listeners: EvaluatedListener[]): string {
+  const reasons = new Map<number, string>();
+  for (const l of listeners) if (l.portUnavailable !== undefined) reasons.set(l.port, l.portUnavailable);
+  return [...reasons.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, why]) => `port ${port} is unavailable: ${why}`)
+    .join('; ');
 }
 
 function problemsSuffix(listeners: EvaluatedListener[]): string {
@@ -400,7 +422,14 @@ export function translate(input: TranslateInput): TranslateOutput {
     let notProgrammed: Problem | undefined;
     if (gw.problem) {
       c.set('Accepted', 'False', gw.problem.reason, gw.problem.message);
-      notProgrammed = { reason: 'Invalid', message: 'Gateway is not Accepted; no proxy is run for it' };
+      if (gw.onlyPortsUnavailable) {
+        // A config with none of its listeners: the proxies stay (pods, Service, address) and a
+        // retry of the full config reaches the same pods (docs/operator.md, "Ports that cannot be bound").
+        proxyConfigs.push(buildProxyConfig({ namespace: gw.namespace, name: gw.name }, gw.listeners, new Map(), gw.settings));
+        notProgrammed = { reason: 'Invalid', message: `No listener is served: ${unavailablePortsSummary(gw.listeners)}` };
+      } else {
+        notProgrammed = { reason: 'Invalid', message: 'Gateway is not Accepted; no proxy is run for it' };
+      }
     } else {
       const invalid = gw.listeners.some((l) => l.notAccepted || l.conflict);
       if (invalid) c.set('Accepted', 'True', 'ListenersNotValid', 'Some listeners are not valid' + problemsSuffix(gw.listeners));

@@ -204,3 +204,38 @@ test('unavailablePorts: malformed entries are ignored, other Gateways untouched,
   assert.equal(listener.attachedRoutes, 0);
   assert.equal(translate({ snapshot, now }).proxyConfigs[0]!.version, full.proxyConfigs[0]!.version);
 });
+
+test('unavailablePorts on every listener: not Accepted, Programmed=False naming the ports, and still a proxy config (no ports); not when a listener is also invalid for its own reason', async () => {
+  const snapshot = await upstream();
+  const full = translate({ snapshot, now });
+  const gateway = full.gateways[0]!;
+  const id = `${gateway.namespace}/${gateway.name}`;
+  const ports = full.proxyConfigs[0]!.ports.map((p) => p.port);
+  const unavailablePorts = { [id]: Object.fromEntries(ports.map((port) => [port, `cannot listen on 0.0.0.0:${port}: EADDRINUSE`])) };
+
+  const none = translate({ snapshot, now, unavailablePorts });
+  const accepted = none.gateways[0]!.status.conditions!.find((c) => c.type === 'Accepted')!;
+  assert.deepEqual([accepted.status, accepted.reason], ['False', 'ListenersNotValid']);
+  const programmed = none.gateways[0]!.status.conditions!.find((c) => c.type === 'Programmed')!;
+  assert.deepEqual([programmed.status, programmed.reason], ['False', 'Invalid']);
+  assert.equal(programmed.message, `No listener is served: ${ports.map((port) => `port ${port} is unavailable: cannot listen on 0.0.0.0:${port}: EADDRINUSE`).join('; ')}`);
+  assert.equal(none.proxyConfigs.length, 1, 'the Gateway keeps a proxy config');
+  assert.deepEqual(none.proxyConfigs[0]!.gateway, { namespace: gateway.namespace, name: gateway.name });
+  assert.deepEqual(none.proxyConfigs[0]!.ports, []);
+  // A proxy that ACKed the empty config does not make it Programmed: nothing is served.
+  const acked = translate({ snapshot, now, unavailablePorts, runtime: { [id]: { addresses: [{ type: 'IPAddress', value: '192.0.2.10' }], acknowledgedVersion: none.proxyConfigs[0]!.version } } });
+  assert.equal(acked.gateways[0]!.status.conditions!.find((c) => c.type === 'Programmed')!.status, 'False');
+  for (const route of none.tlsRoutes) {
+    for (const parent of route.status.parents) assert.equal(parent.conditions.find((c) => c.type === 'Accepted')!.reason, 'NotAllowedByListeners');
+  }
+
+  // One listener made invalid for a reason of its own (no tls.mode): a free port would not make
+  // the Gateway valid, so it is like any Gateway that is not Accepted: no proxy config.
+  const edited = structuredClone(snapshot);
+  const listener = edited.gateways[0]!.spec.listeners.find((l) => l.protocol === 'TLS')!;
+  delete (listener as { tls?: unknown }).tls;
+  const alsoInvalid = translate({ snapshot: edited, now, unavailablePorts });
+  assert.equal(alsoInvalid.gateways[0]!.status.conditions!.find((c) => c.type === 'Accepted')!.status, 'False');
+  assert.deepEqual(alsoInvalid.proxyConfigs, []);
+  assert.equal(alsoInvalid.gateways[0]!.status.conditions!.find((c) => c.type === 'Programmed')!.message, 'Gateway is not Accepted; no proxy is run for it');
+});
