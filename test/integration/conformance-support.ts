@@ -24,7 +24,7 @@ import { parseAllDocuments } from 'yaml';
 import { upstreamDir } from '../helpers/paths.js';
 import { waitFor } from '../cluster/client.js';
 import { GATEWAY_GROUP, getCustom } from './operator-support.js';
-import { expectSilentClose } from './traffic.js';
+import { expectSilentClose } from '../helpers/traffic.js';
 
 export const INFRA_NS = 'gateway-conformance-infra';
 export const APP_BACKEND_NS = 'gateway-conformance-app-backend';

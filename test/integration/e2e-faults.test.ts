@@ -29,7 +29,7 @@ import {
   INSTALL_GATEWAY_CLASS, OPERATOR_NAMESPACE, OPERATOR_NAME,
 } from './install-support.js';
 import { condition, createObject, eventually, getCustom } from './operator-support.js';
-import { expectSilentClose } from './traffic.js';
+import { expectSilentClose } from '../helpers/traffic.js';
 import {
   makeTestPki, deployEchoBackend, applyFaultsGateway, tlsRoute, tlsSecret, fingerprint, keyBodyLines,
   EchoSession, echoOnce, TrafficWatch, describeReport,

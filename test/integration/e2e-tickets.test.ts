@@ -14,16 +14,15 @@ import { podsDir } from '../cluster/state.js';
 import { TICKET_KEYS_SECRET_NAME, ticketKeyRing, withTicketKeys } from '../../operator/ticket-keys.js';
 import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
 import type { ProxyConfig } from '../../src/proxy-config.js';
-import { resumableHandshake } from '../helpers/tls-resume.js';
+import { resumableHandshake, type TlsVersion } from '../helpers/traffic.js';
 import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
 
 const HOST = 'tickets.example.com';
 const GATEWAY = 'tickets';
-type Version = 'TLSv1.2' | 'TLSv1.3';
 
 /** One handshake to a pod's Terminate listener (see resumableHandshake). */
-function handshake(host: string, version: Version, session?: Buffer): Promise<{ reused: boolean; ticket: Buffer | null }> {
-  return resumableHandshake({ host, port: 443, servername: HOST, version, ...(session ? { session } : {}) });
+function handshake(host: string, version: TlsVersion, session?: Buffer) {
+  return resumableHandshake({ host, port: 443, servername: HOST, version, session });
 }
 
 describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {

@@ -20,7 +20,7 @@ import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
 import { applyUpstreamExample, condition, createObject, eventually, getCustom, selfSigned, GATEWAY_GROUP } from './operator-support.js';
 import { installOperator, uninstallOperator, operatorDiagnostics, gatewayEndpoint, INSTALL_GATEWAY_CLASS } from './install-support.js';
-import { tlsProbe, expectSilentClose, opensslSClient, type TlsProbeResult } from './traffic.js';
+import { tlsProbe, expectSilentClose, opensslSClient, type TlsProbeResult } from '../helpers/traffic.js';
 
 const WELCOME = 'Gateway API Test TCP Server\n';
 /** The tcp-echo answer to `TEST`: one JSON line after the welcome line. */

@@ -13,18 +13,17 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
 import type { ProxyConfig } from '../../../src/proxy-config.js';
-import { resumableHandshake } from '../../helpers/tls-resume.js';
+import { resumableHandshake, type TlsVersion } from '../../helpers/traffic.js';
 import { backendRef, listener, makeCert, plainBackend, proxyConfig, tempDir, type Backend, type TestCert } from './helpers.js';
 
-type Version = 'TLSv1.2' | 'TLSv1.3';
 const key = (): string => randomBytes(48).toString('base64');
 
 /** One handshake through a proxy on 127.0.0.1 (see resumableHandshake). */
-function handshake(port: number, version: Version, session?: Buffer): Promise<{ reused: boolean; ticket: Buffer | null }> {
-  return resumableHandshake({ host: '127.0.0.1', port, servername: 'a.example.com', version, ...(session ? { session } : {}) });
+function handshake(port: number, version: TlsVersion, session?: Buffer) {
+  return resumableHandshake({ host: '127.0.0.1', port, servername: 'a.example.com', version, session });
 }
 
-async function ticketFrom(port: number, version: Version): Promise<Buffer> {
+async function ticketFrom(port: number, version: TlsVersion): Promise<Buffer> {
   const first = await handshake(port, version);
   assert.equal(first.reused, false, 'a first handshake is a full one');
   assert.ok(first.ticket, `${version}: the proxy sent a session ticket`);
@@ -32,7 +31,7 @@ async function ticketFrom(port: number, version: Version): Promise<Buffer> {
 }
 
 /** Several tries, so that both of B's workers are asked (each accepts for itself). */
-async function resumes(port: number, version: Version, ticket: Buffer, tries = 4): Promise<boolean[]> {
+async function resumes(port: number, version: TlsVersion, ticket: Buffer, tries = 4): Promise<boolean[]> {
   const results: boolean[] = [];
   for (let i = 0; i < tries; i++) results.push((await handshake(port, version, ticket)).reused);
   return results;
@@ -42,7 +41,7 @@ async function resumes(port: number, version: Version, ticket: Buffer, tries = 4
  * `openssl s_client` kept open until the backend's greeting arrived, so that a TLS 1.3 ticket
  * (sent after the handshake) is read before it quits. Returns its output.
  */
-function opensslSession(port: number, version: Version, sessionArgs: string[]): Promise<string> {
+function opensslSession(port: number, version: TlsVersion, sessionArgs: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'a.example.com', version === 'TLSv1.3' ? '-tls1_3' : '-tls1_2', ...sessionArgs];
     let out = '';

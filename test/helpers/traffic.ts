@@ -1,6 +1,7 @@
-// Real clients for traffic through a Gateway: Node's tls and the openssl CLI, against the
-// address a Gateway reports. Each reports what it saw (the certificate shown, the bytes
-// received, how the connection ended) and leaves the judging to the test.
+// Real clients for traffic through a Gateway or a proxy: Node's tls and the openssl CLI. Each
+// reports what it saw (the certificate shown, the bytes received, how the connection ended,
+// whether a session resumed) and leaves the judging to the test. No cluster imports: the
+// proxy's e2e tests use it too, on Node 20, 22 and 24.
 //
 //   const r = await tlsProbe({ host, port: 443, servername: 'foo.example.com', send: 'PING\n', until: 'PONG\n' });
 //   assert.equal(r.peer?.subjectCN, 'foo.example.com');
@@ -12,6 +13,7 @@ import tls from 'node:tls';
 import assert from 'node:assert/strict';
 
 export type Until = string | RegExp | ((received: Buffer) => boolean);
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
 function matches(until: Until | undefined, received: Buffer): boolean {
   if (until === undefined) return false;
@@ -28,6 +30,10 @@ export interface TlsProbeOptions {
   /** Trust anchor(s): the result then says whether the chain and name verified (`authorized`). */
   ca?: string | Buffer | (string | Buffer)[];
   alpn?: string[];
+  /** Offer only this protocol version (default: whatever Node's client offers). */
+  version?: TlsVersion;
+  /** A session (ticket) from an earlier connection to offer for resumption. */
+  session?: Buffer;
   /** Written after the handshake. */
   send?: string | Buffer;
   /** Stop reading (and close) once the received bytes match; otherwise read until the peer closes or the timeout. */
@@ -57,6 +63,10 @@ export interface TlsProbeResult {
   authorizationError?: string;
   protocol?: string;
   alpnProtocol?: string;
+  /** The handshake resumed the offered `session` (false without one, or without a handshake). */
+  sessionReused: boolean;
+  /** The last session (ticket) the server sent before the probe ended; none on a TLS 1.2 resumption. */
+  ticket?: Buffer;
   /** Application bytes received after the handshake (first maxBytes). */
   received: Buffer;
   /** Raw TCP bytes the server sent, handshake and alerts included. */
@@ -86,9 +96,11 @@ export function tlsProbe(options: TlsProbeOptions): Promise<TlsProbeResult> {
       ...(options.servername !== undefined ? { servername: options.servername } : {}),
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
       ...(options.alpn ? { ALPNProtocols: options.alpn } : {}),
+      ...(options.version ? { minVersion: options.version, maxVersion: options.version } : {}),
+      ...(options.session ? { session: options.session } : {}),
       rejectUnauthorized: false,
     });
-    const result: TlsProbeResult = { connected: false, handshake: false, authorized: false, received: Buffer.alloc(0), rawBytesFromServer: 0, ended: 'timeout', ms: 0 };
+    const result: TlsProbeResult = { connected: false, handshake: false, authorized: false, sessionReused: false, received: Buffer.alloc(0), rawBytesFromServer: 0, ended: 'timeout', ms: 0 };
     const chunks: Buffer[] = [];
     let length = 0;
     let settled = false;
@@ -117,6 +129,7 @@ export function tlsProbe(options: TlsProbeOptions): Promise<TlsProbeResult> {
       result.authorized = options.ca !== undefined && socket.authorized;
       if (socket.authorizationError) result.authorizationError = String(socket.authorizationError);
       result.protocol = socket.getProtocol() ?? undefined;
+      result.sessionReused = socket.isSessionReused();
       if (socket.alpnProtocol) result.alpnProtocol = socket.alpnProtocol;
       const cert = socket.getPeerCertificate();
       if (cert && Object.keys(cert).length > 0) {
@@ -130,6 +143,7 @@ export function tlsProbe(options: TlsProbeOptions): Promise<TlsProbeResult> {
       if (options.send !== undefined) socket.write(options.send);
       else if (options.until === undefined) finish('matched');
     });
+    socket.on('session', (ticket: Buffer) => { result.ticket = ticket; });
     socket.on('data', (data: Buffer) => {
       if (length < maxBytes) {
         const part = data.subarray(0, maxBytes - length);
@@ -144,6 +158,20 @@ export function tlsProbe(options: TlsProbeOptions): Promise<TlsProbeResult> {
     socket.on('error', onError);
     raw.on('error', onError);
   });
+}
+
+/**
+ * One handshake offering `session` (if any) that waits for the backend's greeting, which a
+ * proxy relays only after it sent its session tickets: whether the session was reused, and the
+ * last ticket the server sent (null when it sent none, as on a TLS 1.2 resumption). Rejects
+ * when no greeting arrived within 5 s (a reset, close or timeout, named in the message).
+ */
+export async function resumableHandshake(probe: { host: string; port: number; servername: string; version: TlsVersion; session?: Buffer }): Promise<{ reused: boolean; ticket: Buffer | null }> {
+  const result = await tlsProbe({ ...probe, until: (received) => received.length > 0, timeoutMs: 5000 });
+  if (result.ended !== 'matched') {
+    throw new Error(`${probe.host}:${probe.port}: no greeting from the backend within 5 s (ended: ${result.ended}${result.error ? `, ${result.error}` : ''})`);
+  }
+  return { reused: result.sessionReused, ticket: result.ticket ?? null };
 }
 
 /**
