@@ -3,19 +3,17 @@
 // (GatewayParameters replicas: 2); a client connects to each pod's IP directly, and a TLS 1.3
 // or TLS 1.2 session from pod A resumes on pod B. Without the shared ring each pod would have
 // keys of its own and the resumption would be a full handshake.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
-import type { Operator } from '../../operator/operator.js';
 import { podsDir } from '../cluster/state.js';
 import { TICKET_KEYS_SECRET_NAME, ticketKeyRing, withTicketKeys } from '../../operator/ticket-keys.js';
 import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
 import type { ProxyConfig } from '../../src/proxy-config.js';
 import { resumableHandshake, type TlsVersion } from '../helpers/traffic.js';
-import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
+import { condition, createCertificateSecret, createEchoBackend, createObject, eventually, getCustom, operatorSuite, testOperator, GATEWAY_GROUP } from './operator-support.js';
 
 const HOST = 'tickets.example.com';
 const GATEWAY = 'tickets';
@@ -26,75 +24,44 @@ function handshake(host: string, version: TlsVersion, session?: Buffer) {
 }
 
 describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
-  let kc: k8s.KubeConfig;
-  let ns: string;
-  let operator: Operator;
-  const suffix = uniqueSuffix();
-  const className = `it-tickets-${suffix}`;
-  const controllerName = `tlsgate.dev/it-tickets-${suffix}`;
-  const logs: string[] = [];
   let podIps: string[] = [];
-
-  before(async () => {
-    kc = loadTestKubeConfig();
-    ns = await freshNamespace(kc, 'e2e-tickets');
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    await custom.createNamespacedCustomObject({
-      group: 'tlsgate.dev', version: 'v1alpha1', plural: 'gatewayparameters', namespace: ns,
-      body: { apiVersion: 'tlsgate.dev/v1alpha1', kind: 'GatewayParameters', metadata: { name: 'two-replicas' }, spec: { deployment: { replicas: 2 }, service: { type: 'ClusterIP' } } },
-    });
-    await createGatewayClass(kc, className, controllerName);
-    const { cert, key } = selfSigned(HOST);
-    await core.createNamespacedSecret({
-      namespace: ns,
-      body: { metadata: { name: 'gateway-cert' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } },
-    });
-    // The backend: the conformance tcp-echo, which greets first (the proxy's tickets come before it).
-    await core.createNamespacedPod({
-      namespace: ns,
-      body: {
-        metadata: { name: 'echo', labels: { app: 'echo' } },
-        spec: { containers: [{ name: 'echo', image: 'tlsgate.test/tcp-echo', env: [{ name: 'TCP_PORT', value: '3000' }], ports: [{ containerPort: 3000 }], readinessProbe: { tcpSocket: { port: 3000 }, periodSeconds: 1 } }] },
-      },
-    });
-    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'echo' }, spec: { selector: { app: 'echo' }, ports: [{ port: 3000, targetPort: 3000 }] } } });
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: GATEWAY, namespace: ns },
-      spec: {
-        gatewayClassName: className,
-        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'two-replicas' } },
-        listeners: [{ name: 'term', protocol: 'TLS', port: 443, hostname: HOST, tls: { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] } }],
-      },
-    });
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo', namespace: ns },
-      spec: { parentRefs: [{ name: GATEWAY }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
-    });
-    operator = testOperator(kc, { namespace: ns, controllerName, logs });
-    await operator.start();
+  const suite = operatorSuite({
+    name: 'tickets',
+    namespacePrefix: 'e2e-tickets',
+    gatewayParameters: { 'two-replicas': { deployment: { replicas: 2 }, service: { type: 'ClusterIP' } } },
+    setup: async ({ kc, ns, className }) => {
+      await createCertificateSecret(kc, ns, 'gateway-cert', HOST);
+      // The backend greets first: the proxy's tickets come before its greeting.
+      await createEchoBackend(kc, ns);
+      await createObject(kc, {
+        apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: GATEWAY, namespace: ns },
+        spec: {
+          gatewayClassName: className,
+          infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'two-replicas' } },
+          listeners: [{ name: 'term', protocol: 'TLS', port: 443, hostname: HOST, tls: { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] } }],
+        },
+      });
+      await createObject(kc, {
+        apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo', namespace: ns },
+        spec: { parentRefs: [{ name: GATEWAY }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
+      });
+    },
   });
 
-  after(async () => {
-    await operator?.stop();
-    await deleteGatewayClass(kc, className);
-    if (ns) await deleteNamespace(kc, ns);
-  });
-
-  const why = () => `\noperator log (last 15):\n${logs.slice(-15).join('\n')}`;
+  const why = () => `\noperator log (last 15):\n${suite.logs.slice(-15).join('\n')}`;
 
   it('the operator keeps one master secret for the ticket keys in its namespace', async () => {
-    const secret = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: TICKET_KEYS_SECRET_NAME, namespace: ns });
+    const secret = await suite.kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: TICKET_KEYS_SECRET_NAME, namespace: suite.ns });
     assert.equal(Buffer.from(secret.data?.master ?? '', 'base64').length, 32);
-    assert.equal(logs.some((line) => line.includes(secret.data!.master!)), false, 'never logged');
+    assert.equal(suite.logs.some((line) => line.includes(secret.data!.master!)), false, 'never logged');
   });
 
   it('both proxy pods serve the same config with the ring, redacted in /config_dump', async () => {
-    await eventually('Gateway Programmed', async () => condition((await getCustom(kc, 'gateways', ns, GATEWAY)).status?.conditions, 'Programmed')?.status === 'True', 90_000)
+    await eventually('Gateway Programmed', async () => condition((await getCustom(suite.kc, 'gateways', suite.ns, GATEWAY)).status?.conditions, 'Programmed')?.status === 'True', 90_000)
       .catch((err: Error) => assert.fail(`${err.message}${why()}`));
-    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const core = suite.kc.makeApiClient(k8s.CoreV1Api);
     const dumps = await eventually('two ready proxy pods, each serving a config and carrying traffic', async () => {
-      const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: `gateway.networking.k8s.io/gateway-name=${GATEWAY}` })).items
+      const pods = (await core.listNamespacedPod({ namespace: suite.ns, labelSelector: `gateway.networking.k8s.io/gateway-name=${GATEWAY}` })).items
         .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
       if (pods.length !== 2) return undefined;
       const result = await Promise.all(pods.map(async (p) => {
@@ -115,10 +82,10 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
     assert.notEqual(podIps[0], podIps[1], 'two pods, two addresses');
     const [a, b] = dumps.map((d) => JSON.parse(d.body) as { versions: Record<string, string>; configs: ProxyConfig[] });
     assert.deepEqual(a!.configs[0]!.sessionTicketKeys, ['<redacted>', '<redacted>']);
-    const served = a!.versions[`${ns}/${GATEWAY}`]!;
-    assert.equal(b!.versions[`${ns}/${GATEWAY}`], served, 'the same version: the same ring');
+    const served = a!.versions[`${suite.ns}/${GATEWAY}`]!;
+    assert.equal(b!.versions[`${suite.ns}/${GATEWAY}`], served, 'the same version: the same ring');
     // The status names translate's version, a prefix of the one with the ring that the pods serve.
-    const programmed = condition((await getCustom(kc, 'gateways', ns, GATEWAY)).status?.conditions, 'Programmed');
+    const programmed = condition((await getCustom(suite.kc, 'gateways', suite.ns, GATEWAY)).status?.conditions, 'Programmed');
     assert.equal(programmed?.status, 'True');
     assert.ok(String(programmed?.message).includes(served.slice(0, 12)), `Programmed names the served version ${served}: ${programmed?.message}`);
   });
@@ -137,21 +104,21 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
   }
 
   it('the ring is the one derived from the master Secret and the Gateway UID, and appears in no log, status or event', async () => {
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const secret = await core.readNamespacedSecret({ name: TICKET_KEYS_SECRET_NAME, namespace: ns });
+    const core = suite.kc.makeApiClient(k8s.CoreV1Api);
+    const secret = await core.readNamespacedSecret({ name: TICKET_KEYS_SECRET_NAME, namespace: suite.ns });
     const master = Buffer.from(secret.data!.master!, 'base64');
-    const gateway = await getCustom(kc, 'gateways', ns, GATEWAY);
+    const gateway = await getCustom(suite.kc, 'gateways', suite.ns, GATEWAY);
     const now = Date.now();
     // This period's and the last one's ring (should the hour have turned during the test).
     const keys = [...ticketKeyRing(master, gateway.metadata.uid, now, 3_600_000), ...ticketKeyRing(master, gateway.metadata.uid, now - 3_600_000, 3_600_000)];
     const forms = keys.flatMap((k) => [k, Buffer.from(k, 'base64').toString('hex')]);
     const proxyLogs = existsSync(podsDir)
-      ? readdirSync(podsDir).filter((d) => d.startsWith(`${ns}_tlsgate-`)).map((d) => path.join(podsDir, d, 'logs', 'proxy.log')).filter(existsSync)
+      ? readdirSync(podsDir).filter((d) => d.startsWith(`${suite.ns}_tlsgate-`)).map((d) => path.join(podsDir, d, 'logs', 'proxy.log')).filter(existsSync)
       : [];
     assert.ok(proxyLogs.length >= 2, `the proxy pods' logs were found under ${podsDir}`);
-    const events = await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
+    const events = await suite.kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: suite.ns });
     const places: [string, string][] = [
-      ['operator log', logs.join('\n')],
+      ['operator log', suite.logs.join('\n')],
       ['Gateway status', JSON.stringify(gateway.status)],
       ['events', JSON.stringify(events.items)],
       ...proxyLogs.map((f): [string, string] => [f, readFileSync(f, 'utf8')]),
@@ -161,7 +128,7 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
     }
     // The search looks for the right thing: the pods serve exactly this period's ring (the
     // version covers the keys), derived here from nothing but the Secret and the Gateway's UID.
-    const translated = operator.lastOutput!.proxyConfigs.find((c) => c.gateway.namespace === ns && c.gateway.name === GATEWAY)!;
+    const translated = suite.operator.lastOutput!.proxyConfigs.find((c) => c.gateway.namespace === suite.ns && c.gateway.name === GATEWAY)!;
     const expected = withTicketKeys(translated, ticketKeyRing(master, gateway.metadata.uid, Date.now(), 3_600_000)).version;
     assert.deepEqual(await podVersions(), [expected, expected]);
   });
@@ -170,7 +137,7 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
   async function podVersions(): Promise<string[]> {
     return Promise.all(podIps.map(async (ip) => {
       const res = await fetch(`http://${ip}:${PROXY_ADMIN_PORT}/config_dump`, { signal: AbortSignal.timeout(3000) });
-      return ((await res.json()) as { versions: Record<string, string> }).versions[`${ns}/${GATEWAY}`] ?? '';
+      return ((await res.json()) as { versions: Record<string, string> }).versions[`${suite.ns}/${GATEWAY}`] ?? '';
     }));
   }
 
@@ -184,11 +151,11 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
 
   /** Stops the operator and starts another on the same config-server port (so the proxy pods stay as they are). */
   async function restartOperator(ticketKeyRotationMs?: number): Promise<string[]> {
-    const port = operator.configServerPort;
-    await operator.stop();
+    const port = suite.operator.configServerPort;
+    await suite.operator.stop();
     const fresh: string[] = [];
-    operator = testOperator(kc, { namespace: ns, controllerName, logs: fresh, configServerPort: port, ...(ticketKeyRotationMs ? { ticketKeyRotationMs } : {}) });
-    await operator.start();
+    suite.operator = testOperator(suite.kc, { namespace: suite.ns, controllerName: suite.controllerName, logs: fresh, configServerPort: port, ...(ticketKeyRotationMs ? { ticketKeyRotationMs } : {}) });
+    await suite.operator.start();
     return fresh;
   }
 
@@ -199,7 +166,7 @@ describe('e2e: session tickets shared by the proxy pods of a Gateway', () => {
     const fresh = await restartOperator();
     // Both proxies reconnected to the new operator and acknowledged what it published.
     const acked = await eventually('both proxies ACK the new operator', async () => {
-      const lines = fresh.filter((l) => l.includes('config_acked') && l.includes(`"gateway":"${ns}/${GATEWAY}"`));
+      const lines = fresh.filter((l) => l.includes('config_acked') && l.includes(`"gateway":"${suite.ns}/${GATEWAY}"`));
       return new Set(lines.map((l) => /"remoteAddress":"([^"]+)"/.exec(l)?.[1])).size >= 2 && lines;
     }, 45_000).catch((err: Error) => assert.fail(`${err.message}\nnew operator log:\n${fresh.slice(-15).join('\n')}`));
     assert.ok(acked.every((l) => l.includes(`"version":"${before}"`)), `the new operator published the version the pods already had (${before}):\n${acked.join('\n')}`);

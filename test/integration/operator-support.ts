@@ -1,15 +1,17 @@
 // Shared by the operator integration tests: an in-process operator against the cluster in
-// a box, the upstream example applied as it is, and small waiting helpers.
+// a box (alone, or with a suite's whole set-up: operatorSuite), the upstream example applied
+// as it is, and small waiting helpers.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { Operator, type OperatorOptions } from '../../operator/operator.js';
 import { upstreamDir } from '../helpers/paths.js';
-import { podNetwork, waitFor } from '../cluster/client.js';
+import { deleteNamespace, freshNamespace, loadTestKubeConfig, podNetwork, waitFor } from '../cluster/client.js';
 
 export { waitFor };
 
@@ -65,6 +67,93 @@ export function testOperator(kc: k8s.KubeConfig, options: TestOperatorOptions): 
   return operator;
 }
 
+export interface OperatorSuite {
+  /** Admin access to the cluster in a box. */
+  kc: k8s.KubeConfig;
+  /** The suite's fresh namespace: the operator's own and its objects'. */
+  ns: string;
+  className: string;
+  controllerName: string;
+  /** The operator's log lines. */
+  logs: string[];
+  /** The operator in this process. A suite that replaces it (a restart) assigns the new one here, so that after() stops that one. */
+  operator: Operator;
+}
+
+export interface OperatorSuiteOptions {
+  /** In the GatewayClass's and the controller's names (`it-<name>-<random>`). */
+  name: string;
+  /** The namespace's prefix (default `op-<name>`). */
+  namespacePrefix?: string;
+  /** GatewayParameters (by name: spec) created in the namespace first. */
+  gatewayParameters?: Record<string, unknown>;
+  /** The one of them that the GatewayClass refers to (class-wide defaults). */
+  classParameters?: string;
+  /** The suite's own objects, created before the operator starts so that its first reconcile sees them. */
+  setup?: (suite: OperatorSuite) => Promise<void>;
+  operator?: Omit<TestOperatorOptions, 'namespace' | 'controllerName' | 'logs'>;
+}
+
+/**
+ * The set-up that the operator suites share, as the calling describe()'s before() and after():
+ * a fresh namespace, GatewayParameters in it, a GatewayClass of the suite's own (random names,
+ * so runs and leftovers never meet), the suite's `setup`, then an in-process operator for the
+ * class; after() stops the operator and deletes the class and the namespace. The returned
+ * object is filled in by before(): read its fields in hooks and tests, not at describe time.
+ */
+export function operatorSuite(options: OperatorSuiteOptions): OperatorSuite {
+  const suffix = uniqueSuffix();
+  const suite = { className: `it-${options.name}-${suffix}`, controllerName: `tlsgate.dev/it-${options.name}-${suffix}`, logs: [] as string[] } as OperatorSuite;
+  before(async () => {
+    suite.kc = loadTestKubeConfig();
+    suite.ns = await freshNamespace(suite.kc, options.namespacePrefix ?? `op-${options.name}`);
+    const custom = suite.kc.makeApiClient(k8s.CustomObjectsApi);
+    for (const [name, spec] of Object.entries(options.gatewayParameters ?? {})) {
+      await custom.createNamespacedCustomObject({
+        group: 'tlsgate.dev', version: 'v1alpha1', plural: 'gatewayparameters', namespace: suite.ns,
+        body: { apiVersion: 'tlsgate.dev/v1alpha1', kind: 'GatewayParameters', metadata: { name }, spec },
+      });
+    }
+    const classParameters = options.classParameters && { group: 'tlsgate.dev', kind: 'GatewayParameters', name: options.classParameters, namespace: suite.ns };
+    await createGatewayClass(suite.kc, suite.className, suite.controllerName, classParameters);
+    await options.setup?.(suite);
+    suite.operator = testOperator(suite.kc, { ...options.operator, namespace: suite.ns, controllerName: suite.controllerName, logs: suite.logs });
+    await suite.operator.start();
+  });
+  after(async () => {
+    await suite.operator?.stop();
+    if (!suite.kc) return;
+    await deleteGatewayClass(suite.kc, suite.className);
+    if (suite.ns) await deleteNamespace(suite.kc, suite.ns);
+  });
+  return suite;
+}
+
+/** A kubernetes.io/tls Secret with a self-signed certificate for `hostname`. */
+export async function createCertificateSecret(kc: k8s.KubeConfig, namespace: string, name: string, hostname: string): Promise<void> {
+  const { cert, key } = selfSigned(hostname);
+  await kc.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
+    namespace,
+    body: { metadata: { name }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(cert), 'tls.key': b64(key) } },
+  });
+}
+
+/**
+ * A backend that speaks first: the conformance tcp-echo image as Pod and Service `name` on
+ * `port`. A client through a Terminate listener sees the proxy's session tickets before its greeting.
+ */
+export async function createEchoBackend(kc: k8s.KubeConfig, namespace: string, name = 'echo', port = 3000): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name, labels: { app: name } },
+      spec: { containers: [{ name: 'echo', image: 'tlsgate.test/tcp-echo', env: [{ name: 'TCP_PORT', value: String(port) }], ports: [{ containerPort: port }], readinessProbe: { tcpSocket: { port }, periodSeconds: 1 } }] },
+    },
+  });
+  await core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port, targetPort: port }] } } });
+}
+
 export async function createGatewayClass(kc: k8s.KubeConfig, name: string, controllerName: string, parametersRef?: unknown): Promise<void> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   await custom.createClusterCustomObject({
@@ -106,11 +195,7 @@ export async function createObject(kc: k8s.KubeConfig, object: any): Promise<any
 /** The upstream TLS routing example (Gateway, foo and bar routes) plus what it refers to. */
 export async function applyUpstreamExample(kc: k8s.KubeConfig, namespace: string, gatewayClassName?: string): Promise<void> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const { cert, key } = selfSigned('bar.example.com');
-  await core.createNamespacedSecret({
-    namespace,
-    body: { metadata: { name: 'tls-terminate-certificate' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(cert), 'tls.key': b64(key) } },
-  });
+  await createCertificateSecret(kc, namespace, 'tls-terminate-certificate', 'bar.example.com');
   for (const [name, port] of [['foo-svc', 443], ['bar-svc', 8080]] as const) {
     await core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port, targetPort: port }] } } });
   }
