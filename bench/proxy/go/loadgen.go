@@ -153,6 +153,19 @@ func millisecondsSince(start time.Time) float64 {
 	return float64(time.Since(start)) / float64(time.Millisecond)
 }
 
+// onGoroutines runs body on n goroutines at once and returns when every one has returned.
+func onGoroutines(n int, body func()) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body()
+		}()
+	}
+	wg.Wait()
+}
+
 // client opens connections the way one ConnectionSpec says: raw bytes (the recorded ClientHello
 // first, for Passthrough) or a full TLS 1.3 handshake (Terminate).
 type client struct {
@@ -298,37 +311,31 @@ func describe(err error, timeout string) error {
 func connectRate(cl *client, concurrency int, duration time.Duration) loadResult {
 	var errs errorTally
 	var ops atomic.Int64
-	var wg sync.WaitGroup
 	start := time.Now()
 	stopAt := start.Add(duration)
 	deadline := stopAt.Add(closeGrace)
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buffer := make([]byte, 16*1024)
-			for time.Now().Before(stopAt) {
-				if err := cl.lifecycle(buffer, deadline); err != nil {
-					errs.add(describe(err, "connection still open after the phase ended"))
-				} else {
-					ops.Add(1)
-				}
+	onGoroutines(concurrency, func() {
+		buffer := make([]byte, 16*1024)
+		for time.Now().Before(stopAt) {
+			if err := cl.lifecycle(buffer, deadline, nil); err != nil {
+				errs.add(describe(err, "connection still open after the phase ended"))
+			} else {
+				ops.Add(1)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	return errs.into(loadResult{Ops: ops.Load(), ElapsedMs: millisecondsSince(start)})
 }
 
 // lifecycle is one whole connection; only one that ends without an error counts: one whose
-// close was not relayed is an error, not an op.
-func (cl *client) lifecycle(buffer []byte, deadline time.Time) error {
+// close was not relayed is an error, not an op. first (may be nil) is told of the first byte.
+func (cl *client) lifecycle(buffer []byte, deadline time.Time, first func()) error {
 	c, err := cl.open(deadline)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	if err := cl.readExpected(c, buffer, nil); err != nil {
+	if err := cl.readExpected(c, buffer, first); err != nil {
 		return err
 	}
 	return finish(c, buffer)
@@ -338,43 +345,37 @@ func (cl *client) lifecycle(buffer []byte, deadline time.Time) error {
 func bulk(cl *client, connections int, duration time.Duration) loadResult {
 	var errs errorTally
 	var total atomic.Int64
-	var wg sync.WaitGroup
 	start := time.Now()
 	stopAt := start.Add(duration)
-	for range connections {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The phase ends at the deadline: a read that times out is the normal end.
-			c, err := cl.open(stopAt)
-			if err != nil {
-				if !errors.Is(err, os.ErrDeadlineExceeded) {
-					errs.add(err)
-				}
+	onGoroutines(connections, func() {
+		// The phase ends at the deadline: a read that times out is the normal end.
+		c, err := cl.open(stopAt)
+		if err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				errs.add(err)
+			}
+			return
+		}
+		defer c.close()
+		buffer := make([]byte, 256*1024)
+		var received int64
+		defer func() { total.Add(received) }()
+		for {
+			n, err := c.Read(buffer)
+			received += int64(n)
+			switch {
+			case err == nil:
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				return
+			case err == io.EOF:
+				errs.add(errors.New("bulk connection closed before the phase ended"))
+				return
+			default:
+				errs.add(err)
 				return
 			}
-			defer c.close()
-			buffer := make([]byte, 256*1024)
-			var received int64
-			defer func() { total.Add(received) }()
-			for {
-				n, err := c.Read(buffer)
-				received += int64(n)
-				switch {
-				case err == nil:
-				case errors.Is(err, os.ErrDeadlineExceeded):
-					return
-				case err == io.EOF:
-					errs.add(errors.New("bulk connection closed before the phase ended"))
-					return
-				default:
-					errs.add(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	return errs.into(loadResult{Ops: int64(connections), Bytes: total.Load(), ElapsedMs: float64(duration) / float64(time.Millisecond)})
 }
 
@@ -386,19 +387,8 @@ func latency(cl *client, count int) loadResult {
 	start := time.Now()
 	for range count {
 		t0 := time.Now()
-		err := func() error {
-			c, err := cl.open(t0.Add(closeGrace))
-			if err != nil {
-				return err
-			}
-			defer c.close()
-			first := func() { samples = append(samples, float64(time.Since(t0))/float64(time.Microsecond)) }
-			if err := cl.readExpected(c, buffer, first); err != nil {
-				return err
-			}
-			return finish(c, buffer)
-		}()
-		if err != nil {
+		first := func() { samples = append(samples, float64(time.Since(t0))/float64(time.Microsecond)) }
+		if err := cl.lifecycle(buffer, t0.Add(closeGrace), first); err != nil {
 			errs.add(describe(err, "no answer within the grace period"))
 		}
 	}
@@ -411,34 +401,28 @@ func (g *loadgen) hold(cl *client, count, concurrency int) loadResult {
 	var errs errorTally
 	var opened atomic.Int64
 	var launched atomic.Int64
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range min(concurrency, count) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buffer := make([]byte, 16*1024)
-			for launched.Add(1) <= int64(count) {
-				c, err := cl.open(time.Now().Add(holdAnswerTimeout))
-				if err == nil {
-					err = cl.readExpected(c, buffer, nil)
-					if err != nil {
-						c.close()
-					}
-				}
+	onGoroutines(min(concurrency, count), func() {
+		buffer := make([]byte, 16*1024)
+		for launched.Add(1) <= int64(count) {
+			c, err := cl.open(time.Now().Add(holdAnswerTimeout))
+			if err == nil {
+				err = cl.readExpected(c, buffer, nil)
 				if err != nil {
-					errs.add(describe(err, "no answer within the hold timeout"))
-					continue
+					c.close()
 				}
-				c.tcp.SetDeadline(time.Time{})
-				opened.Add(1)
-				g.heldMu.Lock()
-				g.held = append(g.held, c.tcp)
-				g.heldMu.Unlock()
 			}
-		}()
-	}
-	wg.Wait()
+			if err != nil {
+				errs.add(describe(err, "no answer within the hold timeout"))
+				continue
+			}
+			c.tcp.SetDeadline(time.Time{})
+			opened.Add(1)
+			g.heldMu.Lock()
+			g.held = append(g.held, c.tcp)
+			g.heldMu.Unlock()
+		}
+	})
 	return errs.into(loadResult{Ops: opened.Load(), ElapsedMs: millisecondsSince(start)})
 }
 
