@@ -12,10 +12,16 @@ node22=$(bash scripts/fetch-node.sh 22)
 node24=$(bash scripts/fetch-node.sh 24)
 
 suites=(dist/test/unit dist/test/e2e dist/bench)
+integration=false
+cluster_was_up=false
 if [[ -d test/integration ]] && ls test/integration/*.test.ts >/dev/null 2>&1; then
+  integration=true
   # Tear down only a cluster this run started: one brought up by hand (or by another run
-  # in this checkout) stays up for whoever is using it.
-  if ! kubectl --kubeconfig .cache/cluster/kubeconfig get --raw /readyz >/dev/null 2>&1; then
+  # in this checkout) stays up for whoever is using it. (If it runs its pods on another Node
+  # than this `node`, cluster:up fails here and leaves it alone.)
+  if kubectl --kubeconfig .cache/cluster/kubeconfig get --raw /readyz >/dev/null 2>&1; then
+    cluster_was_up=true
+  else
     trap 'npm run cluster:down || true' EXIT
   fi
   npm run cluster:up
@@ -30,7 +36,8 @@ node --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
 # The same code on Node 22 and 24 (the image's): the suites that exercise net, tls, http,
 # node:cluster and child processes, where Node versions differ; about a minute each here.
 # Both run even when one fails; either failing fails `npm test`. Translate, constructs and
-# the operator run on Node 20 only (docs/test-cluster.md says why).
+# the operator's unit tests run on Node 20 only (docs/test-cluster.md says why); the
+# integration tests run again on Node 24 below.
 mapfile -t files < <(find dist/test/unit/proxy dist/test/unit/delivery dist/test/e2e/proxy \
   dist/test/e2e/standalone dist/test/e2e/delivery -name '*.test.js' | sort)
 failed=()
@@ -38,4 +45,36 @@ for other in "$node22" "$node24"; do
   echo "== $("$other" -v): proxy, standalone and config delivery suites"
   "$other" --test --test-reporter=spec --test-concurrency=1 "${files[@]}" || failed+=("$("$other" -v)")
 done
+
+# The operator and the in-cluster proxies on the image's Node: the cluster is restarted with
+# its pods on Node 24 (cluster:up --node) and the integration tests run again with Node 24 as
+# the test runner too. All of dist/test/integration, not only operator-*/e2e-*/conformance:
+# the harness tests check that the pods really run Node 24, and the whole set takes about as
+# long as the first integration run (~10 min here), which a 90-minute CI limit affords.
+if $integration; then
+  echo "== $("$node24" -v): integration suites, pods on the same Node"
+  npm run cluster:down
+  # A cluster that was up before this run ran on this `node` (cluster:up above checked it):
+  # it is restarted on it, empty, whatever happens from here on.
+  if $cluster_was_up; then trap 'npm run cluster:down || true; npm run cluster:up || true' EXIT; fi
+  npm run cluster:up -- --node "$node24"
+  pods_node=$(node -p 'JSON.parse(require("fs").readFileSync(".cache/cluster/state.json", "utf8")).podNode?.version')
+  [[ $pods_node == "$("$node24" -v)" ]] || { echo "test.sh: the cluster's pods run Node $pods_node, not $("$node24" -v)" >&2; exit 1; }
+  mapfile -t files < <(find dist/test/integration -name '*.test.js' | sort)
+  "$node24" --test --test-reporter=spec --test-concurrency=1 "${files[@]}" || failed+=("$("$node24" -v) (integration)")
+  # Which Node the operator and proxy pods really ran: the agent logs each container start
+  # with its argv (logs of deleted pods stay until cluster:down).
+  starts=$(grep -hE '^--- [^ ]+ start #[0-9]+: [^ ]+ [^ ]*/bin/tlsgate\.js( |$)' .cache/cluster/pods/*/logs/*.log || true)
+  elsewhere=$(grep -vF ": $node24 " <<<"$starts" || true)
+  echo "== tlsgate CLI started in pods: $(grep -c 'tlsgate\.js operator' <<<"$starts") operator, $(grep -c 'tlsgate\.js proxy' <<<"$starts") proxy, $(grep -c . <<<"$starts") in all; on another Node than $node24: $(grep -c . <<<"$elsewhere")"
+  if [[ -z $starts || -n $elsewhere ]]; then
+    head -n 6 <<<"test.sh: the pods did not run the tlsgate CLI on $node24: ${elsewhere:-no start found}" >&2
+    failed+=("$("$node24" -v) (the pods' Node)")
+  fi
+  if $cluster_was_up; then
+    npm run cluster:down
+    npm run cluster:up
+    trap - EXIT
+  fi
+fi
 if ((${#failed[@]})); then echo "test.sh: tests failed on Node ${failed[*]}" >&2; exit 1; fi
