@@ -115,7 +115,9 @@ export class TicketKeySecretStore {
       if (statusOf(err) !== 409) throw err;
       // Another replica created it between our read and our create: use theirs, or we would disagree.
       const secret = await this.core.readNamespacedSecret({ name: TICKET_KEYS_SECRET_NAME, namespace: this.namespace });
-      return masterFromSecretData(secret.data, this.where);
+      const theirs = masterFromSecretData(secret.data, this.where);
+      this.log(`${this.where} was created by another replica meanwhile (409 on create); using it`);
+      return theirs;
     }
   }
 

@@ -10,8 +10,9 @@ import { after, before } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { Operator, type OperatorOptions } from '../../operator/operator.js';
+import { CLUSTER_RULES, NAMESPACE_RULES } from '../../install/rbac.js';
 import { upstreamDir } from '../helpers/paths.js';
-import { deleteNamespace, freshNamespace, loadTestKubeConfig, podNetwork, waitFor } from '../cluster/client.js';
+import { deleteNamespace, freshNamespace, kubeConfigWithToken, loadTestKubeConfig, podNetwork, waitFor } from '../cluster/client.js';
 
 export { waitFor };
 
@@ -152,6 +153,31 @@ export async function createEchoBackend(kc: k8s.KubeConfig, namespace: string, n
     },
   });
   await core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port, targetPort: port }] } } });
+}
+
+/**
+ * Access as the operator has it once installed: exactly the install's RBAC (install/rbac.ts:
+ * a ClusterRole `clusterRole` and the namespace Role, bound to ServiceAccount tlsgate-operator
+ * of `namespace`) with a TokenRequest token. The ClusterRole and its binding outlive the
+ * namespace: deleteOperatorClusterRole in after().
+ */
+export async function operatorKubeConfig(admin: k8s.KubeConfig, namespace: string, clusterRole: string): Promise<k8s.KubeConfig> {
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'tlsgate-operator' } } });
+  const subjects = [{ kind: 'ServiceAccount', name: 'tlsgate-operator', namespace }];
+  await rbac.createClusterRole({ body: { metadata: { name: clusterRole }, rules: CLUSTER_RULES } });
+  await rbac.createClusterRoleBinding({ body: { metadata: { name: clusterRole }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole }, subjects } });
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'tlsgate-operator' }, rules: NAMESPACE_RULES } });
+  await rbac.createNamespacedRoleBinding({ namespace, body: { metadata: { name: 'tlsgate-operator' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tlsgate-operator' }, subjects } });
+  const token = await core.createNamespacedServiceAccountToken({ name: 'tlsgate-operator', namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  return kubeConfigWithToken(admin, token.status!.token!, 'tlsgate-operator');
+}
+
+export async function deleteOperatorClusterRole(admin: k8s.KubeConfig, clusterRole: string): Promise<void> {
+  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+  await rbac.deleteClusterRoleBinding({ name: clusterRole }).catch(() => undefined);
+  await rbac.deleteClusterRole({ name: clusterRole }).catch(() => undefined);
 }
 
 export async function createGatewayClass(kc: k8s.KubeConfig, name: string, controllerName: string, parametersRef?: unknown): Promise<void> {
