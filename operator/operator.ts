@@ -17,7 +17,7 @@ import { EventRecorder, planEvents } from './events.js';
 import { InfraClient, type AppliableObject } from './infra/apply.js';
 import { proxyNames } from './infra/names.js';
 import { effectiveParameters, referencedParameters, type GatewayParametersObject } from './infra/parameters.js';
-import { PROXY_ADMIN_PORT, renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
+import { listenerPorts, PROXY_ADMIN_PORT, renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
 import { InfrastructureSync, type GatewayInfrastructure } from './infra/sync.js';
 import { LeaderElector } from './leader.js';
 import { retryWhile, stepDown } from './step-down.js';
@@ -429,7 +429,10 @@ export class Operator {
     }
   }
 
-  /** Rendered infrastructure for every Gateway that has a proxy config (the ones we serve). */
+  /**
+   * Rendered infrastructure for every Gateway that has a proxy config (the ones we serve, and
+   * those whose every listener's port is unavailable: their proxies stay, see translate).
+   */
   private desiredInfrastructure(configs: ProxyConfig[], stores: Stores, now: Date): GatewayInfrastructure[] {
     const gateways = new Map((stores.gateways as GatewayObject[]).map((g) => [objectKey(g.metadata?.namespace, g.metadata?.name), g]));
     const classes = new Map((stores.gatewayClasses as GatewayClassObject[]).map((c) => [c.metadata?.name ?? '', c]));
@@ -439,6 +442,10 @@ export class Operator {
       const key = objectKey(config.gateway.namespace, config.gateway.name);
       const gateway = gateways.get(key);
       if (!gateway || !this.caState) continue;
+      // Every listener on the proxy's own admin port: no port a proxy could ever serve or a
+      // Service expose (a Service needs one), and no retry would change that; no proxy is run.
+      // Any other unavailable port keeps its proxies, so that it is tried again on them.
+      if (listenerPorts(gateway).length === 0) continue;
       try {
         const params = referencedParameters(gateway, classes.get(gateway.spec.gatewayClassName), stores.gatewayParameters as GatewayParametersObject[]);
         const objects: AppliableObject[] = renderProxyInfrastructure({

@@ -7,44 +7,39 @@
 //   - found by the proxy: another process in the proxy pod's network namespace holds 8443 when a
 //     listener on 8443 is added; the proxy NACKs naming the port, the operator publishes the
 //     Gateway without that listener (PortUnavailable, EADDRINUSE), the Gateway stays Programmed
-//     and the first listener serves; once the other process exits, the retry serves 8443.
+//     and the first listener serves; once the other process exits, the retry serves 8443;
+//   - a Gateway whose only listener is on 9901: not Accepted, Programmed=False naming the port,
+//     and no proxy Deployment (no port a proxy could ever serve);
+//   - a Gateway whose only listener's port another process in its pod holds: not Accepted and
+//     Programmed=False naming the port, but its Deployment, Service and pod stay (the proxy
+//     serves a config with no ports and is ready); the retries reach that same pod, which serves
+//     the listener once the port is free.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
 import type { Operator } from '../../operator/operator.js';
 import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
+import { proxyNames } from '../../operator/infra/names.js';
 import { netnsName } from '../cluster/agent/network.js';
+import { tlsProbe } from '../helpers/traffic.js';
 import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
 
 const HOST = 'ports.example.com';
 const GATEWAY = 'ports';
 const DYNAMIC = 'dynamic';
+const ADMIN_ONLY = 'admin-only';
+const ALONE = 'alone';
 const HELD_PORT = 8443;
 const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** The first bytes the echo backend sends through the proxy's Terminate listener. */
-function greeting(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host, port, servername: HOST, rejectUnauthorized: false });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`${host}:${port}: no greeting within 5 s`));
-    }, 5000);
-    s.setEncoding('utf8');
-    s.once('data', (data: string) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(data);
-    });
-    s.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+async function greeting(host: string, port: number): Promise<string> {
+  const result = await tlsProbe({ host, port, servername: HOST, until: (received) => received.length > 0, timeoutMs: 5000 });
+  if (result.ended === 'matched') return result.received.toString('utf8');
+  throw new Error(result.ended === 'timeout' ? `${host}:${port}: no greeting within 5 s` : `${host}:${port}: no greeting (${result.ended}${result.error ? `: ${result.error}` : ''})`);
 }
 
 describe('operator: a listener on a port the proxy cannot bind', () => {
@@ -112,6 +107,14 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
       apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo-dynamic', namespace: ns },
       spec: { parentRefs: [{ name: DYNAMIC }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
     });
+    await createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: ADMIN_ONLY, namespace: ns },
+      spec: {
+        gatewayClassName: className,
+        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } },
+        listeners: [{ name: 'on-admin-port', protocol: 'TLS', port: PROXY_ADMIN_PORT, hostname: HOST, tls: tlsTerminate }],
+      },
+    });
     operator = testOperator(kc, { namespace: ns, controllerName, logs, portRetry: { initialRetryMs: 3000 } });
     await operator.start();
   });
@@ -169,6 +172,24 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     }, 30_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
     assert.equal(event.type, 'Warning');
     assert.match(event.note ?? '', /^Listener on-admin-port: port 9901 is unavailable/);
+  });
+
+  it('a Gateway whose only listener is on 9901 is not Accepted, Programmed=False naming the port, and gets no proxy Deployment', async () => {
+    const programmed = await eventually('Gateway admin-only Programmed=False naming the port', async () => {
+      const c = condition((await getCustom(kc, 'gateways', ns, ADMIN_ONLY)).status?.conditions, 'Programmed');
+      return c?.message?.startsWith('No listener is served') && c;
+    }, 60_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    assert.deepEqual([programmed.status, programmed.reason], ['False', 'Invalid']);
+    assert.equal(programmed.message, `No listener is served: port ${PROXY_ADMIN_PORT} is unavailable: port ${PROXY_ADMIN_PORT} is the proxy's own admin port (health, metrics) in its pod`);
+    const accepted = condition((await getCustom(kc, 'gateways', ns, ADMIN_ONLY)).status.conditions, 'Accepted');
+    assert.deepEqual([accepted?.status, accepted?.reason], ['False', 'ListenersNotValid']);
+    // Infrastructure is applied before the status is written in the same reconcile: a Deployment
+    // that was going to be made for this Gateway exists by now.
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const deployments = (await apps.listNamespacedDeployment({ namespace: ns })).items.map((d) => d.metadata?.name);
+    assert.ok(!deployments.includes(proxyNames(ADMIN_ONLY).workload), `no Deployment for ${ADMIN_ONLY}: ${JSON.stringify(deployments)}`);
+    // Left out on purpose, not by a failed rendering (a Service without ports cannot be made).
+    assert.deepEqual(logs.filter((line) => line.includes(`Gateway ${ns}/${ADMIN_ONLY}`) && /render|infrastructure/.test(line)), []);
   });
 
   it('the proxy pod serves TLS on the other listener, and its admin server keeps port 9901', async () => {
@@ -231,5 +252,103 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     assert.ok(events.some((e) => e.reason === 'PortAvailable' && e.type === 'Normal'), `a PortAvailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
     // The refusal never reached the status: a Programmed=False with the proxy's NACK would have left a Warning.
     assert.deepEqual(events.filter((e) => e.action === 'Program' && /rejected|cannot listen/.test(e.note ?? '')).map((e) => e.note), []);
+  });
+
+  it('a Gateway whose only listener is on a port held in its pod keeps its Deployment and pod: PortUnavailable, retried on that pod, served there once free', async () => {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const workload = proxyNames(ALONE).workload;
+    const tlsTerminate = { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] };
+    await createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: ALONE, namespace: ns },
+      spec: {
+        gatewayClassName: className,
+        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } },
+        listeners: [{ name: 'only', protocol: 'TLS', port: HELD_PORT, hostname: HOST, tls: tlsTerminate }],
+      },
+    });
+    await createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo-alone', namespace: ns },
+      spec: { parentRefs: [{ name: ALONE }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
+    });
+    await eventually('Gateway alone Programmed', async () => condition((await getCustom(kc, 'gateways', ns, ALONE)).status?.conditions, 'Programmed')?.status === 'True', 120_000)
+      .catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    const deploymentUid = (await apps.readNamespacedDeployment({ namespace: ns, name: workload })).metadata!.uid!;
+
+    // A pod that holds the port before its proxy gets a config: with the operator stopped, the
+    // Deployment's next pod cannot reach the config server, so it binds nothing until the
+    // operator is back (on the same config-server port, so the Deployment renders unchanged).
+    const configServerPort = operator.configServerPort!;
+    await operator.stop();
+    const served = (await core.listNamespacedPod({ namespace: ns, labelSelector: `gateway.networking.k8s.io/gateway-name=${ALONE}` })).items;
+    for (const p of served) await core.deleteNamespacedPod({ namespace: ns, name: p.metadata!.name!, gracePeriodSeconds: 0 });
+    const oldUids = new Set(served.map((p) => p.metadata!.uid));
+    const pod = await eventually('a new running proxy pod of alone, without a config', async () => {
+      const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: `gateway.networking.k8s.io/gateway-name=${ALONE}` })).items
+        .filter((p) => !p.metadata?.deletionTimestamp && !oldUids.has(p.metadata?.uid) && p.status?.phase === 'Running' && p.status.podIP);
+      return pods.length === 1 && { name: pods[0]!.metadata!.name!, uid: pods[0]!.metadata!.uid!, ip: pods[0]!.status!.podIP! };
+    }, 90_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    const notReady = await eventually('the new pod answers /readyz', () => fetch(`http://${pod.ip}:${PROXY_ADMIN_PORT}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()), 30_000)
+      .catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    assert.match(notReady, /^not ready: no config applied yet/);
+    squatter = spawn('ip', ['netns', 'exec', netnsName(pod.uid), process.execPath, '-e', `require('net').createServer((s) => s.destroy()).listen(${HELD_PORT}, '0.0.0.0', () => console.log('listening'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(squatter.stdout!, 'data');
+    operator = testOperator(kc, { namespace: ns, controllerName, logs, portRetry: { initialRetryMs: 3000 }, configServerPort });
+    await operator.start();
+
+    /** The Deployment and the pod are the ones from before, the pod Ready (its /readyz is what the kubelet asks). */
+    const assertSamePod = async (when: string): Promise<void> => {
+      const deployment = await apps.readNamespacedDeployment({ namespace: ns, name: workload }).catch((err: Error) => assert.fail(`${when}: Deployment ${workload}: ${err.message}${why()}`));
+      assert.equal(deployment.metadata?.uid, deploymentUid, `${when}: the same Deployment`);
+      assert.equal(deployment.metadata?.deletionTimestamp, undefined, `${when}: the Deployment is not being deleted${why()}`);
+      const current = await core.readNamespacedPod({ namespace: ns, name: pod.name }).catch((err: Error) => assert.fail(`${when}: pod ${pod.name}: ${err.message}${why()}`));
+      assert.equal(current.metadata?.uid, pod.uid, `${when}: the same pod`);
+      assert.equal(current.metadata?.deletionTimestamp, undefined, `${when}: the pod is not being deleted${why()}`);
+    };
+
+    const unavailable = await eventually('listener only PortUnavailable', async () => {
+      const c = await listenerCondition(ALONE, 'only', 'Accepted');
+      return c?.reason === 'PortUnavailable' && c;
+    }, 60_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    assert.equal(unavailable.status, 'False');
+    assert.match(unavailable.message, new RegExp(`^Listener only: port ${HELD_PORT} is unavailable: cannot listen on 0\\.0\\.0\\.0:${HELD_PORT}: EADDRINUSE$`));
+    await assertSamePod('when the listener is PortUnavailable');
+    const gw = await getCustom(kc, 'gateways', ns, ALONE);
+    const accepted = condition(gw.status.conditions, 'Accepted');
+    assert.deepEqual([accepted?.status, accepted?.reason], ['False', 'ListenersNotValid']);
+    const programmed = condition(gw.status.conditions, 'Programmed');
+    assert.deepEqual([programmed?.status, programmed?.reason], ['False', 'Invalid']);
+    assert.equal(programmed?.message, `No listener is served: port ${HELD_PORT} is unavailable: cannot listen on 0.0.0.0:${HELD_PORT}: EADDRINUSE`);
+    // The Service keeps the port, so that its address and the port stay as the user asked.
+    const service = await core.readNamespacedService({ namespace: ns, name: workload });
+    assert.deepEqual(service.spec?.ports?.map((p) => p.port), [HELD_PORT]);
+
+    // The proxy serves the config with no ports and is ready (so the pod is, and stays in the Service).
+    const ready = await eventually('the pod ready with the config without ports', async () => {
+      const r = await fetch(`http://${pod.ip}:${PROXY_ADMIN_PORT}/readyz`, { signal: AbortSignal.timeout(2000) });
+      return r.status === 200 && (await r.text());
+    }, 30_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    assert.equal(ready, 'ready\n');
+    const dump = (await (await fetch(`http://${pod.ip}:${PROXY_ADMIN_PORT}/config_dump`, { signal: AbortSignal.timeout(3000) })).json()) as { configs: { gateway: { name: string }; ports: unknown[] }[] };
+    assert.deepEqual(dump.configs.map((c) => [c.gateway.name, c.ports.length]), [[ALONE, 0]]);
+
+    // A retry (3 s here) publishes the full config to this same pod, which refuses it again.
+    await eventually('a refused retry', async () => logs.some((line) => line.startsWith(`Gateway ${ns}/${ALONE}: the proxies cannot bind port(s) ${HELD_PORT} (still unavailable)`)), 30_000)
+      .catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    await assertSamePod('after a refused retry');
+
+    // The other program exits: the next retry is served, by the same pod.
+    squatter.kill();
+    await once(squatter, 'exit');
+    await eventually('Gateway alone Accepted and Programmed', async () => {
+      const conditions = (await getCustom(kc, 'gateways', ns, ALONE)).status?.conditions;
+      return condition(conditions, 'Accepted')?.status === 'True' && condition(conditions, 'Programmed')?.status === 'True';
+    }, 60_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    assert.equal((await listenerCondition(ALONE, 'only', 'Accepted'))?.status, 'True');
+    assert.match(await greeting(pod.ip, HELD_PORT), /Gateway API Test TCP Server/);
+    await assertSamePod('once served');
+    const events = (await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns })).items.filter((e) => e.regarding?.name === ALONE);
+    assert.ok(events.some((e) => e.reason === 'PortUnavailable' && e.type === 'Warning' && /^Listener only: /.test(e.note ?? '')), `a PortUnavailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
+    assert.ok(events.some((e) => e.reason === 'PortAvailable' && e.type === 'Normal'), `a PortAvailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
   });
 });
