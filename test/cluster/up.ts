@@ -198,7 +198,15 @@ async function main(): Promise<void> {
   const nodeIndex = process.argv.indexOf('--node');
   const nodeArgument = nodeIndex > 0 ? process.argv[nodeIndex + 1] : undefined;
   if (nodeIndex > 0 && !nodeArgument) throw new Error('--node needs the path of a node binary');
-  const podNode = podNodeFrom(nodeArgument);
+  let podNode: PodNode;
+  try {
+    podNode = podNodeFrom(nodeArgument);
+  } catch (error) {
+    // Nothing started yet, and a running cluster is not this mistake's business: just say it.
+    console.error(`cluster-up: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+    return;
+  }
   try {
     await bringUp(path.resolve(binDir), podNode);
   } catch (error) {
