@@ -4,13 +4,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { loadTestKubeConfig, freshNamespace, deleteNamespace, kubeConfigWithToken } from '../cluster/client.js';
+import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
 import type { Operator } from '../../operator/operator.js';
-import { CLUSTER_RULES, NAMESPACE_RULES } from '../../install/rbac.js';
 import { proxyNames } from '../../operator/infra/names.js';
 import { upstreamDir } from '../helpers/paths.js';
 import {
-  applyFile, condition, createGatewayClass, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP,
+  applyFile, condition, createGatewayClass, deleteGatewayClass, deleteOperatorClusterRole, eventually, getCustom, operatorKubeConfig, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP,
 } from './operator-support.js';
 
 const code = (error: unknown): number | undefined => (error as { code?: number }).code;
@@ -36,15 +35,7 @@ describe('operator: least-privilege RBAC', () => {
     admin = loadTestKubeConfig();
     ns = await freshNamespace(admin, 'op-rbac');
     const core = admin.makeApiClient(k8s.CoreV1Api);
-    const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
-    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'tlsgate-operator' } } });
-    const subjects = [{ kind: 'ServiceAccount', name: 'tlsgate-operator', namespace: ns }];
-    await rbac.createClusterRole({ body: { metadata: { name: clusterRole }, rules: CLUSTER_RULES } });
-    await rbac.createClusterRoleBinding({ body: { metadata: { name: clusterRole }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole }, subjects } });
-    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'tlsgate-operator' }, rules: NAMESPACE_RULES } });
-    await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'tlsgate-operator' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tlsgate-operator' }, subjects } });
-    const token = await core.createNamespacedServiceAccountToken({ name: 'tlsgate-operator', namespace: ns, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-    limited = kubeConfigWithToken(admin, token.status!.token!, 'tlsgate-operator');
+    limited = await operatorKubeConfig(admin, ns, clusterRole);
 
     await createGatewayClass(admin, className, controllerName);
     const { cert, key } = selfSigned('bar.example.com');
@@ -60,9 +51,7 @@ describe('operator: least-privilege RBAC', () => {
   after(async () => {
     await operator?.stop();
     await deleteGatewayClass(admin, className);
-    const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
-    await rbac.deleteClusterRoleBinding({ name: clusterRole }).catch(() => undefined);
-    await rbac.deleteClusterRole({ name: clusterRole }).catch(() => undefined);
+    await deleteOperatorClusterRole(admin, clusterRole);
     await deleteNamespace(admin, ns);
   });
 
