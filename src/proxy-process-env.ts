@@ -18,3 +18,26 @@ export const PROXY_GLIBC_TUNABLES = 'glibc.malloc.trim_threshold=33554432';
 export function proxyGlibcTunables(env: NodeJS.ProcessEnv): string {
   return env.GLIBC_TUNABLES ?? PROXY_GLIBC_TUNABLES;
 }
+
+/**
+ * What a one-process proxy (`--workers 1`, the relay in the process itself) says at start when it
+ * runs without the allocator setting: glibc reads GLIBC_TUNABLES only when a process starts, so
+ * the process cannot give it to itself (forked workers get it from the primary, the Deployment
+ * sets it on the container). Undefined when nothing needs saying: the setting (or any value the
+ * operator chose) is present, there are workers, or the C library is not glibc.
+ */
+export function missingAllocatorSettingNotice(env: NodeJS.ProcessEnv, workers: number, glibc: boolean = runsOnGlibc()): string | undefined {
+  if (workers > 1 || !glibc || env.GLIBC_TUNABLES !== undefined) return undefined;
+  return (
+    `GLIBC_TUNABLES is not set, so this one-process proxy relays with glibc's default heap trimming, ` +
+    `which cost up to twice the CPU per byte with many streams in the benchmark; start it with ` +
+    `GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} (docs/proxy.md, "Memory allocator setting")`
+  );
+}
+
+/** True on Linux with glibc (musl and other systems ignore GLIBC_TUNABLES). */
+function runsOnGlibc(): boolean {
+  if (process.platform !== 'linux') return false;
+  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+  return typeof header?.glibcVersionRuntime === 'string';
+}

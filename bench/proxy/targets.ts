@@ -354,7 +354,7 @@ export async function startTlsgate(context: TargetContext, controllerName: strin
  * The Node proxies run with the allocator setting that tlsgate's Deployment and workers get
  * (PROXY_GLIBC_TUNABLES): measured as shipped, and the plain relay alike so it stays a floor.
  */
-function nodeProxyEnv(): NodeJS.ProcessEnv {
+export function nodeProxyEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GLIBC_TUNABLES: proxyGlibcTunables(process.env) };
 }
 
