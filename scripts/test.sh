@@ -11,7 +11,11 @@ npm run build
 node22=$(bash scripts/fetch-node.sh 22)
 node24=$(bash scripts/fetch-node.sh 24)
 
-suites=(dist/test/unit dist/test/e2e dist/bench)
+# Test files compiled from the sources as they are now: a test deleted or renamed in the
+# sources leaves its old .js in dist/ (tsc never removes output), and listing dist/ would run it.
+compiled_tests() { find "$@" -name '*.test.ts' | sort | sed -E 's#^#dist/#; s#\.ts$#.js#'; }
+
+suites=(test/unit test/e2e bench)
 integration=false
 cluster_was_up=false
 if [[ -d test/integration ]] && ls test/integration/*.test.ts >/dev/null 2>&1; then
@@ -25,12 +29,12 @@ if [[ -d test/integration ]] && ls test/integration/*.test.ts >/dev/null 2>&1; t
     trap 'npm run cluster:down || true' EXIT
   fi
   npm run cluster:up
-  suites+=(dist/test/integration)
+  suites+=(test/integration)
 fi
 
 # One node:test run so that one closing summary counts every test. Files are listed
 # explicitly: Node 20 takes folders but no globs, Node 22+ takes globs but no folders.
-mapfile -t files < <(find "${suites[@]}" -name '*.test.js' | sort)
+mapfile -t files < <(compiled_tests "${suites[@]}")
 node --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
 
 # The same code on Node 22 and 24 (the image's): the suites that exercise net, tls, http,
@@ -38,8 +42,8 @@ node --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
 # Both run even when one fails; either failing fails `npm test`. Translate, constructs and
 # the operator's unit tests run on Node 20 only (docs/test-cluster.md says why); the
 # integration tests run again on Node 24 below.
-mapfile -t files < <(find dist/test/unit/proxy dist/test/unit/delivery dist/test/e2e/proxy \
-  dist/test/e2e/standalone dist/test/e2e/delivery -name '*.test.js' | sort)
+mapfile -t files < <(compiled_tests test/unit/proxy test/unit/delivery test/e2e/proxy \
+  test/e2e/standalone test/e2e/delivery)
 failed=()
 for other in "$node22" "$node24"; do
   echo "== $("$other" -v): proxy, standalone and config delivery suites"
@@ -60,7 +64,7 @@ if $integration; then
   npm run cluster:up -- --node "$node24"
   pods_node=$(node -p 'JSON.parse(require("fs").readFileSync(".cache/cluster/state.json", "utf8")).podNode?.version')
   [[ $pods_node == "$("$node24" -v)" ]] || { echo "test.sh: the cluster's pods run Node $pods_node, not $("$node24" -v)" >&2; exit 1; }
-  mapfile -t files < <(find dist/test/integration -name '*.test.js' | sort)
+  mapfile -t files < <(compiled_tests test/integration)
   "$node24" --test --test-reporter=spec --test-concurrency=1 "${files[@]}" || failed+=("$("$node24" -v) (integration)")
   # Which Node the operator and proxy pods really ran: the agent logs each container start
   # with its argv (logs of deleted pods stay until cluster:down).
