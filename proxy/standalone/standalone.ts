@@ -120,12 +120,22 @@ export class StandaloneGateway {
       gateway.portRetry = setInterval(() => {
         if (gateway.unavailable.size > 0) void gateway.reload({ retryRefused: false, retryPorts: true });
       }, options.portRetryMs ?? DEFAULT_PORT_RETRY_MS);
-      gateway.portRetry.unref();
+      gateway.holdWhileRetrying();
     } catch (error) {
       await runtime.shutdown(0);
       throw error;
     }
     return gateway;
+  }
+
+  /**
+   * A port to try again keeps the process alive: when it was every port there is (a Gateway
+   * whose only listener is unavailable) no socket does, and without --watch the process would
+   * end before the retry. Otherwise the timer does not hold the process.
+   */
+  private holdWhileRetrying(): void {
+    if (this.unavailable.size > 0) this.portRetry?.ref();
+    else this.portRetry?.unref();
   }
 
   private get controllerName(): string {
@@ -238,6 +248,7 @@ export class StandaloneGateway {
     for (const conflict of claim.conflicts) this.options.log(`error: ${conflict.message}`);
     this.reportPortChanges(snapshot, this.unavailable, learned);
     this.unavailable = learned;
+    this.holdWhileRetrying();
     this.lastRefused = applyErrors.size > 0;
     // A claim only sticks when the Gateway really serves the port.
     const bound = new Set(this.runtime.boundPorts().map((p) => `${p.gateway}:${p.port + this.options.portOffset}`));
@@ -355,10 +366,13 @@ export class StandaloneGateway {
     };
     const every = this.options.portRetryMs ?? DEFAULT_PORT_RETRY_MS;
     for (const [gateway, ports] of after) {
+      const spec = snapshot.gateways.find((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}` === gateway);
+      const nothingElse = (spec?.spec?.listeners ?? []).every((l) => ports.has(l?.port));
       for (const [port, reason] of ports) {
         if (before.get(gateway)?.get(port) === reason) continue;
         this.options.log(
-          `error: Gateway ${gateway}: listener(s) ${listenersOn(gateway, port)} on port ${port}: ${reason}; PortUnavailable, the rest of the Gateway is served; ` +
+          `error: Gateway ${gateway}: listener(s) ${listenersOn(gateway, port)} on port ${port}: ${reason}; PortUnavailable, ` +
+            `${nothingElse ? 'no other listener of the Gateway to serve' : 'the rest of the Gateway is served'}; ` +
             `trying again every ${Math.round(every / 1000)}s${this.options.watch ? ' and on every change' : ''}`,
         );
       }

@@ -239,3 +239,46 @@ test('a listener on the admin port is PortUnavailable up front, the admin server
   const exit = await cli.stop();
   assert.equal(exit.code, 0, cli.output());
 });
+
+test('a Gateway whose only listener is on a port another program holds: not Accepted, PortUnavailable, tried again, and served once the port is free', async (t) => {
+  const { dir, pki, foo, bar } = await setUpExample(t);
+  const squatter = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => squatter.listen(0, HOST, resolve));
+  const closeSquatter = (): Promise<void> => new Promise<void>((resolve) => (squatter.listening ? squatter.close(() => resolve()) : resolve()));
+  t.after(closeSquatter);
+  const takenPort = (squatter.address() as net.AddressInfo).port;
+  const lonelyGateway = stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'lonely-gateway', namespace: 'default' },
+    spec: { gatewayClassName: 'example-gateway-class', listeners: [{ name: 'tls', protocol: 'TLS', port: takenPort, tls: { mode: 'Passthrough' } }] },
+  });
+  const manifest = writeFile(
+    dir,
+    'lonely.yaml',
+    [lonelyGateway, routeYaml('lonely-route', 'lonely-gateway', 'tls', ['foo.example.com'], 'foo-svc', 443), environmentYaml(pki, foo, bar)].join('---\n'),
+  );
+  const cli = startCli(t, ['standalone', '-f', manifest, '--workers', '1', '--port-retry', '1']);
+  await cli.waitForReadyCount(1);
+
+  const taken = `cannot listen on 127\\.0\\.0\\.1:${takenPort}: EADDRINUSE`;
+  assert.match(cli.stderr, new RegExp(`Gateway default/lonely-gateway: listener\\(s\\) tls on port ${takenPort}: ${taken}; PortUnavailable, no other listener of the Gateway to serve; trying again every 1s`));
+  assert.match(cli.stdout, /^default\s+lonely-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+False\s+False\s+ListenersNotValid\s*$/m);
+  assert.match(cli.stdout, new RegExp(`^default\\s+lonely-gateway\\s+tls\\s+${takenPort}\\s+<not served>\\s+TLS/Passthrough\\s+\\*\\s+0\\s+False\\s+False\\s+PortUnavailable\\s*$`, 'm'));
+  assert.match(cli.stdout, new RegExp(`Gateway default/lonely-gateway: Programmed=False Invalid: No listener is served: port ${takenPort} is unavailable: ${taken}`));
+  assert.match(cli.stdout, /^default\s+lonely-route\s+foo\.example\.com\s+lonely-gateway\/tls\s+False\s+True\s+NotAllowedByListeners\s*$/m);
+  assert.match(cli.stdout, /^ready: serving 0 Gateway\(s\), 0 port\(s\) on 127\.0\.0\.1$/m);
+  // Nothing is bound and there is no --watch: the pending retry alone keeps the process up.
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.equal(cli.readyCount(), 1, 'a retry that finds the port still taken prints nothing');
+
+  await closeSquatter();
+  await cli.waitForReadyCount(2);
+  assert.match(cli.stderr, new RegExp(`Gateway default/lonely-gateway: port ${takenPort} is available now; listener\\(s\\) tls served`));
+  assert.match(cli.stdout, /^default\s+lonely-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
+  assert.match(cli.stdout, new RegExp(`^default\\s+lonely-gateway\\s+tls\\s+${takenPort}\\s+127\\.0\\.0\\.1:${takenPort}\\s+TLS/Passthrough\\s+\\*\\s+1\\s+True\\s+True\\s*$`, 'm'));
+  const served = await tlsExchange(takenPort, 'foo.example.com', pki.ca.certificatePem);
+  assert.match(served.greeting, /your SNI was foo\.example\.com/);
+  const exit = await cli.stop();
+  assert.equal(exit.code, 0, cli.output());
+});
