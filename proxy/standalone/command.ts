@@ -79,10 +79,16 @@ async function runStandaloneCommand(options: StandaloneCommandOptions): Promise<
     process.stdout.write(`admin: http://${host}:${adminPort}/ (/healthz /readyz /metrics /config_dump)\n`);
   }
   const refused = gateway.firstOutcome?.applyErrors.size ?? 0;
-  if (!options.watch && refused > 0 && gateway.runtime.boundPorts().length === 0) {
-    // Nothing is served and, without --watch, nothing ever will be.
+  if (!options.watch && gateway.runtime.boundPorts().length === 0 && !gateway.retryingPorts) {
+    // Nothing is served and, without --watch or a port to try again, nothing ever will be.
+    // (Left to itself the process would also end, since no socket holds it: with Node's
+    // cryptic exit code 13 for the signal wait that never settles.)
     await gateway.stop(0);
-    throw new Error(`nothing could be served (${refused} Gateway(s) refused, see above)`);
+    throw new Error(
+      refused > 0
+        ? `nothing could be served (${refused} Gateway(s) refused, see above)`
+        : 'nothing to serve: no Gateway of our class has a listener that can be served (see the status above); with --watch, tlsgate would wait for changes',
+    );
   }
 
   await new Promise<void>((resolve) => {

@@ -138,6 +138,11 @@ export class StandaloneGateway {
     else this.portRetry?.unref();
   }
 
+  /** True while some listener port could not be bound and is tried again (--port-retry). */
+  get retryingPorts(): boolean {
+    return this.unavailable.size > 0;
+  }
+
   private get controllerName(): string {
     return this.options.controllerName ?? CONTROLLER_NAME;
   }

@@ -10,14 +10,14 @@ import { makeTempDir, startCli, writeFile } from './support.js';
 
 const NOTICE = /^tlsgate standalone: notice: GLIBC_TUNABLES is not set.*GLIBC_TUNABLES=glibc\.malloc\.trim_threshold=33554432/m;
 
-/** A GatewayClass only: enough for standalone to start and report ready, no ports needed. */
+/** A GatewayClass only: with --watch, enough for standalone to start, report ready and wait. */
 function manifest(t: TestContext): string {
   const yaml = ['apiVersion: gateway.networking.k8s.io/v1', 'kind: GatewayClass', 'metadata:', '  name: notice-class', 'spec:', '  controllerName: tlsgate.dev/gateway-controller', ''].join('\n');
   return writeFile(makeTempDir(t), 'class.yaml', yaml);
 }
 
 async function startedOutput(t: TestContext, workers: number, env: NodeJS.ProcessEnv): Promise<string> {
-  const cli = startCli(t, ['standalone', '-f', manifest(t), '--workers', String(workers)], env);
+  const cli = startCli(t, ['standalone', '-f', manifest(t), '--workers', String(workers), '--watch'], env);
   await cli.waitFor(/^ready: serving 0 Gateway\(s\)/m);
   return cli.stderr;
 }

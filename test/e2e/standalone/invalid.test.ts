@@ -282,3 +282,27 @@ test('a Gateway whose only listener is on a port another program holds: not Acce
   const exit = await cli.stop();
   assert.equal(exit.code, 0, cli.output());
 });
+
+test('nothing to serve and no --watch: a clear error and exit 1, with one worker and with two', async (t) => {
+  const { dir, pki, foo, bar } = await setUpExample(t);
+  // A Gateway whose only listener is invalid for good (no tls.mode): nothing can ever be bound.
+  const invalidOnly = stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'empty-gateway', namespace: 'default' },
+    spec: { gatewayClassName: 'example-gateway-class', listeners: [{ name: 'tls', protocol: 'TLS', port: await freePort() }] },
+  });
+  const manifest = writeFile(dir, 'nothing.yaml', [invalidOnly, environmentYaml(pki, foo, bar)].join('---\n'));
+  for (const workers of ['1', '2']) {
+    const cli = startCli(t, ['standalone', '-f', manifest, '--workers', workers]);
+    const exit = await cli.exited;
+    assert.equal(exit.code, 1, cli.output());
+    assert.match(cli.stderr, /^tlsgate: nothing to serve: no Gateway of our class has a listener that can be served \(see the status above\); with --watch, tlsgate would wait for changes$/m);
+    assert.match(cli.stdout, /^default\s+empty-gateway\s+.*\s+False\s+/m, 'the status table says why');
+  }
+  // With --watch it waits for changes instead.
+  const watching = startCli(t, ['standalone', '-f', manifest, '--workers', '1', '--watch']);
+  await watching.waitFor(/^ready: serving 0 Gateway\(s\)/m);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.ok(watching.running, watching.output());
+});
