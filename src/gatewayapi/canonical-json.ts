@@ -16,9 +16,26 @@ export function canonicalJson(value: unknown): string {
   const keys = new Set<string>();
   const sorted = walk(value, keys, new WeakSet());
   if (sorted) return JSON.stringify(value) ?? 'null';
+  // An own "__proto__" key (JSON.parse makes them; Kubernetes names and label keys cannot be
+  // one) must not go in the allowlist: JSON.stringify reads listed keys with [[Get]], which
+  // finds Object.prototype on every object lacking its own and would serialize it. Such input
+  // takes the slow recursive path.
+  if (keys.has('__proto__')) return sortedJson(value);
   // JSON.stringify with an array replacer emits every object's properties in the order
   // of that array: the sorted set of all property names gives sorted keys everywhere.
   return JSON.stringify(value, [...keys].sort()) ?? 'null';
+}
+
+/** The recursive definition: sorted own keys, `undefined` members dropped (`null` in arrays). */
+function sortedJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : sortedJson(item))).join(',')}]`;
+  const object = value as Record<string, unknown>;
+  const members = Object.keys(object)
+    .sort()
+    .filter((k) => object[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${sortedJson(object[k])}`);
+  return `{${members.join(',')}}`;
 }
 
 /** Collects every property name; true when every object's keys are already sorted. */

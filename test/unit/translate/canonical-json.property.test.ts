@@ -23,3 +23,11 @@ test('canonicalJson is independent of key insertion order and handles shared sub
   assert.equal(canonicalJson(x), canonicalJson(y));
   assert.equal(canonicalJson(x), '{"y":{"c":null,"d":{"a":[1,2],"b":1}},"z":{"a":[1,2],"b":1}}');
 });
+
+test('an own "__proto__" key is serialized as a key, and no other object gains one', () => {
+  // Found by the property above (fast-check seed -1250445117): the allowlist path printed
+  // Object.prototype as {"__proto__":null} inside the empty object.
+  const value = JSON.parse('[[[{}],{"__proto__":null,"":null}]]') as unknown;
+  assert.equal(canonicalJson(value), '[[[{}],{"":null,"__proto__":null}]]');
+  assert.equal(canonicalJson(value), reference(value));
+});
