@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { stringify } from 'yaml';
 import {
   bytesBeforeClose,
@@ -137,15 +137,20 @@ test('two Gateways wanting one port: a clear error naming both, the first keeps 
 
 // With 1 worker the retry is a save of the unchanged file (--watch); with 2 it is the timed
 // retry (--port-retry 1, no --watch): both paths try the port again.
+/** Another program on a port: a plain listener held by this test until release() (or its end). */
+async function holdPort(t: TestContext): Promise<{ port: number; release: () => Promise<void> }> {
+  const squatter = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => squatter.listen(0, HOST, resolve));
+  const release = (): Promise<void> => new Promise<void>((resolve) => (squatter.listening ? squatter.close(() => resolve()) : resolve()));
+  t.after(release);
+  return { port: (squatter.address() as net.AddressInfo).port, release };
+}
+
 for (const workers of [1, 2]) {
 test(`--workers ${workers}: a listener whose port another program holds is PortUnavailable, the rest of its Gateway serves, and the port is served once free`, async (t) => {
   const { dir, pki, foo, bar } = await setUpExample(t);
   // Another program on the port: a plain listener held by this test.
-  const squatter = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => squatter.listen(0, HOST, resolve));
-  const closeSquatter = (): Promise<void> => new Promise<void>((resolve) => (squatter.listening ? squatter.close(() => resolve()) : resolve()));
-  t.after(closeSquatter);
-  const takenPort = (squatter.address() as net.AddressInfo).port;
+  const { port: takenPort, release: closeSquatter } = await holdPort(t);
   const blockedTerminatePort = await freePort();
   const passthroughPort = await freePort();
   const terminatePort = await freePort();
@@ -242,11 +247,7 @@ test('a listener on the admin port is PortUnavailable up front, the admin server
 
 test('a Gateway whose only listener is on a port another program holds: not Accepted, PortUnavailable, tried again, and served once the port is free', async (t) => {
   const { dir, pki, foo, bar } = await setUpExample(t);
-  const squatter = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => squatter.listen(0, HOST, resolve));
-  const closeSquatter = (): Promise<void> => new Promise<void>((resolve) => (squatter.listening ? squatter.close(() => resolve()) : resolve()));
-  t.after(closeSquatter);
-  const takenPort = (squatter.address() as net.AddressInfo).port;
+  const { port: takenPort, release: closeSquatter } = await holdPort(t);
   const lonelyGateway = stringify({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
