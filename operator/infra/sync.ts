@@ -2,7 +2,8 @@
  * Keeps every served Gateway's proxy infrastructure as rendered: applies a Gateway's objects
  * when their rendering changed (or on a full sync, to repair drift), deletes objects that
  * are no longer rendered (a PodDisruptionBudget removed from the parameters, a Gateway that
- * left our class or is no longer Accepted). Deleted Gateways need nothing: their objects
+ * left our class or gets no proxy config any more: not Accepted, unless only because its ports
+ * are unavailable, see translate). Deleted Gateways need nothing: their objects
  * carry ownerReferences and the garbage collector removes them.
  */
 import { createHash } from 'node:crypto';
