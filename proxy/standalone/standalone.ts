@@ -118,7 +118,7 @@ export class StandaloneGateway {
         void gateway.reload({ retryRefused: false });
       }
       gateway.portRetry = setInterval(() => {
-        if (gateway.unavailable.size > 0) void gateway.reload({ retryRefused: false, retryPorts: true });
+        if (gateway.retryingPorts) void gateway.reload({ retryRefused: false, retryPorts: true });
       }, options.portRetryMs ?? DEFAULT_PORT_RETRY_MS);
       gateway.holdWhileRetrying();
     } catch (error) {
@@ -134,7 +134,7 @@ export class StandaloneGateway {
    * end before the retry. Otherwise the timer does not hold the process.
    */
   private holdWhileRetrying(): void {
-    if (this.unavailable.size > 0) this.portRetry?.ref();
+    if (this.retryingPorts) this.portRetry?.ref();
     else this.portRetry?.unref();
   }
 
@@ -198,7 +198,7 @@ export class StandaloneGateway {
     // Unchanged manifests: nothing to do, unless asked to retry what the proxy refused last
     // time or ports it could not bind (another program may have let go of them).
     const unchanged = snapshotJson === this.lastSnapshotJson;
-    if (unchanged && !(retryRefused && this.lastRefused) && !(retryPorts && this.unavailable.size > 0)) {
+    if (unchanged && !(retryRefused && this.lastRefused) && !(retryPorts && this.retryingPorts)) {
       return { loaded: true, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
     }
     this.lastSnapshotJson = snapshotJson;
@@ -364,15 +364,15 @@ export class StandaloneGateway {
 
   /** Says which ports became unavailable, and which are served again. */
   private reportPortChanges(snapshot: Snapshot, before: UnavailablePorts, after: UnavailablePorts): void {
+    const listenersOf = (gateway: string) =>
+      snapshot.gateways.find((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}` === gateway)?.spec?.listeners ?? [];
     const listenersOn = (gateway: string, port: number): string => {
-      const spec = snapshot.gateways.find((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}` === gateway);
-      const names = (spec?.spec?.listeners ?? []).filter((l) => l?.port === port).map((l) => l.name);
+      const names = listenersOf(gateway).filter((l) => l?.port === port).map((l) => l.name);
       return names.length > 0 ? names.join(', ') : '(none)';
     };
     const every = this.options.portRetryMs ?? DEFAULT_PORT_RETRY_MS;
     for (const [gateway, ports] of after) {
-      const spec = snapshot.gateways.find((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}` === gateway);
-      const nothingElse = (spec?.spec?.listeners ?? []).every((l) => ports.has(l?.port));
+      const nothingElse = listenersOf(gateway).every((l) => ports.has(l?.port));
       for (const [port, reason] of ports) {
         if (before.get(gateway)?.get(port) === reason) continue;
         this.options.log(
@@ -385,7 +385,7 @@ export class StandaloneGateway {
     for (const [gateway, ports] of before) {
       for (const port of ports.keys()) {
         if (after.get(gateway)?.has(port)) continue;
-        const stillWanted = snapshot.gateways.some((g) => `${g.metadata.namespace ?? 'default'}/${g.metadata.name}` === gateway && (g.spec?.listeners ?? []).some((l) => l?.port === port));
+        const stillWanted = listenersOf(gateway).some((l) => l?.port === port);
         if (stillWanted) this.options.log(`Gateway ${gateway}: port ${port} is available now; listener(s) ${listenersOn(gateway, port)} served`);
       }
     }
