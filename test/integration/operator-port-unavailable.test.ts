@@ -25,7 +25,7 @@ import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
 import { proxyNames } from '../../operator/infra/names.js';
 import { netnsName } from '../cluster/agent/network.js';
 import { tlsProbe } from '../helpers/traffic.js';
-import { condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
+import { condition, createCertificateSecret, createEchoBackend, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
 
 const HOST = 'ports.example.com';
 const GATEWAY = 'ports';
@@ -34,6 +34,7 @@ const ADMIN_ONLY = 'admin-only';
 const ALONE = 'alone';
 const HELD_PORT = 8443;
 const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const TLS_TERMINATE = { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] };
 
 /** The first bytes the echo backend sends through the proxy's Terminate listener. */
 async function greeting(host: string, port: number): Promise<string> {
@@ -51,70 +52,43 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
   const controllerName = `tlsgate.dev/it-ports-${suffix}`;
   const logs: string[] = [];
 
+  /** A Gateway of the suite's class, its Service a ClusterIP (GatewayParameters cluster-ip). */
+  const createGateway = (name: string, listeners: unknown[]): Promise<unknown> =>
+    createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name, namespace: ns },
+      spec: { gatewayClassName: className, infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } }, listeners },
+    });
+  /** A TLSRoute for HOST on `gateway`, to the echo backend. */
+  const createEchoRoute = (name: string, gateway: string): Promise<unknown> =>
+    createObject(kc, {
+      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name, namespace: ns },
+      spec: { parentRefs: [{ name: gateway }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
+    });
+
   before(async () => {
     kc = loadTestKubeConfig();
     ns = await freshNamespace(kc, 'op-ports');
-    const core = kc.makeApiClient(k8s.CoreV1Api);
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     await custom.createNamespacedCustomObject({
       group: 'tlsgate.dev', version: 'v1alpha1', plural: 'gatewayparameters', namespace: ns,
       body: { apiVersion: 'tlsgate.dev/v1alpha1', kind: 'GatewayParameters', metadata: { name: 'cluster-ip' }, spec: { service: { type: 'ClusterIP' } } },
     });
     await createGatewayClass(kc, className, controllerName);
-    const { cert, key } = selfSigned(HOST);
-    await core.createNamespacedSecret({
-      namespace: ns,
-      body: { metadata: { name: 'gateway-cert' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } },
-    });
-    await core.createNamespacedPod({
-      namespace: ns,
-      body: {
-        metadata: { name: 'echo', labels: { app: 'echo' } },
-        spec: { containers: [{ name: 'echo', image: 'tlsgate.test/tcp-echo', env: [{ name: 'TCP_PORT', value: '3000' }], ports: [{ containerPort: 3000 }], readinessProbe: { tcpSocket: { port: 3000 }, periodSeconds: 1 } }] },
-      },
-    });
-    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'echo' }, spec: { selector: { app: 'echo' }, ports: [{ port: 3000, targetPort: 3000 }] } } });
-    const tlsTerminate = { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] };
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: GATEWAY, namespace: ns },
-      spec: {
-        gatewayClassName: className,
-        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } },
-        listeners: [
-          { name: 'served', protocol: 'TLS', port: 443, hostname: HOST, tls: tlsTerminate },
-          { name: 'on-admin-port', protocol: 'TLS', port: PROXY_ADMIN_PORT, hostname: HOST, tls: tlsTerminate },
-        ],
-      },
-    });
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo', namespace: ns },
-      spec: { parentRefs: [{ name: GATEWAY }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
-    });
+    await createCertificateSecret(kc, ns, 'gateway-cert', HOST);
+    await createEchoBackend(kc, ns);
+    await createGateway(GATEWAY, [
+      { name: 'served', protocol: 'TLS', port: 443, hostname: HOST, tls: TLS_TERMINATE },
+      { name: 'on-admin-port', protocol: 'TLS', port: PROXY_ADMIN_PORT, hostname: HOST, tls: TLS_TERMINATE },
+    ]);
+    await createEchoRoute('echo', GATEWAY);
     // The second Gateway starts with a UDP listener on 8443: not served (so the proxy does not bind
     // it) but already in the pod's ports, so turning it into TLS later does not roll the pod.
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: DYNAMIC, namespace: ns },
-      spec: {
-        gatewayClassName: className,
-        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } },
-        listeners: [
-          { name: 'first', protocol: 'TLS', port: 443, hostname: HOST, tls: tlsTerminate },
-          { name: 'second', protocol: 'UDP', port: HELD_PORT },
-        ],
-      },
-    });
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo-dynamic', namespace: ns },
-      spec: { parentRefs: [{ name: DYNAMIC }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
-    });
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: ADMIN_ONLY, namespace: ns },
-      spec: {
-        gatewayClassName: className,
-        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } },
-        listeners: [{ name: 'on-admin-port', protocol: 'TLS', port: PROXY_ADMIN_PORT, hostname: HOST, tls: tlsTerminate }],
-      },
-    });
+    await createGateway(DYNAMIC, [
+      { name: 'first', protocol: 'TLS', port: 443, hostname: HOST, tls: TLS_TERMINATE },
+      { name: 'second', protocol: 'UDP', port: HELD_PORT },
+    ]);
+    await createEchoRoute('echo-dynamic', DYNAMIC);
+    await createGateway(ADMIN_ONLY, [{ name: 'on-admin-port', protocol: 'TLS', port: PROXY_ADMIN_PORT, hostname: HOST, tls: TLS_TERMINATE }]);
     operator = testOperator(kc, { namespace: ns, controllerName, logs, portRetry: { initialRetryMs: 3000 } });
     await operator.start();
   });
@@ -216,12 +190,11 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     await once(squatter.stdout!, 'data');
 
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const tlsTerminate = { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] };
     await custom.patchNamespacedCustomObject({
       group: GATEWAY_GROUP, version: 'v1', plural: 'gateways', namespace: ns, name: DYNAMIC,
       body: { spec: { listeners: [
-        { name: 'first', protocol: 'TLS', port: 443, hostname: HOST, tls: tlsTerminate },
-        { name: 'second', protocol: 'TLS', port: HELD_PORT, hostname: HOST, tls: tlsTerminate },
+        { name: 'first', protocol: 'TLS', port: 443, hostname: HOST, tls: TLS_TERMINATE },
+        { name: 'second', protocol: 'TLS', port: HELD_PORT, hostname: HOST, tls: TLS_TERMINATE },
       ] } },
     }, MERGE);
     const unavailable = await eventually('listener second PortUnavailable at generation 2', async () => {
@@ -258,19 +231,8 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     const workload = proxyNames(ALONE).workload;
-    const tlsTerminate = { mode: 'Terminate', certificateRefs: [{ name: 'gateway-cert' }] };
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'Gateway', metadata: { name: ALONE, namespace: ns },
-      spec: {
-        gatewayClassName: className,
-        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'cluster-ip' } },
-        listeners: [{ name: 'only', protocol: 'TLS', port: HELD_PORT, hostname: HOST, tls: tlsTerminate }],
-      },
-    });
-    await createObject(kc, {
-      apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'TLSRoute', metadata: { name: 'echo-alone', namespace: ns },
-      spec: { parentRefs: [{ name: ALONE }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 3000 }] }] },
-    });
+    await createGateway(ALONE, [{ name: 'only', protocol: 'TLS', port: HELD_PORT, hostname: HOST, tls: TLS_TERMINATE }]);
+    await createEchoRoute('echo-alone', ALONE);
     await eventually('Gateway alone Programmed', async () => condition((await getCustom(kc, 'gateways', ns, ALONE)).status?.conditions, 'Programmed')?.status === 'True', 120_000)
       .catch((err: Error) => assert.fail(`${err.message}${why()}`));
     const deploymentUid = (await apps.readNamespacedDeployment({ namespace: ns, name: workload })).metadata!.uid!;
