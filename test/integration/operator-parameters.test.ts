@@ -5,7 +5,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { proxyNames } from '../../operator/infra/names.js';
-import { condition, createObject, eventually, getCustom, operatorSuite, GATEWAY_GROUP } from './operator-support.js';
+import { condition, createObject, eventsAbout, eventually, getCustom, operatorSuite, GATEWAY_GROUP } from './operator-support.js';
 
 const PARAMS = { group: 'tlsgate.dev', version: 'v1alpha1', plural: 'gatewayparameters' };
 const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -92,7 +92,7 @@ describe('operator: GatewayParameters', () => {
     });
     assert.equal(condition(gw.status.conditions, 'Accepted').status, 'False');
     await assert.rejects(apps.readNamespacedDeployment({ name: proxyNames('broken').workload, namespace: suite.ns }), (err: unknown) => (err as { code?: number }).code === 404);
-    const events = await suite.kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: suite.ns });
-    assert.ok(events.items.some((e) => e.regarding?.name === 'broken' && e.reason === 'InvalidParameters' && e.type === 'Warning'));
+    const events = await eventsAbout(suite.kc, suite.ns, 'broken', (list) => list.some((e) => e.reason === 'InvalidParameters'));
+    assert.equal(events.find((e) => e.reason === 'InvalidParameters')?.type, 'Warning');
   });
 });

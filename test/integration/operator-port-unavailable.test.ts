@@ -25,7 +25,7 @@ import { PROXY_ADMIN_PORT } from '../../operator/infra/render.js';
 import { proxyNames } from '../../operator/infra/names.js';
 import { netnsName } from '../cluster/agent/network.js';
 import { tlsProbe } from '../helpers/traffic.js';
-import { condition, createCertificateSecret, createEchoBackend, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
+import { condition, createCertificateSecret, createEchoBackend, createGatewayClass, createObject, deleteGatewayClass, eventsAbout, eventually, getCustom, testOperator, uniqueSuffix, GATEWAY_GROUP } from './operator-support.js';
 
 const HOST = 'ports.example.com';
 const GATEWAY = 'ports';
@@ -140,10 +140,9 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     const parent = (route.status?.parents ?? []).find((p: { controllerName: string }) => p.controllerName === controllerName);
     assert.equal(condition(parent?.conditions, 'Accepted')?.message, 'Attached to listener(s) served');
 
-    const event = await eventually('a PortUnavailable Event on the Gateway', async () => {
-      const events = await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
-      return events.items.find((e) => e.regarding?.name === GATEWAY && e.reason === 'PortUnavailable');
-    }, 30_000).catch((err: Error) => assert.fail(`${err.message}${why()}`));
+    const event = (await eventsAbout(kc, ns, GATEWAY, (list) => list.some((e) => e.reason === 'PortUnavailable'))
+      .catch((err: Error) => assert.fail(`a PortUnavailable Event on the Gateway: ${err.message}${why()}`)))
+      .find((e) => e.reason === 'PortUnavailable')!;
     assert.equal(event.type, 'Warning');
     assert.match(event.note ?? '', /^Listener on-admin-port: port 9901 is unavailable/);
   });
@@ -220,9 +219,9 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
       .catch((err: Error) => assert.fail(`${err.message}${why()}`));
     assert.equal((await listenerCondition(DYNAMIC, 'second', 'Programmed'))?.status, 'True');
     assert.match(await greeting(pod.ip, HELD_PORT), /Gateway API Test TCP Server/);
-    const events = (await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns })).items.filter((e) => e.regarding?.name === DYNAMIC);
+    const events = await eventsAbout(kc, ns, DYNAMIC, (list) => list.some((e) => e.reason === 'PortAvailable')).catch((err: Error) => assert.fail(`a PortAvailable Event: ${err.message}`));
     assert.ok(events.some((e) => e.reason === 'PortUnavailable' && e.type === 'Warning' && /^Listener second: /.test(e.note ?? '')), `a PortUnavailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
-    assert.ok(events.some((e) => e.reason === 'PortAvailable' && e.type === 'Normal'), `a PortAvailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
+    assert.equal(events.find((e) => e.reason === 'PortAvailable')?.type, 'Normal');
     // The refusal never reached the status: a Programmed=False with the proxy's NACK would have left a Warning.
     assert.deepEqual(events.filter((e) => e.action === 'Program' && /rejected|cannot listen/.test(e.note ?? '')).map((e) => e.note), []);
   });
@@ -309,8 +308,8 @@ describe('operator: a listener on a port the proxy cannot bind', () => {
     assert.equal((await listenerCondition(ALONE, 'only', 'Accepted'))?.status, 'True');
     assert.match(await greeting(pod.ip, HELD_PORT), /Gateway API Test TCP Server/);
     await assertSamePod('once served');
-    const events = (await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns })).items.filter((e) => e.regarding?.name === ALONE);
+    const events = await eventsAbout(kc, ns, ALONE, (list) => list.some((e) => e.reason === 'PortAvailable')).catch((err: Error) => assert.fail(`a PortAvailable Event: ${err.message}`));
     assert.ok(events.some((e) => e.reason === 'PortUnavailable' && e.type === 'Warning' && /^Listener only: /.test(e.note ?? '')), `a PortUnavailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
-    assert.ok(events.some((e) => e.reason === 'PortAvailable' && e.type === 'Normal'), `a PortAvailable Event: ${JSON.stringify(events.map((e) => e.reason))}`);
+    assert.equal(events.find((e) => e.reason === 'PortAvailable')?.type, 'Normal');
   });
 });

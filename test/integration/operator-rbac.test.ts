@@ -9,7 +9,7 @@ import type { Operator } from '../../operator/operator.js';
 import { proxyNames } from '../../operator/infra/names.js';
 import { upstreamDir } from '../helpers/paths.js';
 import {
-  applyFile, condition, createGatewayClass, deleteGatewayClass, deleteOperatorClusterRole, eventually, getCustom, operatorKubeConfig, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP,
+  applyFile, condition, createGatewayClass, deleteGatewayClass, deleteOperatorClusterRole, eventsAbout, eventually, getCustom, operatorKubeConfig, selfSigned, testOperator, uniqueSuffix, GATEWAY_GROUP,
 } from './operator-support.js';
 
 const code = (error: unknown): number | undefined => (error as { code?: number }).code;
@@ -76,8 +76,7 @@ describe('operator: least-privilege RBAC', () => {
     await core.readNamespacedSecret({ name: 'tlsgate-ca', namespace: ns });
     // Created by the operator at start (get, then create): the session-ticket master secret.
     await core.readNamespacedSecret({ name: 'tlsgate-ticket-keys', namespace: ns });
-    const events = await admin.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
-    assert.ok(events.items.some((e) => e.regarding?.name === 'foo-route' && e.reason === 'Accepted'));
+    await eventsAbout(admin, ns, 'foo-route', (list) => list.some((e) => e.reason === 'Accepted'));
     const denied = logs.filter((m) => /HTTP 403|forbidden/i.test(m));
     assert.deepEqual(denied, [], 'no request of the operator was denied');
   });

@@ -9,7 +9,7 @@ import type { Operator } from '../../operator/operator.js';
 import { StatusWriter, type RouteWithStatus } from '../../operator/status/writer.js';
 import { proxyNames } from '../../operator/infra/names.js';
 import {
-  applyUpstreamExample, condition, createGatewayClass, createObject, deleteGatewayClass, eventually, getCustom, testOperator, uniqueSuffix, GATEWAY_GROUP,
+  applyUpstreamExample, condition, createGatewayClass, createObject, deleteGatewayClass, eventsAbout, eventually, getCustom, testOperator, uniqueSuffix, GATEWAY_GROUP,
 } from './operator-support.js';
 
 describe('operator: reconcile on the cluster in a box', () => {
@@ -111,8 +111,7 @@ describe('operator: reconcile on the cluster in a box', () => {
     const ingress = service.status?.loadBalancer?.ingress?.[0]?.ip;
     assert.ok(ingress, 'the Service has a load-balancer address');
     assert.deepEqual(gw.status.addresses, [{ type: 'IPAddress', value: ingress }]);
-    const events = await kc.makeApiClient(k8s.EventsV1Api).listNamespacedEvent({ namespace: ns });
-    assert.ok(events.items.some((e) => e.regarding?.name === 'example-gateway' && e.reason === 'Programmed'));
+    await eventsAbout(kc, ns, 'example-gateway', (list) => list.some((e) => e.reason === 'Programmed'));
   });
 
   it('restores fields it owns and keeps fields other managers own (server-side apply semantics)', async () => {

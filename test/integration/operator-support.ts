@@ -276,3 +276,27 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     throw new Error(`${(err as Error).message}${last ? `; last error: ${String((last as Error).message ?? last)}` : ''}`);
   }
 }
+
+/**
+ * The Events regarding the object `name` in `namespace`, once `complete` holds for them. The
+ * operator records Events after it writes the statuses they describe, so a test that has just
+ * seen a status must still wait for its Event. On timeout the reasons last seen are named.
+ */
+export async function eventsAbout(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  name: string,
+  complete: (events: k8s.EventsV1Event[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<k8s.EventsV1Event[]> {
+  const api = kc.makeApiClient(k8s.EventsV1Api);
+  let seen: k8s.EventsV1Event[] = [];
+  try {
+    return await waitFor(`the Events about ${namespace}/${name}`, timeoutMs, async () => {
+      seen = (await api.listNamespacedEvent({ namespace })).items.filter((e) => e.regarding?.name === name);
+      return complete(seen) ? seen : undefined;
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; reasons seen: ${JSON.stringify(seen.map((e) => e.reason))}`);
+  }
+}
