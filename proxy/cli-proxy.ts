@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigClient } from './config-client.js';
 import { startProxyRuntime, type ProxyRuntime } from './runtime.js';
 import type { ObjectRef } from '../src/proxy-config.js';
-import { missingAllocatorSettingNotice } from '../src/proxy-process-env.js';
+import { missingProcessSettingsNotice } from '../src/proxy-process-env.js';
 
 /** Below Kubernetes' default terminationGracePeriodSeconds (30), so the drain ends before SIGKILL. */
 export const DEFAULT_DRAIN_SECONDS = 20;
@@ -87,8 +87,8 @@ async function runProxy(options: ProxyCommandOptions): Promise<void> {
     throw err;
   }
   log('started', { gateway: gatewayKey, configServer: options.configServer, address: options.address, workers: options.workers });
-  const allocatorNotice = missingAllocatorSettingNotice(process.env, options.workers);
-  if (allocatorNotice !== undefined) log('allocator_setting_missing', { notice: allocatorNotice });
+  const settingsNotice = missingProcessSettingsNotice(process, options.workers);
+  if (settingsNotice !== undefined) log('process_settings_missing', { notice: settingsNotice });
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -21,7 +21,7 @@ import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBo
 import { PortsUnavailableError, type PortFailure } from './port-failures.js';
 import { gatewayKey } from './routing.js';
 import { accessLogSink, DEFAULT_SHUTDOWN_GRACE_MS, TICKET_KEY_ROTATION_MS, versionsOf, withRefusal, type ProxyRuntime, type ProxyRuntimeOptions } from './runtime.js';
-import { proxyGlibcTunables } from '../src/proxy-process-env.js';
+import { proxyGlibcTunables, proxyWorkerExecArgv } from '../src/proxy-process-env.js';
 
 interface ApplyReply {
   error: string | null;
@@ -72,8 +72,8 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)),
     args: [],
-    // The test runner's flags must not turn workers into test processes.
-    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--test')),
+    // The primary's flags and the proxy's V8 flags (PROXY_NODE_FLAGS), not the test runner's.
+    execArgv: proxyWorkerExecArgv(process.execArgv),
   });
   const aggregator = new client.AggregatorRegistry();
   const workers = new Map<number, WorkerState>();

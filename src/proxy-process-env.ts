@@ -1,4 +1,4 @@
-// The environment every proxy process runs with (the operator's proxy Deployment, the workers a
+// The process settings every proxy process runs with (the operator's proxy Deployment, the workers a
 // proxy forks, the benchmark's tlsgate), shared here so that all of them say the same.
 
 /**
@@ -20,19 +20,83 @@ export function proxyGlibcTunables(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * What a one-process proxy (`--workers 1`, the relay in the process itself) says at start when it
- * runs without the allocator setting: glibc reads GLIBC_TUNABLES only when a process starts, so
- * the process cannot give it to itself (forked workers get it from the primary, the Deployment
- * sets it on the container). Undefined when nothing needs saying: the setting (or any value the
- * operator chose) is present, there are workers, or the C library is not glibc.
+ * V8 flags for every proxy process that relays. V8 runs a full mark-compact whenever the memory
+ * held outside its heap (here: the 64 KiB read buffers Node allocates per read) has grown past a
+ * limit derived from the old generation's size; with a relay's tiny heap (about 8 MB) that limit
+ * is low, and in bulk over one connection some runs fell into a full mark-compact every 60-75 ms
+ * for as long as the stream lasted (99-178 of them in five repetitions, with nothing to free:
+ * the heap stayed at 8.2 MB), at up to 2.5 times the CPU per read. Starting the old generation
+ * at 64 MB ended it (6 mark-compacts; bulk over one connection 0.72x -> 0.86x nginx): see
+ * docs/performance.md, "What the numbers say". V8 sizes the heap when the isolate is created, so
+ * this must be on the `node` command line: set at run time (v8.setFlagsFromString) it did
+ * nothing, and NODE_OPTIONS refuses it.
  */
-export function missingAllocatorSettingNotice(env: NodeJS.ProcessEnv, workers: number, glibc: boolean = runsOnGlibc()): string | undefined {
-  if (workers > 1 || !glibc || env.GLIBC_TUNABLES !== undefined) return undefined;
+export const PROXY_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
+
+/** The name of a V8/Node flag in `--name=value` or `--name` form, with V8's `_` spelled `-`. */
+function flagName(arg: string): string {
+  return arg.split('=', 1)[0]!.replace(/_/g, '-');
+}
+
+/** The flags of PROXY_NODE_FLAGS that `execArgv` lacks; a value of the operator's own for the same flag counts as given. */
+export function missingProxyNodeFlags(execArgv: readonly string[]): string[] {
+  const given = new Set(execArgv.map(flagName));
+  return PROXY_NODE_FLAGS.filter((flag) => !given.has(flagName(flag)));
+}
+
+/**
+ * The execArgv of a forked proxy worker: the primary's own flags (without the test runner's,
+ * which would turn a worker into a test process) and PROXY_NODE_FLAGS where the primary lacks them.
+ */
+export function proxyWorkerExecArgv(execArgv: readonly string[]): string[] {
+  return [...execArgv.filter((arg) => !arg.startsWith('--test')), ...missingProxyNodeFlags(execArgv)];
+}
+
+/** What a process was started with: `process` itself, or a stand-in in tests. */
+export interface ProcessStart {
+  env: NodeJS.ProcessEnv;
+  execArgv: readonly string[];
+  /** process.argv: the node binary, the script, its arguments. */
+  argv: readonly string[];
+}
+
+/**
+ * What a one-process proxy (`--workers 1`, the relay in the process itself) says at start when it
+ * runs without the process settings it relays best with: glibc reads GLIBC_TUNABLES and V8 its
+ * heap flags only when a process starts, so the process cannot give them to itself (forked
+ * workers get both from the primary, the Deployment sets both on the container). Undefined when
+ * nothing needs saying: both are present (or values of the operator's own), or there are workers.
+ * The allocator setting is asked for only on glibc (musl and other systems ignore it).
+ */
+export function missingProcessSettingsNotice(
+  proc: ProcessStart,
+  workers: number,
+  glibc: boolean = runsOnGlibc(),
+): string | undefined {
+  if (workers > 1) return undefined;
+  const allocatorMissing = glibc && proc.env.GLIBC_TUNABLES === undefined;
+  const flagsMissing = missingProxyNodeFlags(proc.execArgv);
+  if (!allocatorMissing && flagsMissing.length === 0) return undefined;
+  const what: string[] = [];
+  if (allocatorMissing) what.push(`GLIBC_TUNABLES (glibc's default heap trimming cost up to twice the CPU per byte with many streams)`);
+  if (flagsMissing.length > 0) what.push(`node ${flagsMissing.join(' ')} (without it, bulk over one connection fell into V8 full mark-compacts every 60-75 ms)`);
+  // This very command line, with what it lacks: ready to paste.
+  const command = [
+    ...(allocatorMissing ? [`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES}`] : []),
+    'node',
+    ...proc.execArgv,
+    ...flagsMissing,
+    ...proc.argv.slice(1),
+  ].map(shellWord).join(' ');
   return (
-    `GLIBC_TUNABLES is not set, so this one-process proxy relays with glibc's default heap trimming, ` +
-    `which cost up to twice the CPU per byte with many streams in the benchmark; start it with ` +
-    `GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} (docs/proxy.md, "Memory allocator setting")`
+    `this one-process proxy runs without ${what.join(' and without ')}; ` +
+    `start it as \`${command}\` (docs/proxy.md, "Process settings")`
   );
+}
+
+/** A word as a POSIX shell reads it back: bare when it is safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** True on Linux with glibc (musl and other systems ignore GLIBC_TUNABLES). */

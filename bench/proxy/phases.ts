@@ -108,7 +108,7 @@ export interface RateMeasurement {
   /**
    * The proxy's minor page faults over the phase; kept in the JSON, not the tables. A proxy whose
    * allocator keeps returning and re-faulting its read buffers shows several per read (that is how
-   * the slow bulk repetitions were explained, docs/proxy.md "Memory allocator setting").
+   * the slow bulk repetitions were explained, docs/proxy.md "Process settings").
    */
   proxyMinorFaults?: number;
   errors: number;

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { missingAllocatorSettingNotice } from '../../src/proxy-process-env.js';
+import { missingProcessSettingsNotice } from '../../src/proxy-process-env.js';
 
 export const DEFAULT_ADDRESS = '127.0.0.1';
 export const DEFAULT_GRACE_SECONDS = 10;
@@ -58,8 +58,8 @@ export function registerStandaloneCommand(program: Command): void {
 
 async function runStandaloneCommand(options: StandaloneCommandOptions): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`tlsgate standalone: ${line}\n`);
-  const allocatorNotice = missingAllocatorSettingNotice(process.env, options.workers);
-  if (allocatorNotice !== undefined) log(`notice: ${allocatorNotice}`);
+  const settingsNotice = missingProcessSettingsNotice(process, options.workers);
+  if (settingsNotice !== undefined) log(`notice: ${settingsNotice}`);
   // Loaded on use: the other subcommands should not pay for the proxy engine at startup.
   const { StandaloneGateway } = await import('./standalone.js');
   const gateway = await StandaloneGateway.start({

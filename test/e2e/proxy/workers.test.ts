@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { startProxyRuntime, type ProxyRuntime } from '../../../proxy/runtime.js';
-import { proxyGlibcTunables } from '../../../src/proxy-process-env.js';
+import { proxyGlibcTunables, PROXY_NODE_FLAGS } from '../../../src/proxy-process-env.js';
 import { backendRef, eventually, fetchText, listener, makeCert, metricValue, plainBackend, proxyConfig, tempDir, tlsRequest, type Backend, type TestCert } from './helpers.js';
 
 describe('proxy with workers', () => {
@@ -100,12 +100,16 @@ describe('proxy with workers', () => {
     }
   });
 
-  it('starts every worker with the proxy allocator setting (GLIBC_TUNABLES), read by glibc at exec', async () => {
+  it('starts every worker with the proxy allocator setting (GLIBC_TUNABLES) and V8 flags, read at exec', async () => {
     const workers = Object.values(cluster.workers ?? {});
     assert.equal(workers.length, 2);
     for (const worker of workers) {
       const environ = readFileSync(`/proc/${worker!.process.pid}/environ`, 'latin1').split('\0');
       assert.ok(environ.includes(`GLIBC_TUNABLES=${proxyGlibcTunables(process.env)}`), `worker ${worker!.id}'s environment has ${environ.filter((e) => e.startsWith('GLIBC')).join(', ') || 'no GLIBC_TUNABLES'}`);
+      // This test process runs without the flags, so the primary must add them; and not its --test ones.
+      const argv = readFileSync(`/proc/${worker!.process.pid}/cmdline`, 'latin1').split('\0');
+      for (const flag of PROXY_NODE_FLAGS) assert.ok(argv.includes(flag), `worker ${worker!.id} runs ${argv.join(' ')}`);
+      assert.ok(!argv.some((a) => a.startsWith('--test')), `worker ${worker!.id} runs ${argv.join(' ')}`);
     }
   });
 

@@ -117,8 +117,9 @@ export class CliProcess {
   private readonly child: ChildProcess;
   private waiters: { predicate: () => boolean; resolve: () => void }[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [fromRoot('bin', 'tlsgate.js'), ...args], {
+  /** `nodeArgs` go to Node before the script (V8 flags, for one). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, fromRoot('bin', 'tlsgate.js'), ...args], {
       cwd: fromRoot(),
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -207,8 +208,8 @@ export class CliProcess {
   }
 }
 
-export function startCli(t: { after(fn: () => Promise<unknown>): void }, args: string[], env?: NodeJS.ProcessEnv): CliProcess {
-  const cli = new CliProcess(args, env);
+export function startCli(t: { after(fn: () => Promise<unknown>): void }, args: string[], env?: NodeJS.ProcessEnv, nodeArgs?: readonly string[]): CliProcess {
+  const cli = new CliProcess(args, env, nodeArgs);
   t.after(() => cli.stop());
   return cli;
 }
