@@ -66,14 +66,20 @@ if $integration; then
   [[ $pods_node == "$("$node24" -v)" ]] || { echo "test.sh: the cluster's pods run Node $pods_node, not $("$node24" -v)" >&2; exit 1; }
   mapfile -t files < <(compiled_tests test/integration)
   "$node24" --test --test-reporter=spec --test-concurrency=1 "${files[@]}" || failed+=("$("$node24" -v) (integration)")
-  # Which Node the operator and proxy pods really ran: the agent logs each container start
-  # with its argv (logs of deleted pods stay until cluster:down).
-  starts=$(grep -hE '^--- [^ ]+ start #[0-9]+: [^ ]+ [^ ]*/bin/tlsgate\.js( |$)' .cache/cluster/pods/*/logs/*.log || true)
+  # Which Node the operator and proxy pods really ran, and with which V8 flags: the agent logs
+  # each container start with its argv (logs of deleted pods stay until cluster:down).
+  starts=$(grep -hE '^--- [^ ]+ start #[0-9]+: [^ ]+( -[^ ]+)* [^ ]*/bin/tlsgate\.js( |$)' .cache/cluster/pods/*/logs/*.log || true)
   elsewhere=$(grep -vF ": $node24 " <<<"$starts" || true)
-  echo "== tlsgate CLI started in pods: $(grep -c 'tlsgate\.js operator' <<<"$starts") operator, $(grep -c 'tlsgate\.js proxy' <<<"$starts") proxy, $(grep -c . <<<"$starts") in all; on another Node than $node24: $(grep -c . <<<"$elsewhere")"
+  proxy_flags=$(node --input-type=module -e 'const m = await import("./dist/src/proxy-process-env.js"); console.log(m.PROXY_NODE_FLAGS.join(" "))')
+  unflagged=$(grep -E 'tlsgate\.js proxy( |$)' <<<"$starts" | grep -vF -- " $proxy_flags " || true)
+  echo "== tlsgate CLI started in pods: $(grep -c 'tlsgate\.js operator' <<<"$starts") operator, $(grep -c 'tlsgate\.js proxy' <<<"$starts") proxy, $(grep -c . <<<"$starts") in all; on another Node than $node24: $(grep -c . <<<"$elsewhere"); proxies without $proxy_flags: $(grep -c . <<<"$unflagged")"
   if [[ -z $starts || -n $elsewhere ]]; then
     head -n 6 <<<"test.sh: the pods did not run the tlsgate CLI on $node24: ${elsewhere:-no start found}" >&2
     failed+=("$("$node24" -v) (the pods' Node)")
+  fi
+  if [[ -n $unflagged ]]; then
+    head -n 6 <<<"test.sh: proxy pods started without $proxy_flags: $unflagged" >&2
+    failed+=("$("$node24" -v) (the proxies' V8 flags)")
   fi
   if $cluster_was_up; then
     npm run cluster:down

@@ -8,7 +8,7 @@ import { App, Chart, Duration, type OwnerReference } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { GatewayObject } from '../objects.js';
 import type { EffectiveParameters } from './parameters.js';
-import { PROXY_GLIBC_TUNABLES } from '../../src/proxy-process-env.js';
+import { PROXY_GLIBC_TUNABLES, PROXY_NODE_FLAGS } from '../../src/proxy-process-env.js';
 import {
   COMPONENT_LABEL,
   GATEWAY_NAME_LABEL,
@@ -25,6 +25,12 @@ export const CLIENT_CERT_MOUNT = '/etc/tlsgate/client';
 export const PROXY_ADMIN_PORT = 9901;
 /** UID/GID of the proxy process: non-root, the conventional "nonroot" id. */
 export const PROXY_UID = 65532;
+/**
+ * The tlsgate CLI inside the image (the Dockerfile's ENTRYPOINT runs `node /app/bin/tlsgate.js`).
+ * The proxy container replaces the entrypoint with the same program plus PROXY_NODE_FLAGS, which
+ * V8 reads only from the command line; an image of one's own must keep `node` on PATH and this path.
+ */
+export const IMAGE_CLI = '/app/bin/tlsgate.js';
 
 export interface ProxyInfraOptions {
   gateway: GatewayObject;
@@ -140,6 +146,7 @@ export function renderProxyInfrastructure(options: ProxyInfraOptions): RenderedO
         name: 'proxy',
         image: options.image,
         imagePullPolicy: (options.imagePullPolicy ?? 'IfNotPresent') as kplus.ImagePullPolicy,
+        command: ['node', ...PROXY_NODE_FLAGS, IMAGE_CLI],
         args: [
           'proxy',
           '--config-server', options.configServerUrl,

@@ -18,12 +18,19 @@ export interface ImageEntry {
 const testImage = (file: string): string[] => [podNodeBinary(), path.join(projectRoot, 'dist', 'test', 'images', file)];
 const tlsgateCli = (): string[] => [podNodeBinary(), path.join(projectRoot, 'bin', 'tlsgate.js')];
 
-/** `command: ["tlsgate", ...]` or `["/usr/local/bin/tlsgate", ...]` or `["node", ".../tlsgate.js", ...]`. */
+/**
+ * `command: ["tlsgate", ...]` or `["/usr/local/bin/tlsgate", ...]` or `["node", ...nodeFlags,
+ * ".../tlsgate.js", ...]`; Node's flags stay Node's flags (the proxy Deployment gives V8 some).
+ */
 function mapTlsgateCommand(command: string[]): string[] {
   const [first = '', ...rest] = command;
   const base = path.basename(first);
   if (base === 'tlsgate' || base === 'tlsgate.js') return [...tlsgateCli(), ...rest];
-  if (base === 'node' && rest[0] && path.basename(rest[0]).startsWith('tlsgate')) return [...tlsgateCli(), ...rest.slice(1)];
+  const script = rest.findIndex((arg) => !arg.startsWith('-'));
+  if (base === 'node' && script >= 0 && path.basename(rest[script]!).startsWith('tlsgate')) {
+    const [node, cli] = tlsgateCli() as [string, string];
+    return [node, ...rest.slice(0, script), cli, ...rest.slice(script + 1)];
+  }
   throw new Error(`command ${JSON.stringify(command)} is not the tlsgate CLI; the test image table only runs "tlsgate"`);
 }
 

@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { renderClientCertSecret, renderProxyInfrastructure, listenerPorts, PROXY_ADMIN_PORT, type RenderedObject } from '../../../operator/infra/render.js';
+import { renderClientCertSecret, renderProxyInfrastructure, listenerPorts, IMAGE_CLI, PROXY_ADMIN_PORT, type RenderedObject } from '../../../operator/infra/render.js';
 import { effectiveParameters } from '../../../operator/infra/parameters.js';
 import { proxyNames, selectorLabels, dnsLabel, labelValue } from '../../../operator/infra/names.js';
 import type { GatewayObject } from '../../../operator/objects.js';
 import { fromRoot } from '../../helpers/paths.js';
-import { PROXY_GLIBC_TUNABLES } from '../../../src/proxy-process-env.js';
+import { PROXY_GLIBC_TUNABLES, PROXY_NODE_FLAGS } from '../../../src/proxy-process-env.js';
 
 const exampleGateway: GatewayObject = {
   apiVersion: 'gateway.networking.k8s.io/v1',
@@ -50,6 +50,10 @@ test('defaults: ServiceAccount, Deployment and a LoadBalancer Service with every
   const container = byKind(objects, 'Deployment').spec.template.spec.containers[0];
   assert.deepEqual(container.ports.map((p: any) => p.containerPort), [443, 8443, PROXY_ADMIN_PORT]);
   assert.deepEqual(container.env, [{ name: 'GLIBC_TUNABLES', value: PROXY_GLIBC_TUNABLES }], 'the allocator setting the relay needs (src/proxy-process-env.ts)');
+  // V8 reads its heap flags only from the command line: the image's CLI, run by node with them.
+  assert.deepEqual(container.command, ['node', ...PROXY_NODE_FLAGS, IMAGE_CLI]);
+  assert.equal(IMAGE_CLI, /^ENTRYPOINT \["node", "([^"]+)"\]$/m.exec(readFileSync(fromRoot('Dockerfile'), 'utf8'))?.[1], "the Dockerfile's ENTRYPOINT runs the same CLI");
+  assert.equal(container.args[0], 'proxy');
 });
 
 test('proxy pods are locked down: non-root user, read-only root, no capabilities, RuntimeDefault seccomp, no token', () => {
