@@ -33,7 +33,7 @@ import { recordClientHello } from './client-hello.js';
 import type { NodeFloorConfig } from './node-floor.js';
 import { issueBenchCertificates } from './pki.js';
 import { sleep } from './proxy-process.js';
-import { nginxConfig, nodeProxyEnv, PROJECT_ROOT, tlsgateManifests, type TargetContext } from './targets.js';
+import { nginxConfig, nodeProxyArgs, nodeProxyEnv, PROJECT_ROOT, tlsgateManifests, type TargetContext } from './targets.js';
 import { nginxStreamModulePath } from './system.js';
 import { PASS_HELLO_ANSWER_BYTES, SNI, TERM_GREETING, WORKLOADS } from './workloads.js';
 
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const out = path.join(workDir, 'callgrind.out');
     const nodeOptions = values['node-option'] ?? [];
     const bare = values.bare === true;
-    const program = target === 'nginx' ? ['nginx'] : [process.execPath, ...nodeOptions];
+    const program = target === 'nginx' ? ['nginx'] : [process.execPath, ...nodeProxyArgs({ nodeArgs: nodeOptions })];
     const command = bare ? [...program, ...args] : ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, ...program, ...args];
     const child = spawn('taskset', ['-c', '0', ...command], {
       stdio: ['ignore', log, log],

@@ -22,7 +22,7 @@ import { ProxyProcess } from './proxy-process.js';
 import type { BenchCertificates } from './pki.js';
 import { nginxStreamModulePath, portsInUse, toolVersion } from './system.js';
 import { BENCH_DOMAIN, SNI, type BackendPorts, type Endpoint, type Workload } from './workloads.js';
-import { proxyGlibcTunables } from '../../src/proxy-process-env.js';
+import { proxyGlibcTunables, PROXY_NODE_FLAGS } from '../../src/proxy-process-env.js';
 
 export type TargetName = 'direct' | 'tlsgate' | 'nginx' | 'haproxy' | 'node';
 
@@ -236,7 +236,7 @@ export async function startNodeFloor(context: TargetContext): Promise<BenchTarge
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const script = fileURLToPath(new URL('./node-floor.js', import.meta.url));
   const node = context.node ?? CURRENT_NODE;
-  return startProcessTarget('node', `plain Node ${node.version} relay`, context, ports, node.path, [...(context.nodeArgs ?? []), script, configFile], [], undefined, nodeProxyEnv());
+  return startProcessTarget('node', `plain Node ${node.version} relay`, context, ports, node.path, [...nodeProxyArgs(context), script, configFile], [], undefined, nodeProxyEnv());
 }
 
 // ---- tlsgate ---------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ export async function startTlsgate(context: TargetContext, controllerName: strin
   mkdirSync(manifestDir, { recursive: true });
   writeFileSync(path.join(manifestDir, 'bench.yaml'), tlsgateManifests(context, controllerName).map((o) => stringify(o)).join('---\n'), { mode: 0o600 });
   const args = [
-    ...(context.nodeArgs ?? []),
+    ...nodeProxyArgs(context),
     path.join(PROJECT_ROOT, 'bin/tlsgate.js'),
     'standalone',
     '-f',
@@ -351,11 +351,17 @@ export async function startTlsgate(context: TargetContext, controllerName: strin
 }
 
 /**
- * The Node proxies run with the allocator setting that tlsgate's Deployment and workers get
- * (PROXY_GLIBC_TUNABLES): measured as shipped, and the plain relay alike so it stays a floor.
+ * The Node proxies run with the allocator setting and the V8 flags that tlsgate's Deployment and
+ * workers get (PROXY_GLIBC_TUNABLES, PROXY_NODE_FLAGS): measured as shipped, and the plain relay
+ * alike so it stays a floor.
  */
 export function nodeProxyEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GLIBC_TUNABLES: proxyGlibcTunables(process.env) };
+}
+
+/** Node's arguments before a Node proxy's script: PROXY_NODE_FLAGS, then the run's own (--cpu-prof). */
+export function nodeProxyArgs(context: Pick<TargetContext, 'nodeArgs'>): string[] {
+  return [...PROXY_NODE_FLAGS, ...(context.nodeArgs ?? [])];
 }
 
 function readPackageVersion(): string {
