@@ -86,6 +86,8 @@ describe('tlsgate manifests', () => {
       for (const entry of listener.hostnames) endpointBySni.set(entry.hostname, listener.routes[entry.route]!.backends[0]!.endpoints[0]!.port);
     }
     for (const workload of ['passHello', 'passBulk', 'passTls', 'termHello', 'termBulk'] as const) assert.equal(endpointBySni.get(SNI[workload]), backends[workload], workload);
+    // nginx's worker_connections, not the default 10,000 split between workers: 9,000 idle connections fit in either worker.
+    assert.equal(output.proxyConfigs[0]!.settings?.maxConnectionsPerListener, 20_000);
   });
 });
 

@@ -264,6 +264,7 @@ export function tlsgateManifests(context: TargetContext, controllerName: string)
       metadata: { name: 'bench', namespace: 'default' },
       spec: {
         gatewayClassName: 'bench',
+        infrastructure: { parametersRef: { group: 'tlsgate.dev', kind: 'GatewayParameters', name: 'bench' } },
         listeners: [
           { name: 'passthrough', protocol: 'TLS', port: GATEWAY_PASSTHROUGH_PORT, hostname: `*.pass.${BENCH_DOMAIN}`, tls: { mode: 'Passthrough' } },
           {
@@ -275,6 +276,15 @@ export function tlsgateManifests(context: TargetContext, controllerName: string)
           },
         ],
       },
+    },
+    {
+      // The connection limit as nginx's worker_connections: the default 10,000 per listener is
+      // split between workers (5,000 each with two), and the kernel spreads the 9,000 idle
+      // connections unevenly, so with two workers the memory phase lost 25-121 of them to it.
+      apiVersion: 'tlsgate.dev/v1alpha1',
+      kind: 'GatewayParameters',
+      metadata: { name: 'bench', namespace: 'default' },
+      spec: { proxy: { maxConnectionsPerListener: 20_000 } },
     },
     {
       apiVersion: 'v1',
