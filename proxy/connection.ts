@@ -11,6 +11,7 @@ import { accessLogLine, type AccessLogSink } from './access-log.js';
 import { chooseCertificate, secureContextFor } from './certificates.js';
 import { ClientHelloAssembler, type ClientHello, type ClientHelloError } from './clienthello.js';
 import type { ConnectionResult, Metrics, OutcomeCounts } from './metrics.js';
+import { countRelayedBytes } from './read-buffer-scavenger.js';
 import { nextEndpoint, pickBackend, type CompiledBackend, type CompiledListener, type CompiledRoute, type PortTable } from './routing.js';
 import type { EndpointConfig } from '../src/proxy-config.js';
 
@@ -386,6 +387,7 @@ function peerOf(conn: Connection, socket: net.Socket): net.Socket {
 function onRelayData(this: net.Socket, chunk: Buffer): void {
   const conn = connOf(this);
   if (!peerOf(conn, this).write(chunk)) this.pause();
+  countRelayedBytes(chunk.length);
 }
 
 function onRelayDrain(this: net.Socket): void {

@@ -20,25 +20,22 @@ export function proxyGlibcTunables(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * V8 flags for every proxy process that relays. V8 runs a full mark-compact whenever the memory
- * held outside its heap (here: the 64 KiB read buffers Node allocates per read) has grown past a
- * limit derived from the old generation's size; with a relay's tiny heap (about 8 MB) that limit
- * is low, and in bulk over one connection some runs fell into a full mark-compact every 60-75 ms
- * for as long as the stream lasted (99-178 of them in five repetitions, with nothing to free:
- * the heap stayed at 8.2 MB), at up to 2.5 times the CPU per read. Starting the old generation
- * at 64 MB ended it (6 mark-compacts; bulk over one connection 0.72x -> 0.86x nginx): see
- * docs/performance.md, "What the numbers say". V8 sizes the heap when the isolate is created, so
- * this must be on the `node` command line: set at run time (v8.setFlagsFromString) it did
- * nothing, and NODE_OPTIONS refuses it.
+ * Node flags for every proxy process that relays: --expose-gc gives the relay V8's `gc`, with
+ * which proxy/read-buffer-scavenger.ts runs a young-generation collection every 16 MB relayed.
+ * Without it, dead 64 KiB read buffers built up outside the heap between V8's own scavenges
+ * until each 64 MB of them set off a full mark-compact, every 60-75 ms in bulk over one
+ * connection (99-178 in five repetitions on Node 20, 150-190 on Node 24; 0.72-0.79x nginx
+ * instead of 0.99-1.09x): see docs/performance.md, "What the numbers say". V8 reads it only
+ * from the command line: NODE_OPTIONS refuses it, and set at run time it does not add `gc`.
  */
-export const PROXY_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
+export const PROXY_NODE_FLAGS: readonly string[] = ['--expose-gc'];
 
-/** The name of a V8/Node flag in `--name=value` or `--name` form, with V8's `_` spelled `-`. */
+/** The name of a V8/Node flag in `--name=value`, `--name` or `--no-name` form, with V8's `_` spelled `-`. */
 function flagName(arg: string): string {
-  return arg.split('=', 1)[0]!.replace(/_/g, '-');
+  return arg.split('=', 1)[0]!.replace(/_/g, '-').replace(/^--no-/, '--');
 }
 
-/** The flags of PROXY_NODE_FLAGS that `execArgv` lacks; a value of the operator's own for the same flag counts as given. */
+/** The flags of PROXY_NODE_FLAGS that `execArgv` lacks; the operator's own value or `--no-` form of the same flag counts as given. */
 export function missingProxyNodeFlags(execArgv: readonly string[]): string[] {
   const given = new Set(execArgv.map(flagName));
   return PROXY_NODE_FLAGS.filter((flag) => !given.has(flagName(flag)));
@@ -79,7 +76,7 @@ export function missingProcessSettingsNotice(
   if (!allocatorMissing && flagsMissing.length === 0) return undefined;
   const what: string[] = [];
   if (allocatorMissing) what.push(`GLIBC_TUNABLES (glibc's default heap trimming cost up to twice the CPU per byte with many streams)`);
-  if (flagsMissing.length > 0) what.push(`node ${flagsMissing.join(' ')} (without it, bulk over one connection fell into V8 full mark-compacts every 60-75 ms)`);
+  if (flagsMissing.length > 0) what.push(`node ${flagsMissing.join(' ')} (without it, the relay's dead read buffers set off a V8 full mark-compact every 60-75 ms in bulk over one connection)`);
   // This very command line, with what it lacks: ready to paste.
   const command = [
     ...(allocatorMissing ? [`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES}`] : []),

@@ -32,8 +32,8 @@ describe('node agent: image table', () => {
     assert.deepEqual(commandLine(entry, ['/usr/local/bin/tlsgate', 'operator'], ['--x']).slice(2), ['operator', '--x']);
     assert.throws(() => commandLine(entry, ['/bin/bash'], []), /not the tlsgate CLI/);
     // Node's flags before the script (the proxy Deployment's command) stay Node's flags.
-    const withFlags = commandLine(entry, ['node', '--initial-old-space-size=64', '/app/bin/tlsgate.js'], ['proxy']);
-    assert.deepEqual([withFlags[0], withFlags[1]], [podNodeBinary(), '--initial-old-space-size=64']);
+    const withFlags = commandLine(entry, ['node', '--expose-gc', '/app/bin/tlsgate.js'], ['proxy']);
+    assert.deepEqual([withFlags[0], withFlags[1]], [podNodeBinary(), '--expose-gc']);
     assert.match(withFlags[2]!, /bin\/tlsgate\.js$/);
     assert.deepEqual(withFlags.slice(3), ['proxy']);
     assert.throws(() => commandLine(entry, ['node', '--jitless', '/app/other.js'], []), /not the tlsgate CLI/);

@@ -18,29 +18,30 @@ const SCRIPT = ['/usr/bin/node', '/srv/tlsgate/bin/tlsgate.js', 'standalone', '-
 const start = (env: NodeJS.ProcessEnv, execArgv: string[] = []): ProcessStart => ({ env, execArgv, argv: SCRIPT });
 const ALL_SET = start({ GLIBC_TUNABLES: PROXY_GLIBC_TUNABLES }, [...PROXY_NODE_FLAGS]);
 
-test('the proxy starts its old generation at 64 MB (docs/performance.md: the mark-compact cycles)', () => {
-  assert.deepEqual(PROXY_NODE_FLAGS, ['--initial-old-space-size=64']);
+test('the proxy gets V8\'s gc for its read-buffer scavenges (docs/performance.md: the mark-compact cycles)', () => {
+  assert.deepEqual(PROXY_NODE_FLAGS, ['--expose-gc']);
 });
 
-test('a flag of the operator\'s own for the same setting counts as given, in either spelling', () => {
+test('the flag counts as given in either spelling, and so does the operator\'s explicit --no- form', () => {
   assert.deepEqual(missingProxyNodeFlags([]), [...PROXY_NODE_FLAGS]);
-  assert.deepEqual(missingProxyNodeFlags(['--initial-old-space-size=128']), []);
-  assert.deepEqual(missingProxyNodeFlags(['--initial_old_space_size=32']), []);
+  assert.deepEqual(missingProxyNodeFlags(['--expose-gc']), []);
+  assert.deepEqual(missingProxyNodeFlags(['--expose_gc']), []);
+  assert.deepEqual(missingProxyNodeFlags(['--no-expose-gc']), []);
   assert.deepEqual(missingProxyNodeFlags(['--max-old-space-size=512']), [...PROXY_NODE_FLAGS]);
 });
 
 test('forked workers get the primary\'s flags and the proxy flags, never the test runner\'s', () => {
   assert.deepEqual(proxyWorkerExecArgv(['--test', '--test-reporter=spec', '--enable-source-maps']), ['--enable-source-maps', ...PROXY_NODE_FLAGS]);
-  assert.deepEqual(proxyWorkerExecArgv(['--initial-old-space-size=16']), ['--initial-old-space-size=16'], 'the primary\'s own value wins');
+  assert.deepEqual(proxyWorkerExecArgv(['--no-expose-gc']), ['--no-expose-gc'], 'the primary\'s own choice wins');
   assert.deepEqual(proxyWorkerExecArgv([...PROXY_NODE_FLAGS]), [...PROXY_NODE_FLAGS], 'not twice');
 });
 
 test('one process on glibc with neither: the notice names both and gives this command line with them', () => {
   const notice = missingProcessSettingsNotice(start({}), 1, true);
   assert.ok(notice !== undefined);
-  assert.match(notice, /without GLIBC_TUNABLES .* and without node --initial-old-space-size=64 /);
+  assert.match(notice, /without GLIBC_TUNABLES .* and without node --expose-gc /);
   assert.ok(
-    notice.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --initial-old-space-size=64 /srv/tlsgate/bin/tlsgate.js standalone -f '/etc/my gateway.yaml'\``),
+    notice.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --expose-gc /srv/tlsgate/bin/tlsgate.js standalone -f '/etc/my gateway.yaml'\``),
     notice,
   );
   assert.match(notice, /docs\/proxy\.md, "Process settings"/);
@@ -49,15 +50,15 @@ test('one process on glibc with neither: the notice names both and gives this co
 test('only what is missing is named, and the flags the process has are kept in the command', () => {
   const flagsOnly = missingProcessSettingsNotice(start({ GLIBC_TUNABLES: PROXY_GLIBC_TUNABLES }, ['--enable-source-maps']), 1, true)!;
   assert.doesNotMatch(flagsOnly, /GLIBC_TUNABLES/);
-  assert.ok(flagsOnly.includes('`node --enable-source-maps --initial-old-space-size=64 /srv/tlsgate/bin/tlsgate.js '), flagsOnly);
+  assert.ok(flagsOnly.includes('`node --enable-source-maps --expose-gc /srv/tlsgate/bin/tlsgate.js '), flagsOnly);
   const allocatorOnly = missingProcessSettingsNotice(start({}, [...PROXY_NODE_FLAGS]), 1, true)!;
   assert.doesNotMatch(allocatorOnly, /without node/);
-  assert.ok(allocatorOnly.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --initial-old-space-size=64 /srv/`), allocatorOnly);
+  assert.ok(allocatorOnly.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --expose-gc /srv/`), allocatorOnly);
 });
 
 test('no notice when both are set, or values of the operator\'s own', () => {
   assert.equal(missingProcessSettingsNotice(ALL_SET, 1, true), undefined);
-  assert.equal(missingProcessSettingsNotice(start({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, ['--initial-old-space-size=256']), 1, true), undefined);
+  assert.equal(missingProcessSettingsNotice(start({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, ['--expose_gc']), 1, true), undefined);
 });
 
 test('no notice with forked workers (the primary gives them both); without glibc only the flags are asked for', () => {
