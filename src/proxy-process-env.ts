@@ -20,15 +20,19 @@ export function proxyGlibcTunables(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Node flags for every proxy process that relays: --expose-gc gives the relay V8's `gc`, with
- * which proxy/read-buffer-scavenger.ts runs a young-generation collection every 16 MB relayed.
- * Without it, dead 64 KiB read buffers built up outside the heap between V8's own scavenges
- * until each 64 MB of them set off a full mark-compact, every 60-75 ms in bulk over one
- * connection (99-178 in five repetitions on Node 20, 150-190 on Node 24; 0.72-0.79x nginx
- * instead of 0.99-1.09x): see docs/performance.md, "What the numbers say". V8 reads it only
- * from the command line: NODE_OPTIONS refuses it, and set at run time it does not add `gc`.
+ * Node flags for every proxy process that relays. Node reads every chunk into a new 64 KiB
+ * buffer outside the JS heap; the relay allocates so little on the heap that V8 scavenges
+ * rarely, and V8 runs a full mark-compact whenever memory outside the heap has grown by 64 MB
+ * (or past a limit that follows the old generation's size): in bulk over one connection that
+ * was every 60-75 ms (99-178 in five repetitions on Node 20, 150-190 on Node 24; 0.72-0.79x
+ * nginx). --expose-gc gives the relay V8's `gc`, with which proxy/read-buffer-scavenger.ts runs
+ * a young-generation collection every 16 MB relayed, so the buffers die young; starting the old
+ * generation at 64 MB keeps the limit from following a relay's 8 MB heap. Each alone left slow
+ * repetitions in a full benchmark run (Node 24 with the heap flag: 0.76x; Node 20 with the
+ * scavenges: 0.67x); docs/performance.md, "What the numbers say". V8 reads both only from the
+ * command line: NODE_OPTIONS refuses them, and set at run time they do nothing.
  */
-export const PROXY_NODE_FLAGS: readonly string[] = ['--expose-gc'];
+export const PROXY_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64', '--expose-gc'];
 
 /** The name of a V8/Node flag in `--name=value`, `--name` or `--no-name` form, with V8's `_` spelled `-`. */
 function flagName(arg: string): string {
@@ -76,7 +80,7 @@ export function missingProcessSettingsNotice(
   if (!allocatorMissing && flagsMissing.length === 0) return undefined;
   const what: string[] = [];
   if (allocatorMissing) what.push(`GLIBC_TUNABLES (glibc's default heap trimming cost up to twice the CPU per byte with many streams)`);
-  if (flagsMissing.length > 0) what.push(`node ${flagsMissing.join(' ')} (without it, the relay's dead read buffers set off a V8 full mark-compact every 60-75 ms in bulk over one connection)`);
+  if (flagsMissing.length > 0) what.push(`node ${flagsMissing.join(' ')} (without them, the relay's dead read buffers set off a V8 full mark-compact every 60-75 ms in bulk over one connection)`);
   // This very command line, with what it lacks: ready to paste.
   const command = [
     ...(allocatorMissing ? [`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES}`] : []),

@@ -260,14 +260,14 @@ describe('--node: the Node.js proxies on another Node.js binary', () => {
     const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const { target, args } = await startedWith(() => startTlsgate({ ...context, workDir, portBase, node }, CONTROLLER_NAME));
     assert.equal(target.version, `tlsgate ${version} on Node ${fakeVersion}`);
-    assert.match(args, /^--expose-gc \S*bin\/tlsgate\.js standalone /, 'with the V8 flags the Deployment gives the proxy');
+    assert.match(args, /^--initial-old-space-size=64 --expose-gc \S*bin\/tlsgate\.js standalone /, 'with the V8 flags the Deployment gives the proxy');
   });
 
   test('the plain Node.js relay runs on it, and the report names its version', async () => {
     const node = nodeRuntime(fakeNode);
     const { target, args } = await startedWith(() => startNodeFloor({ ...context, workDir, portBase, node }));
     assert.equal(target.version, `plain Node ${fakeVersion} relay`);
-    assert.match(args, /^--expose-gc \S*node-floor\.js /, 'with the same V8 flags as tlsgate');
+    assert.match(args, /^--initial-old-space-size=64 --expose-gc \S*node-floor\.js /, 'with the same V8 flags as tlsgate');
   });
 
   test('without it, the proxies run on the running Node.js', async () => {

@@ -27,19 +27,19 @@ test('one process with neither: one notice names both and the command line that 
   const stderr = await startedOutput(t, 1, { GLIBC_TUNABLES: undefined });
   assert.match(stderr, NOTICE);
   assert.equal(stderr.match(/notice:/g)?.length, 1, 'said once');
-  assert.match(stderr, new RegExp(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES.replace(/\./g, '\\.')} node --expose-gc \\S*bin/tlsgate\\.js standalone -f `));
+  assert.match(stderr, new RegExp(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES.replace(/\./g, '\\.')} node --initial-old-space-size=64 --expose-gc \\S*bin/tlsgate\\.js standalone -f `));
 });
 
 test('one process with the allocator setting but not the V8 flags: the notice asks only for the flags', async (t) => {
   const stderr = await startedOutput(t, 1, { GLIBC_TUNABLES: PROXY_GLIBC_TUNABLES });
   assert.match(stderr, NOTICE);
   assert.doesNotMatch(stderr, /GLIBC_TUNABLES/);
-  assert.match(stderr, /`node --expose-gc \S*bin\/tlsgate\.js standalone /);
+  assert.match(stderr, /`node --initial-old-space-size=64 --expose-gc \S*bin\/tlsgate\.js standalone /);
 });
 
 test('one process with both, or with values of the operator\'s own: no notice', async (t) => {
   assert.doesNotMatch(await startedOutput(t, 1, { GLIBC_TUNABLES: PROXY_GLIBC_TUNABLES }, PROXY_NODE_FLAGS), /notice:/);
-  assert.doesNotMatch(await startedOutput(t, 1, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, ['--expose_gc']), /notice:/);
+  assert.doesNotMatch(await startedOutput(t, 1, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, ['--expose_gc', '--initial-old-space-size=128']), /notice:/);
 });
 
 test('forked workers with neither in the primary: no notice (the primary passes both on)', async (t) => {

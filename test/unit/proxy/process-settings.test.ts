@@ -19,29 +19,30 @@ const start = (env: NodeJS.ProcessEnv, execArgv: string[] = []): ProcessStart =>
 const ALL_SET = start({ GLIBC_TUNABLES: PROXY_GLIBC_TUNABLES }, [...PROXY_NODE_FLAGS]);
 
 test('the proxy gets V8\'s gc for its read-buffer scavenges (docs/performance.md: the mark-compact cycles)', () => {
-  assert.deepEqual(PROXY_NODE_FLAGS, ['--expose-gc']);
+  assert.deepEqual(PROXY_NODE_FLAGS, ['--initial-old-space-size=64', '--expose-gc']);
 });
 
 test('the flag counts as given in either spelling, and so does the operator\'s explicit --no- form', () => {
   assert.deepEqual(missingProxyNodeFlags([]), [...PROXY_NODE_FLAGS]);
-  assert.deepEqual(missingProxyNodeFlags(['--expose-gc']), []);
-  assert.deepEqual(missingProxyNodeFlags(['--expose_gc']), []);
-  assert.deepEqual(missingProxyNodeFlags(['--no-expose-gc']), []);
+  assert.deepEqual(missingProxyNodeFlags(['--initial-old-space-size=128', '--expose-gc']), []);
+  assert.deepEqual(missingProxyNodeFlags(['--initial_old_space_size=32', '--expose_gc']), []);
+  assert.deepEqual(missingProxyNodeFlags(['--no-expose-gc']), ['--initial-old-space-size=64']);
+  assert.deepEqual(missingProxyNodeFlags(['--initial-old-space-size=16']), ['--expose-gc']);
   assert.deepEqual(missingProxyNodeFlags(['--max-old-space-size=512']), [...PROXY_NODE_FLAGS]);
 });
 
 test('forked workers get the primary\'s flags and the proxy flags, never the test runner\'s', () => {
   assert.deepEqual(proxyWorkerExecArgv(['--test', '--test-reporter=spec', '--enable-source-maps']), ['--enable-source-maps', ...PROXY_NODE_FLAGS]);
-  assert.deepEqual(proxyWorkerExecArgv(['--no-expose-gc']), ['--no-expose-gc'], 'the primary\'s own choice wins');
+  assert.deepEqual(proxyWorkerExecArgv(['--no-expose-gc', '--initial-old-space-size=16']), ['--no-expose-gc', '--initial-old-space-size=16'], 'the primary\'s own choices win');
   assert.deepEqual(proxyWorkerExecArgv([...PROXY_NODE_FLAGS]), [...PROXY_NODE_FLAGS], 'not twice');
 });
 
 test('one process on glibc with neither: the notice names both and gives this command line with them', () => {
   const notice = missingProcessSettingsNotice(start({}), 1, true);
   assert.ok(notice !== undefined);
-  assert.match(notice, /without GLIBC_TUNABLES .* and without node --expose-gc /);
+  assert.match(notice, /without GLIBC_TUNABLES .* and without node --initial-old-space-size=64 --expose-gc /);
   assert.ok(
-    notice.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --expose-gc /srv/tlsgate/bin/tlsgate.js standalone -f '/etc/my gateway.yaml'\``),
+    notice.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --initial-old-space-size=64 --expose-gc /srv/tlsgate/bin/tlsgate.js standalone -f '/etc/my gateway.yaml'\``),
     notice,
   );
   assert.match(notice, /docs\/proxy\.md, "Process settings"/);
@@ -50,15 +51,15 @@ test('one process on glibc with neither: the notice names both and gives this co
 test('only what is missing is named, and the flags the process has are kept in the command', () => {
   const flagsOnly = missingProcessSettingsNotice(start({ GLIBC_TUNABLES: PROXY_GLIBC_TUNABLES }, ['--enable-source-maps']), 1, true)!;
   assert.doesNotMatch(flagsOnly, /GLIBC_TUNABLES/);
-  assert.ok(flagsOnly.includes('`node --enable-source-maps --expose-gc /srv/tlsgate/bin/tlsgate.js '), flagsOnly);
+  assert.ok(flagsOnly.includes('`node --enable-source-maps --initial-old-space-size=64 --expose-gc /srv/tlsgate/bin/tlsgate.js '), flagsOnly);
   const allocatorOnly = missingProcessSettingsNotice(start({}, [...PROXY_NODE_FLAGS]), 1, true)!;
   assert.doesNotMatch(allocatorOnly, /without node/);
-  assert.ok(allocatorOnly.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --expose-gc /srv/`), allocatorOnly);
+  assert.ok(allocatorOnly.includes(`\`GLIBC_TUNABLES=${PROXY_GLIBC_TUNABLES} node --initial-old-space-size=64 --expose-gc /srv/`), allocatorOnly);
 });
 
 test('no notice when both are set, or values of the operator\'s own', () => {
   assert.equal(missingProcessSettingsNotice(ALL_SET, 1, true), undefined);
-  assert.equal(missingProcessSettingsNotice(start({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, ['--expose_gc']), 1, true), undefined);
+  assert.equal(missingProcessSettingsNotice(start({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, ['--expose_gc', '--initial-old-space-size=256']), 1, true), undefined);
 });
 
 test('no notice with forked workers (the primary gives them both); without glibc only the flags are asked for', () => {
