@@ -9,9 +9,11 @@
 // 64 MB since the last one ("external memory pressure"): measured on Node 24, 150-190 of them in
 // five repetitions of bulk over one connection, 0.74-0.76x nginx; on Node 20 the same with a
 // small old generation (docs/performance.md, "What the numbers say"). Asking for a scavenge after
-// every SCAVENGE_EVERY_BYTES relayed keeps the dead buffers young and few: 3 mark-compacts, and
-// 0.97x nginx, when tried with a timer. A scavenge of the relay's small young generation costs
-// well under a millisecond, and idle connections cost nothing: it is counted in bytes, not time.
+// every SCAVENGE_EVERY_BYTES relayed keeps the dead buffers young and few: with it and
+// --initial-old-space-size=64, 3-5 mark-compacts, and 1.03x (Node 20) and 0.96x (Node 24) nginx
+// in the final benchmark runs. Each requested scavenge is a short pause (median 0.4 ms, 90th
+// percentile 0.7-3 ms in the --trace-gc runs), and idle connections cost nothing: it is counted
+// in bytes, not time.
 //
 // It needs `gc`, which V8 exposes only with --expose-gc on the command line (PROXY_NODE_FLAGS);
 // without it this does nothing, and a one-process proxy says at start that the flag is missing.
