@@ -62,11 +62,31 @@ export interface PortConfig {
 
 export type TlsMode = 'Passthrough' | 'Terminate';
 
+/**
+ * What a port speaks is decided by its listeners: a port whose listeners are all `HTTP` is a
+ * plain-text HTTP/1.1 port; any other port reads a ClientHello and chooses a `TLS` or `HTTPS`
+ * listener by SNI (translate never puts HTTP beside TLS or HTTPS on one port: that is a
+ * ProtocolConflict).
+ */
+export type ServedProtocol = 'TLS' | 'HTTPS' | 'HTTP';
+
 export interface ListenerConfig {
   /** The Gateway listener's name (sectionName). */
   name: string;
-  /** Lowercase hostname or `*.suffix` wildcard; null matches any SNI. */
+  /**
+   * Absent means `TLS` (configs written before HTTP listeners existed). `HTTPS` and `HTTP`
+   * listeners carry their routing in `http`, and leave `hostnames` and `routes` empty.
+   */
+  protocol?: ServedProtocol;
+  /**
+   * Lowercase hostname or `*.suffix` wildcard; null matches any SNI (TLS, HTTPS) or any Host
+   * header (HTTP: the listener of a plain HTTP port is chosen by the request's Host).
+   */
   hostname: string | null;
+  /**
+   * TLS listeners: Passthrough or Terminate. HTTPS and HTTP listeners: always `Terminate`, the
+   * proxy ends the client's connection (TLS and HTTP) and makes its own requests to backends.
+   */
   mode: TlsMode;
   /**
    * When set, the listener is unusable (for example its certificate is invalid or not
@@ -85,7 +105,123 @@ export interface ListenerConfig {
   hostnames: HostnameEntry[];
   /** The routes attached to this listener, sorted by namespace/name. */
   routes: RouteConfig[];
+  /** HTTP and HTTPS listeners only: the HTTPRoutes attached to this listener. */
+  http?: HttpListenerConfig;
 }
+
+// ---- HTTP (HTTPRoute) -----------------------------------------------------------------------
+
+/**
+ * How an HTTP or HTTPS listener routes requests. A request is routed in three steps:
+ * 1. the virtual host: the most specific entry of `virtualHosts` matching the request's host
+ *    (the Host header or `:authority`, lowercased, port removed): an exact name, else the
+ *    longest matching `*.suffix` wildcard, else `*`; none matches → 404;
+ * 2. the first entry of that virtual host's `matches` that the request satisfies (they are
+ *    already in the spec's precedence order); none → 404;
+ * 3. that match's rule: its filters, then one backend by weight.
+ */
+export interface HttpListenerConfig {
+  /** Sorted by precedence: exact names (alphabetically), wildcards by label count descending, then `*`. */
+  virtualHosts: HttpVirtualHostConfig[];
+  /** The HTTPRoutes attached to this listener, sorted by namespace/name; matches index them. */
+  routes: HttpRouteConfig[];
+}
+
+export interface HttpVirtualHostConfig {
+  /** Lowercase exact name, `*.suffix` wildcard (one or more labels), or `*` for any host. */
+  hostname: string;
+  /**
+   * Every (rule, match) pair of every route serving this hostname, in precedence order
+   * (Exact path, then longest PathPrefix, then RegularExpression paths; then method; then more
+   * header matches; then more query-parameter matches; then the oldest route; then
+   * namespace/name; then rule order; then match order). The proxy takes the first that matches.
+   */
+  matches: HttpMatchEntry[];
+}
+
+export interface HttpMatchEntry {
+  /** Index into the listener's `http.routes`. */
+  route: number;
+  /** Index into that route's `rules`. */
+  rule: number;
+  match: HttpMatchConfig;
+}
+
+export interface HttpMatchConfig {
+  /** PathPrefix values have no trailing slash except `/` itself; they match whole segments. */
+  path: { type: 'Exact' | 'PathPrefix' | 'RegularExpression'; value: string };
+  /** Header names lowercase; all must match. A header present several times matches on its first value. */
+  headers: HttpValueMatch[];
+  /** Exact (case-sensitive) names; all must match, on the first value of the parameter. */
+  queryParams: HttpValueMatch[];
+  /** Uppercase HTTP method; absent matches every method. */
+  method?: string;
+}
+
+export interface HttpValueMatch {
+  type: 'Exact' | 'RegularExpression';
+  name: string;
+  value: string;
+}
+
+export interface HttpRouteConfig {
+  /** The HTTPRoute. */
+  namespace: string;
+  name: string;
+  /** Every rule of the route in spec order (indexes are stable for `matches`). */
+  rules: HttpRuleConfig[];
+}
+
+export interface HttpRuleConfig {
+  /** The rule's `name` when it has one (for logs and metrics). */
+  name?: string;
+  /** Rule-level filters in spec order. A RequestRedirect answers the request itself. */
+  filters: HttpFilterConfig[];
+  /**
+   * backendRefs in spec order with weights, as for TLS routes (BackendConfig), plus their own
+   * filters. Empty (no backendRefs and no redirect): the proxy answers 500. A request whose pick
+   * lands on a rejected backend, or when every weight is 0, gets 500.
+   */
+  backends: HttpBackendConfig[];
+  /** `timeouts.request` / `timeouts.backendRequest` in milliseconds; 0 or absent: none. Expiry → 504. */
+  timeouts?: { requestMs?: number; backendRequestMs?: number };
+}
+
+export interface HttpBackendConfig extends BackendConfig {
+  /** Per-backend filters (RequestHeaderModifier, ResponseHeaderModifier, URLRewrite), applied after the rule's. */
+  filters?: HttpFilterConfig[];
+}
+
+export interface HttpHeaderModifierConfig {
+  /** Header names as written (the proxy compares them case-insensitively). */
+  set: { name: string; value: string }[];
+  add: { name: string; value: string }[];
+  remove: string[];
+}
+
+/** ReplaceFullPath replaces the whole path; ReplacePrefixMatch replaces the matched PathPrefix. */
+export type HttpPathModifierConfig = { type: 'ReplaceFullPath'; value: string } | { type: 'ReplacePrefixMatch'; value: string };
+
+export type HttpFilterConfig =
+  | ({ type: 'RequestHeaderModifier' } & HttpHeaderModifierConfig)
+  | ({ type: 'ResponseHeaderModifier' } & HttpHeaderModifierConfig)
+  | {
+      type: 'RequestRedirect';
+      /** `http` or `https`; absent keeps the request's. */
+      scheme?: string;
+      /** Absent keeps the request's host. */
+      hostname?: string;
+      path?: HttpPathModifierConfig;
+      /**
+       * Absent: the port is derived as the spec says (omitted when it is the scheme's well-known
+       * port: 80 for http, 443 for https; when the scheme changes and no port is given, the
+       * new scheme's well-known port, i.e. omitted; otherwise the listener's port).
+       */
+      port?: number;
+      /** 301, 302, 303, 307 or 308. */
+      statusCode: number;
+    }
+  | { type: 'URLRewrite'; hostname?: string; path?: HttpPathModifierConfig };
 
 export interface HostnameEntry {
   /** Lowercase exact name or `*.suffix` wildcard (one or more labels). */
