@@ -12,6 +12,7 @@ export const IMPORTED_CRDS = [
   'gateway.networking.k8s.io_gateways.yaml',
   'gateway.networking.k8s.io_tlsroutes.yaml',
   'gateway.networking.k8s.io_referencegrants.yaml',
+  'gateway.networking.k8s.io_httproutes.yaml',
 ];
 
 export function combinedCrds() {
