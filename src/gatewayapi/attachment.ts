@@ -1,5 +1,6 @@
 /**
- * Step B of attachment (spec 3.2): one TLSRoute parentRef against one of our Gateways.
+ * Step B of attachment (spec 3.2): one route parentRef (TLSRoute or HTTPRoute) against one of
+ * our Gateways.
  * Filters the Gateway's listeners step by step (sectionName/port, protocol and kind,
  * namespace policy, hostname intersection) and reports the reason of the furthest step
  * reached when nothing is left.
@@ -10,11 +11,18 @@ import { canTakeRoutes, supportsKind, type EvaluatedListener, type Problem } fro
 import type { SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_API_GROUP, type ParentReference } from './types.js';
 
-/** A hostname a route serves on a listener, and the route hostname it came from. */
+/**
+ * A hostname a route serves on a listener (exact, `*.suffix`, or `*` for any host), and the
+ * route hostname it came from (null: the route has no hostnames, an HTTPRoute serving the
+ * listener's).
+ */
 export interface ServedHostname {
   hostname: string;
-  original: string;
+  original: string | null;
 }
+
+/** The route kinds that attach to Gateway listeners. */
+export type RouteKind = 'TLSRoute' | 'HTTPRoute';
 
 export interface ListenerAttachment {
   listener: EvaluatedListener;
@@ -47,6 +55,7 @@ function namespaceAdmits(listener: EvaluatedListener, routeNamespace: string, ga
 
 export function attachParentRef(
   ref: ParentReference,
+  routeKind: RouteKind,
   routeNamespace: string,
   routeHostnames: readonly string[],
   gateway: AttachContext,
@@ -66,9 +75,9 @@ export function attachParentRef(
   if (gateway.gatewayProblem) {
     return { accepted: false, problem: { reason: 'NotAllowedByListeners', message: `${gwLabel} is not Accepted: ${gateway.gatewayProblem}` } };
   }
-  // Steps 4-5: listeners that take TLSRoutes from this namespace.
+  // Steps 4-5: listeners that take this kind of route from this namespace.
   const allowed = selected.filter(
-    (l) => canTakeRoutes(l) && supportsKind(l, GATEWAY_API_GROUP, 'TLSRoute') && namespaceAdmits(l, routeNamespace, gateway.gatewayNamespace, index),
+    (l) => canTakeRoutes(l) && supportsKind(l, GATEWAY_API_GROUP, routeKind) && namespaceAdmits(l, routeNamespace, gateway.gatewayNamespace, index),
   );
   if (allowed.length === 0) {
     const names = selected.map((l) => l.name).join(', ');
@@ -78,13 +87,18 @@ export function attachParentRef(
       accepted: false,
       problem: {
         reason: 'NotAllowedByListeners',
-        message: `No listener of ${gwLabel} (${names}) allows TLSRoutes from namespace ${routeNamespace}` + (unavailable.length > 0 ? ` (${unavailable.join('; ')})` : ''),
+        message: `No listener of ${gwLabel} (${names}) allows ${routeKind}s from namespace ${routeNamespace}` + (unavailable.length > 0 ? ` (${unavailable.join('; ')})` : ''),
       },
     };
   }
-  // Step 6: hostname intersection; the route serves only intersected hostnames there.
+  // Step 6: hostname intersection; the route serves only intersected hostnames there. An
+  // HTTPRoute without hostnames serves whatever the listener does (TLSRoutes must have some).
   const attachments: ListenerAttachment[] = [];
   for (const listener of allowed) {
+    if (routeKind === 'HTTPRoute' && routeHostnames.length === 0) {
+      attachments.push({ listener, hostnames: [{ hostname: listener.hostname ?? '*', original: null }] });
+      continue;
+    }
     const hostnames: ServedHostname[] = [];
     for (const raw of routeHostnames) {
       const original = normalizeHostname(raw);

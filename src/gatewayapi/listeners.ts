@@ -72,12 +72,13 @@ export function supportsKind(listener: EvaluatedListener, group: string, kind: s
 
 function tlsModeOf(listener: Listener): string {
   // Upstream default is Terminate; CEL requires it to be explicit for TLS.
-  return listener.tls?.mode ?? 'Terminate';
+  const mode = listener.tls?.mode;
+  return typeof mode === 'string' ? mode : 'Terminate';
 }
 
 /** Listeners terminating TLS with certificateRefs: TLS/Terminate and HTTPS. */
 function needsCertificates(listener: Listener): boolean {
-  if (listener.protocol === 'HTTPS') return true;
+  if (listener.protocol === 'HTTPS') return tlsModeOf(listener) === 'Terminate';
   // A TLS listener without `tls` is rejected for its missing mode, not for certificates.
   return listener.protocol === 'TLS' && listener.tls !== undefined && tlsModeOf(listener) === 'Terminate';
 }
@@ -116,7 +117,10 @@ function evaluateCertificates(gateway: Gateway, listener: Listener, out: Evaluat
   if (refs.length === 0) {
     out.refProblems.push({
       reason: 'InvalidCertificateRef',
-      message: `Listener ${listener.name}: tls.certificateRefs is empty; mode Terminate needs a certificate`,
+      message:
+        listener.tls === undefined
+          ? `Listener ${listener.name}: tls is not set; protocol HTTPS needs tls.certificateRefs`
+          : `Listener ${listener.name}: tls.certificateRefs is empty; ${listener.protocol === 'HTTPS' ? 'protocol HTTPS' : 'mode Terminate'} needs a certificate`,
     });
     out.unusable = 'no certificate';
     return;
@@ -185,7 +189,13 @@ function evaluateCertificates(gateway: Gateway, listener: Listener, out: Evaluat
   }
 }
 
-/** Conflicts between listeners sharing a port (spec 2.2 distinctness, 3.1 step 3). */
+/**
+ * Conflicts between listeners sharing a port (spec 2.2 distinctness, 3.1 step 3). Protocols
+ * may share a port only when their connections start alike (protocols.ts `portSharing`): TLS
+ * with HTTPS (chosen by SNI), HTTP with HTTP (chosen by Host). On a shared port, equal
+ * hostnames conflict whatever the protocol, since SNI cannot tell an HTTPS listener from a
+ * TLS listener with the same hostname.
+ */
 function markConflicts(listeners: EvaluatedListener[]): void {
   const byPort = new Map<number, EvaluatedListener[]>();
   for (const l of listeners) {
@@ -196,11 +206,14 @@ function markConflicts(listeners: EvaluatedListener[]): void {
     else byPort.set(l.port, [l]);
   }
   for (const [port, group] of byPort) {
-    const protocols = new Set(group.map((l) => l.protocol));
-    if (protocols.size > 1) {
-      const names = [...protocols].sort().join(', ');
+    const sharing = new Set(group.map((l) => protocolSupport(l.protocol)!.portSharing));
+    if (sharing.size > 1) {
+      const names = [...new Set(group.map((l) => l.protocol))].sort().join(', ');
       for (const l of group) {
-        l.conflict = { reason: 'ProtocolConflict', message: `Port ${port} is shared by protocols ${names}; one port serves one protocol` };
+        l.conflict = {
+          reason: 'ProtocolConflict',
+          message: `Port ${port} is shared by protocols ${names}, which cannot share a port (only TLS and HTTPS can: both start with a ClientHello)`,
+        };
       }
       continue;
     }
@@ -221,10 +234,12 @@ function markConflicts(listeners: EvaluatedListener[]): void {
     for (const [hostname, same] of byHostname) {
       if (same.length < 2) continue;
       const names = same.map((l) => l.name).join(', ');
+      const protocolSet = [...new Set(same.map((l) => l.protocol))].sort();
+      const protocols = `${protocolSet.length > 1 ? 'protocols' : 'protocol'} ${protocolSet.join(' and ')}`;
       for (const l of same) {
         l.conflict = {
           reason: 'HostnameConflict',
-          message: `Listeners ${names} share port ${port}, protocol ${l.protocol} and hostname "${hostname || '(none)'}"`,
+          message: `Listeners ${names} share port ${port}, ${protocols} and hostname "${hostname || '(none)'}"`,
         };
       }
     }
@@ -264,6 +279,13 @@ export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: D
       l.notAccepted = { reason: 'UnsupportedProtocol', message: `Listener ${l.name}: protocol ${l.protocol} is not supported by tlsgate` };
     } else if (l.conflict) {
       l.notAccepted = l.conflict;
+    } else if (l.protocol === 'HTTP') {
+      // CEL forbids tls here; a listener that slipped past it says so instead of being guessed at.
+      if (l.spec.tls !== undefined) l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: tls must not be specified for protocol HTTP` };
+    } else if (l.protocol === 'HTTPS') {
+      const mode = tlsModeOf(l.spec);
+      if (mode === 'Terminate') l.mode = 'Terminate';
+      else l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: tls.mode must be Terminate for protocol HTTPS, not ${mode}` };
     } else if (l.protocol === 'TLS') {
       const mode = tlsModeOf(l.spec);
       if (!l.spec.tls) {

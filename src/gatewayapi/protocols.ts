@@ -1,7 +1,7 @@
 /**
  * Everything tlsgate knows about listener protocols, in one table, so that serving a new
- * protocol later (HTTPS, HTTP; spec 7.3) is a change here and in the proxy, not a hunt
- * through translate.
+ * protocol is a change here and in the proxy, not a hunt through translate. Also the one
+ * place that says which Gateway API features tlsgate claims (GatewayClass status).
  */
 import { GATEWAY_API_GROUP } from './types.js';
 
@@ -10,19 +10,24 @@ export interface ProtocolSupport {
   served: boolean;
   /** Route kinds valid on this protocol (group/kind); an empty allowedRoutes.kinds means all of them. */
   routeKinds: { group: string; kind: string }[];
-  /**
-   * Which other protocols may share a port with this one. One socket cannot serve two
-   * different wire protocols, so only the same protocol may share a port.
-   */
   transport: 'tcp' | 'udp';
+  /**
+   * What the first bytes of a connection look like. Listeners may share a port only when this
+   * is equal: one socket cannot tell two wire formats apart before choosing a listener. TLS and
+   * HTTPS both start with a ClientHello, so the proxy picks between them by SNI; plain HTTP is
+   * chosen by the Host header only among HTTP listeners; TCP and UDP are one listener per port.
+   */
+  portSharing: 'clienthello' | 'http' | 'tcp' | 'udp';
 }
 
+const HTTP_ROUTE = { group: GATEWAY_API_GROUP, kind: 'HTTPRoute' };
+
 const PROTOCOLS: Record<string, ProtocolSupport> = {
-  TLS: { served: true, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'TLSRoute' }], transport: 'tcp' },
-  HTTPS: { served: false, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute' }], transport: 'tcp' },
-  HTTP: { served: false, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute' }], transport: 'tcp' },
-  TCP: { served: false, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'TCPRoute' }], transport: 'tcp' },
-  UDP: { served: false, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'UDPRoute' }], transport: 'udp' },
+  TLS: { served: true, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'TLSRoute' }], transport: 'tcp', portSharing: 'clienthello' },
+  HTTPS: { served: true, routeKinds: [HTTP_ROUTE], transport: 'tcp', portSharing: 'clienthello' },
+  HTTP: { served: true, routeKinds: [HTTP_ROUTE], transport: 'tcp', portSharing: 'http' },
+  TCP: { served: false, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'TCPRoute' }], transport: 'tcp', portSharing: 'tcp' },
+  UDP: { served: false, routeKinds: [{ group: GATEWAY_API_GROUP, kind: 'UDPRoute' }], transport: 'udp', portSharing: 'udp' },
 };
 
 /** The protocol's support entry, or undefined for protocols nobody defines (`INVALID`, `foo.io/bar`). */
@@ -35,14 +40,55 @@ export function listensOnTcp(protocol: string): boolean {
   return (protocolSupport(protocol)?.transport ?? 'tcp') === 'tcp';
 }
 
+/** Listener protocols whose routing is HTTPRoutes (the proxy config's `http` part). */
+export function isHttpProtocol(protocol: string): protocol is 'HTTP' | 'HTTPS' {
+  return protocol === 'HTTP' || protocol === 'HTTPS';
+}
+
+/**
+ * The extended HTTPRoute features of the v1.6.1 conformance suite (sigs.k8s.io/gateway-api
+ * v1.6.1, pkg/features/httproute.go), spelled exactly as the suite reads them from the
+ * GatewayClass status.
+ */
+export type HttpExtendedFeature =
+  | 'HTTPRoute303RedirectStatusCode'
+  | 'HTTPRoute307RedirectStatusCode'
+  | 'HTTPRoute308RedirectStatusCode'
+  | 'HTTPRouteBackendProtocolH2C'
+  | 'HTTPRouteBackendProtocolWebSocket'
+  | 'HTTPRouteBackendRequestHeaderModification'
+  | 'HTTPRouteBackendTimeout'
+  | 'HTTPRouteCORS'
+  | 'HTTPRouteDestinationPortMatching'
+  | 'HTTPRouteHostRewrite'
+  | 'HTTPRouteMethodMatching'
+  | 'HTTPRouteNamedRouteRule'
+  | 'HTTPRouteParentRefPort'
+  | 'HTTPRoutePathRedirect'
+  | 'HTTPRoutePathRewrite'
+  | 'HTTPRoutePortRedirect'
+  | 'HTTPRouteQueryParamMatching'
+  | 'HTTPRouteRequestMirror'
+  | 'HTTPRouteRequestMultipleMirrors'
+  | 'HTTPRouteRequestPercentageMirror'
+  | 'HTTPRouteRequestTimeout'
+  | 'HTTPRouteResponseHeaderModification'
+  | 'HTTPRouteRetry'
+  | 'HTTPRouteRetryBackendTimeout'
+  | 'HTTPRouteRetryConnectionError'
+  | 'HTTPRouteSchemeRedirect';
+
+/**
+ * The extended HTTP features tlsgate claims. A feature goes here only once the proxy passes
+ * its conformance test: the suite runs exactly the tests of the claimed features, and a claim
+ * the data plane does not keep is a failed report.
+ */
+export const HTTP_EXTENDED_FEATURES_CLAIMED: readonly HttpExtendedFeature[] = [];
+
+const CORE_AND_TLS_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant', 'TLSRoute', 'TLSRouteModeMixed', 'TLSRouteModeTerminate'] as const;
+
 /** The features tlsgate claims in GatewayClass status (sorted by name, GEP-2162). */
-export const SUPPORTED_FEATURES = [
-  'Gateway',
-  'ReferenceGrant',
-  'TLSRoute',
-  'TLSRouteModeMixed',
-  'TLSRouteModeTerminate',
-] as const;
+export const SUPPORTED_FEATURES: readonly string[] = [...CORE_AND_TLS_FEATURES, ...HTTP_EXTENDED_FEATURES_CLAIMED].sort();
 
 export const TLS_MODE_TERMINATE_SUPPORTED = SUPPORTED_FEATURES.includes('TLSRouteModeTerminate');
 export const TLS_MODE_MIXED_SUPPORTED = SUPPORTED_FEATURES.includes('TLSRouteModeMixed');

@@ -17,7 +17,7 @@ import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { compareHostnamePrecedence, specificity } from './hostnames.js';
 import type { ServedHostname } from './attachment.js';
 import type { EvaluatedListener } from './listeners.js';
-import { listensOnTcp } from './protocols.js';
+import { isHttpProtocol, listensOnTcp, protocolSupport } from './protocols.js';
 import { timeOf } from './safe.js';
 
 /** One route attached to one listener, with what it serves there. */
@@ -40,8 +40,8 @@ function compareNamespacedName(a: { namespace: string; name: string }, b: { name
  * proxy's most-specific-pattern lookup over the table). Negative when `a` wins.
  */
 export function compareRoutePrecedence(
-  a: { original: string; creationTimestamp: string | undefined; namespace: string; name: string },
-  b: { original: string; creationTimestamp: string | undefined; namespace: string; name: string },
+  a: { original: string | null; creationTimestamp: string | undefined; namespace: string; name: string },
+  b: { original: string | null; creationTimestamp: string | undefined; namespace: string; name: string },
 ): number {
   const bySpecificity = specificity(b.original) - specificity(a.original);
   if (bySpecificity !== 0) return bySpecificity;
@@ -55,7 +55,7 @@ function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]):
   const routes = [...attached].sort(compareNamespacedName);
   const routeConfigs: RouteConfig[] = routes.map((r) => ({ backends: r.backends, name: r.name, namespace: r.namespace }));
   // Winner per hostname string.
-  const winners = new Map<string, { routeIndex: number; original: string }>();
+  const winners = new Map<string, { routeIndex: number; original: string | null }>();
   routes.forEach((route, routeIndex) => {
     for (const served of route.hostnames) {
       const current = winners.get(served.hostname);
@@ -76,6 +76,19 @@ function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]):
     .sort(([a], [b]) => compareHostnamePrecedence(a, b))
     .map(([hostname, w]) => ({ hostname, route: w.routeIndex }));
   // Keys in sorted order, so that the native serializer is canonical (canonical-json.ts).
+  if (isHttpProtocol(listener.protocol)) {
+    return {
+      certificates: listener.unusable ? [] : listener.certificates,
+      hostname: listener.hostname,
+      hostnames: [],
+      http: { routes: [], virtualHosts: [] },
+      mode: 'Terminate',
+      name: listener.name,
+      protocol: listener.protocol,
+      ...(listener.unusable ? { reject: listener.unusable } : {}),
+      routes: [],
+    };
+  }
   return {
     certificates: listener.unusable ? [] : listener.certificates,
     hostname: listener.hostname,
@@ -102,7 +115,7 @@ export function buildProxyConfig(
     // A port the data plane cannot bind is not asked for: the rest of the Gateway is served.
     if (listener.portUnavailable !== undefined) continue;
     if (!ports.has(listener.port)) ports.set(listener.port, []);
-    if (listener.notAccepted || listener.protocol !== 'TLS') continue;
+    if (listener.notAccepted || protocolSupport(listener.protocol)?.served !== true) continue;
     const config = listenerConfig(listener, attachedByListener.get(listener) ?? []);
     listenerOrder.set(config, listener);
     ports.get(listener.port)!.push(config);

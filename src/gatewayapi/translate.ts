@@ -363,7 +363,7 @@ export function translate(input: TranslateInput): TranslateOutput {
         listeners: gw.listeners,
         ...(gw.problem ? { gatewayProblem: gw.problem.message } : {}),
       };
-      const result = attachParentRef(ref, routeNamespace, hostnames, context, index);
+      const result = attachParentRef(ref, 'TLSRoute', routeNamespace, hostnames, context, index);
       const previous = previousParents.find(
         (p) => p.controllerName === controllerName && sameParentRef(p.parentRef, ref, routeNamespace),
       );
