@@ -1,0 +1,3 @@
+module example.com/tlsgate/test/cluster/node/images
+
+go 1.24.0

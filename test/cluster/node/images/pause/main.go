@@ -1,0 +1,27 @@
+// Command pause is the pod sandbox's process: it holds the pod's namespaces open, reaps the
+// zombies of processes that share its PID namespace, and exits on SIGINT or SIGTERM.
+// Built here because no registry is reachable for registry.k8s.io/pause.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGCHLD)
+	for sig := range signals {
+		if sig != syscall.SIGCHLD {
+			os.Exit(0)
+		}
+		for {
+			var status syscall.WaitStatus
+			pid, err := syscall.Wait4(-1, &status, syscall.WNOHANG, nil)
+			if pid <= 0 || err != nil {
+				break
+			}
+		}
+	}
+}
