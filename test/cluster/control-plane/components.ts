@@ -39,6 +39,9 @@ export function apiserverArgs(pki: Pki, port: number, etcdClientPort: number, ce
     // Less background work on a 2-core machine; APF protects nothing in a test cluster.
     '--enable-priority-and-fairness=false',
     '--profiling=false',
+    // kubectl logs/exec/port-forward dial the Node's address. A kubelet reports its node name
+    // as a Hostname address first, which nothing here resolves; InternalIP is its veth address.
+    '--kubelet-preferred-address-types=InternalIP,Hostname',
   ];
 }
 
