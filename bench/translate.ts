@@ -124,7 +124,7 @@ export function buildSnapshot(pairs: { cert: string; key: string }[]): Snapshot 
   }
   return {
     gatewayClasses: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'tlsgate' }, spec: { controllerName: 'tlsgate.dev/gateway-controller' } }],
-    gateways, tlsRoutes, referenceGrants, services, endpointSlices, secrets,
+    gateways, tlsRoutes, httpRoutes: [], referenceGrants, services, endpointSlices, secrets,
     namespaces: Array.from({ length: NAMESPACES }, (_, n): Namespace => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(n), labels: n % 2 ? { tier: 'edge' } : {} } })),
   };
 }

@@ -25,6 +25,7 @@ import type {
   EndpointSlice,
   Gateway,
   GatewayClass,
+  HTTPRoute,
   GatewayClassStatus,
   GatewayParameters,
   GatewayStatus,
@@ -43,6 +44,7 @@ export interface Snapshot {
   gatewayClasses: GatewayClass[];
   gateways: Gateway[];
   tlsRoutes: TLSRoute[];
+  httpRoutes: HTTPRoute[];
   referenceGrants: ReferenceGrant[];
   services: Service[];
   endpointSlices: EndpointSlice[];
@@ -87,6 +89,8 @@ export interface TranslateOutput {
    * parents = other controllers' entries untouched + ours. Sorted by namespace/name.
    */
   tlsRoutes: { namespace: string; name: string; status: { parents: RouteParentStatus[] } }[];
+  /** HTTPRoutes, as for `tlsRoutes`. */
+  httpRoutes: { namespace: string; name: string; status: { parents: RouteParentStatus[] } }[];
   /**
    * One per Gateway we serve, sorted by namespace/name: every Accepted Gateway, and one that is
    * not Accepted only because all its listeners are on unavailable ports (a config with no ports).
@@ -165,6 +169,7 @@ function wellFormed(snapshot: Snapshot): Snapshot {
     gatewayClasses: keep(snapshot.gatewayClasses),
     gateways: keep(snapshot.gateways),
     tlsRoutes: keep(snapshot.tlsRoutes),
+    httpRoutes: keep(snapshot.httpRoutes),
     referenceGrants: keep(snapshot.referenceGrants),
     services: keep(snapshot.services),
     endpointSlices: keep(snapshot.endpointSlices),
@@ -456,7 +461,7 @@ export function translate(input: TranslateInput): TranslateOutput {
     gateways.push({ namespace: gw.namespace, name: gw.name, status });
   }
 
-  return { gatewayClasses, gateways, tlsRoutes, proxyConfigs };
+  return { gatewayClasses, gateways, tlsRoutes, httpRoutes: [], proxyConfigs };
 }
 
 /** Conditions of one type, for callers that inspect output (CLI, tests). */

@@ -164,6 +164,91 @@ export interface RouteParentStatus {
   conditions: Condition[];
 }
 
+// ---------------------------------------------------------------- HTTPRoute
+
+export interface HTTPHeaderMatch {
+  /** Default `Exact`. */
+  type?: 'Exact' | 'RegularExpression' | string;
+  name: string;
+  value: string;
+}
+
+export interface HTTPQueryParamMatch {
+  /** Default `Exact`. */
+  type?: 'Exact' | 'RegularExpression' | string;
+  name: string;
+  value: string;
+}
+
+export interface HTTPRouteMatch {
+  /** Default `{ type: PathPrefix, value: / }`. */
+  path?: { type?: 'Exact' | 'PathPrefix' | 'RegularExpression' | string; value?: string };
+  headers?: HTTPHeaderMatch[];
+  queryParams?: HTTPQueryParamMatch[];
+  method?: string;
+}
+
+export interface HTTPHeader {
+  name: string;
+  value: string;
+}
+
+export interface HTTPHeaderFilter {
+  set?: HTTPHeader[];
+  add?: HTTPHeader[];
+  remove?: string[];
+}
+
+export interface HTTPPathModifier {
+  type: 'ReplaceFullPath' | 'ReplacePrefixMatch' | string;
+  replaceFullPath?: string;
+  replacePrefixMatch?: string;
+}
+
+export interface HTTPRouteFilter {
+  type: 'RequestHeaderModifier' | 'ResponseHeaderModifier' | 'RequestMirror' | 'RequestRedirect' | 'URLRewrite' | 'ExtensionRef' | 'CORS' | string;
+  requestHeaderModifier?: HTTPHeaderFilter;
+  responseHeaderModifier?: HTTPHeaderFilter;
+  requestRedirect?: {
+    scheme?: string;
+    hostname?: string;
+    path?: HTTPPathModifier;
+    port?: number;
+    /** Default 302. */
+    statusCode?: number;
+  };
+  urlRewrite?: { hostname?: string; path?: HTTPPathModifier };
+  requestMirror?: Record<string, unknown>;
+  extensionRef?: { group: string; kind: string; name: string };
+  cors?: Record<string, unknown>;
+  [other: string]: unknown;
+}
+
+export interface HTTPBackendRef extends BackendRef {
+  filters?: HTTPRouteFilter[];
+}
+
+export interface HTTPRouteRule {
+  name?: string;
+  matches?: HTTPRouteMatch[];
+  filters?: HTTPRouteFilter[];
+  backendRefs?: HTTPBackendRef[];
+  /** Gateway API durations, e.g. `10s`, `500ms`, `1h2m`. */
+  timeouts?: { request?: string; backendRequest?: string };
+  /** Experimental channel fields tlsgate does not support; present only when the CRD is not standard. */
+  retry?: unknown;
+  sessionPersistence?: unknown;
+}
+
+export interface HTTPRoute extends KubeObject {
+  spec: {
+    parentRefs?: ParentReference[];
+    hostnames?: string[];
+    rules?: HTTPRouteRule[];
+  };
+  status?: { parents?: RouteParentStatus[] };
+}
+
 // ---------------------------------------------------------------- ReferenceGrant
 
 export interface ReferenceGrant extends KubeObject {

@@ -30,6 +30,7 @@ export function emptySnapshot(): Snapshot {
     gatewayClasses: [],
     gateways: [],
     tlsRoutes: [],
+    httpRoutes: [],
     referenceGrants: [],
     services: [],
     endpointSlices: [],

@@ -1,6 +1,6 @@
 /**
  * Rendering translate results as Kubernetes-style documents: every input GatewayClass,
- * Gateway and TLSRoute with its computed status, then one `ProxyConfig` document per
+ * Gateway, TLSRoute and HTTPRoute with its computed status, then one `ProxyConfig` document per
  * Gateway. Used by `tlsgate translate` and the golden tests, so both print the same thing.
  */
 import { stringify } from 'yaml';
@@ -38,8 +38,8 @@ export function proxyConfigDocument(config: ProxyConfig, options: RenderOptions 
 }
 
 /**
- * The documents to print, in a fixed order: GatewayClasses by name, Gateways and TLSRoutes
- * by namespace/name, then proxy configs by Gateway. Objects tlsgate does not own keep the
+ * The documents to print, in a fixed order: GatewayClasses by name, Gateways, TLSRoutes and
+ * HTTPRoutes by namespace/name, then proxy configs by Gateway. Objects tlsgate does not own keep the
  * status they came with.
  */
 export function renderDocuments(snapshot: Snapshot, output: TranslateOutput, options: RenderOptions = {}): Record<string, unknown>[] {
@@ -52,6 +52,8 @@ export function renderDocuments(snapshot: Snapshot, output: TranslateOutput, opt
   for (const gw of [...snapshot.gateways].sort(byNsName)) docs.push(withStatus(gw, gatewayStatus.get(nsName(gw)) ?? gw.status));
   const routeStatus = new Map(output.tlsRoutes.map((r) => [`${r.namespace}/${r.name}`, r.status]));
   for (const route of [...snapshot.tlsRoutes].sort(byNsName)) docs.push(withStatus(route, routeStatus.get(nsName(route)) ?? route.status));
+  const httpRouteStatus = new Map(output.httpRoutes.map((r) => [`${r.namespace}/${r.name}`, r.status]));
+  for (const route of [...snapshot.httpRoutes].sort(byNsName)) docs.push(withStatus(route, httpRouteStatus.get(nsName(route)) ?? route.status));
   for (const config of output.proxyConfigs) docs.push(proxyConfigDocument(config, options));
   return docs;
 }

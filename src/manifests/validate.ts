@@ -22,6 +22,7 @@ const KINDS: Record<string, { apiVersions: string[]; into: SnapshotKind }> = {
   GatewayClass: { apiVersions: [`${GATEWAY_API}/v1`, `${GATEWAY_API}/v1beta1`], into: 'gatewayClasses' },
   Gateway: { apiVersions: [`${GATEWAY_API}/v1`, `${GATEWAY_API}/v1beta1`], into: 'gateways' },
   TLSRoute: { apiVersions: [`${GATEWAY_API}/v1`, `${GATEWAY_API}/v1alpha3`, `${GATEWAY_API}/v1alpha2`], into: 'tlsRoutes' },
+  HTTPRoute: { apiVersions: [`${GATEWAY_API}/v1`, `${GATEWAY_API}/v1beta1`], into: 'httpRoutes' },
   ReferenceGrant: { apiVersions: [`${GATEWAY_API}/v1`, `${GATEWAY_API}/v1beta1`], into: 'referenceGrants' },
   Service: { apiVersions: ['v1'], into: 'services' },
   EndpointSlice: { apiVersions: ['discovery.k8s.io/v1'], into: 'endpointSlices' },
@@ -129,6 +130,64 @@ const ref = (r: Record<string, Json>, f: string): void => {
   optString(r, 'namespace', f);
 };
 
+const parentRefs = (spec: Record<string, Json>): void =>
+  optArray(spec, 'parentRefs', 'spec', (p, f) => {
+    ref(p, f);
+    optString(p, 'sectionName', f);
+    optNumber(p, 'port', f);
+  });
+
+const headerList = (obj: Record<string, Json>, k: string, field: string): void =>
+  optArray(obj, k, field, (h, hf) => {
+    reqString(h, 'name', hf);
+    need(typeof h.value === 'string', `${hf}.value`, 'is required and must be a string');
+  });
+
+function optMapping(obj: Record<string, Json>, k: string, field: string, each?: (value: Record<string, Json>, field: string) => void): void {
+  const v = obj[k];
+  if (v === undefined || v === null) return;
+  need(isObject(v), join(field, k), 'must be a mapping');
+  each?.(v as Record<string, Json>, join(field, k));
+}
+
+const pathModifier = (obj: Record<string, Json>, field: string): void =>
+  optMapping(obj, 'path', field, (p, pf) => {
+    reqString(p, 'type', pf);
+    optString(p, 'replaceFullPath', pf);
+    optString(p, 'replacePrefixMatch', pf);
+  });
+
+/** HTTPRoute filters (rule-level and per backendRef); unknown filter types are translate's to report. */
+const httpFilters = (obj: Record<string, Json>, field: string): void =>
+  optArray(obj, 'filters', field, (flt, f) => {
+    reqString(flt, 'type', f);
+    for (const k of ['requestHeaderModifier', 'responseHeaderModifier']) {
+      optMapping(flt, k, f, (m, mf) => {
+        headerList(m, 'set', mf);
+        headerList(m, 'add', mf);
+        stringList(m, 'remove', mf);
+      });
+    }
+    optMapping(flt, 'requestRedirect', f, (r, rf) => {
+      optString(r, 'scheme', rf);
+      optString(r, 'hostname', rf);
+      optNumber(r, 'port', rf);
+      optNumber(r, 'statusCode', rf);
+      pathModifier(r, rf);
+    });
+    optMapping(flt, 'urlRewrite', f, (r, rf) => {
+      optString(r, 'hostname', rf);
+      pathModifier(r, rf);
+    });
+  });
+
+const valueMatches = (obj: Record<string, Json>, k: string, field: string): void =>
+  optArray(obj, k, field, (m, mf) => {
+    reqString(m, 'name', mf);
+    need(typeof m.value === 'string', `${mf}.value`, 'is required and must be a string');
+    optString(m, 'type', mf);
+  });
+
 /** Throws FieldError naming the first field with a wrong type. */
 export function validateObject(kind: SnapshotKind, obj: Record<string, Json>): void {
   need(isObject(obj.metadata), 'metadata', 'is required and must be a mapping');
@@ -184,13 +243,38 @@ export function validateObject(kind: SnapshotKind, obj: Record<string, Json>): v
       optArray(spec, 'addresses', 'spec', (a, f) => optString(a, 'value', f));
       return;
     }
+    case 'httpRoutes': {
+      const spec = specOf(obj, true);
+      parentRefs(spec);
+      stringList(spec, 'hostnames', 'spec');
+      optArray(spec, 'rules', 'spec', (r, f) => {
+        optString(r, 'name', f);
+        optArray(r, 'matches', f, (m, mf) => {
+          optMapping(m, 'path', mf, (p, pf) => {
+            optString(p, 'type', pf);
+            optString(p, 'value', pf);
+          });
+          valueMatches(m, 'headers', mf);
+          valueMatches(m, 'queryParams', mf);
+          optString(m, 'method', mf);
+        });
+        httpFilters(r, f);
+        optArray(r, 'backendRefs', f, (b, bf) => {
+          ref(b, bf);
+          optNumber(b, 'port', bf);
+          optNumber(b, 'weight', bf);
+          httpFilters(b, bf);
+        });
+        optMapping(r, 'timeouts', f, (t, tf) => {
+          optString(t, 'request', tf);
+          optString(t, 'backendRequest', tf);
+        });
+      });
+      return;
+    }
     case 'tlsRoutes': {
       const spec = specOf(obj, true);
-      optArray(spec, 'parentRefs', 'spec', (p, f) => {
-        ref(p, f);
-        optString(p, 'sectionName', f);
-        optNumber(p, 'port', f);
-      });
+      parentRefs(spec);
       stringList(spec, 'hostnames', 'spec');
       optArray(spec, 'rules', 'spec', (r, f) =>
         optArray(r, 'backendRefs', f, (b, bf) => {

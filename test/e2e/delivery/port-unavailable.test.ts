@@ -53,6 +53,7 @@ function snapshotFor(blockedPort: number, openPort: number, backend: DemoBackend
         spec: { parentRefs: [{ name: GATEWAY_A.name }], hostnames: ['foo.example.com'], rules: [{ backendRefs: [{ name: 'foo-svc', port: 443 }] }] },
       },
     ],
+    httpRoutes: [],
     referenceGrants: [],
     services: [
       { metadata: { namespace: ns, name: 'foo-svc' }, spec: { ports: [{ name: 'tls', port: 443, targetPort: backend.port }] } },

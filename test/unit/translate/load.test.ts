@@ -136,3 +136,46 @@ test('the upstream example loads without warnings', async () => {
   assert.equal(snapshot.tlsRoutes.length, 2);
   assert.equal(snapshot.secrets.length, 1);
 });
+
+test('reads HTTPRoutes (v1 and v1beta1) and names the field of a malformed one', async () => {
+  const good = await file(
+    'http.yaml',
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  parentRefs: [{name: gw, sectionName: http}]
+  hostnames: [web.example.com]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /api}, headers: [{name: x-env, value: prod}], method: GET}]
+    filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-a, value: b}], remove: [x-c]}}]
+    backendRefs: [{name: api, port: 8080, weight: 3, filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /}}}]}]
+    timeouts: {request: 10s}
+---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: HTTPRoute
+metadata: {name: old, namespace: team}
+spec: {}
+`,
+  );
+  const { snapshot, warnings } = await loadManifests([good]);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(snapshot.httpRoutes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`), ['default/web', 'team/old']);
+  assert.equal(snapshot.httpRoutes[0]!.spec.rules![0]!.backendRefs![0]!.weight, 3);
+
+  const bad = await file(
+    'http-bad.yaml',
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  rules:
+  - filters: [{type: RequestRedirect, requestRedirect: {statusCode: "301"}}]
+`,
+  );
+  await assert.rejects(loadManifests([bad]), (err: unknown) => {
+    assert.ok(err instanceof ManifestError);
+    assert.match(err.message, /http-bad\.yaml, document 0, field spec\.rules\[0\]\.filters\[0\]\.requestRedirect\.statusCode: must be an integer/);
+    return true;
+  });
+});

@@ -63,6 +63,7 @@ function snapshotOf(listeners: (string | null)[], routes: RouteSpec[]): Snapshot
     gatewayClasses: [{ metadata: { name: 'tlsgate' }, spec: { controllerName: 'tlsgate.dev/gateway-controller' } }],
     gateways: [gateway],
     tlsRoutes,
+    httpRoutes: [],
     referenceGrants: [],
     services: ['p', 'q'].map((ns) => ({ metadata: { name: 'svc', namespace: ns }, spec: { ports: [{ port: 443, targetPort: 8443 }] } })),
     endpointSlices: [],
