@@ -12,6 +12,8 @@ import { chooseCertificate, secureContextFor } from './certificates.js';
 import { ClientHelloAssembler, type ClientHello, type ClientHelloError } from './clienthello.js';
 import type { ConnectionResult, Metrics, OutcomeCounts } from './metrics.js';
 import { countRelayedBytes } from './read-buffer-scavenger.js';
+import type { HttpFront } from './http/front.js';
+import type { HttpConnectionFacts } from './http/exchange.js';
 import { nextEndpoint, pickBackend, type CompiledBackend, type CompiledListener, type CompiledRoute, type PortTable } from './routing.js';
 import type { EndpointConfig } from '../src/proxy-config.js';
 
@@ -26,6 +28,8 @@ export type { AccessLogSink } from './access-log.js';
 export interface ConnectionHost {
   metrics: Metrics;
   accessLog: AccessLogSink | null;
+  /** Serves the connections of HTTP and HTTPS listeners (proxy/http/). */
+  http: HttpFront;
   /** Called once when the connection has fully closed. */
   connectionClosed(conn: Connection): void;
 }
@@ -60,6 +64,8 @@ const enum Phase {
   Handshake,
   Connecting,
   Relaying,
+  /** Handed to the HTTP front: its servers own the socket's reads; requests log themselves. */
+  Http,
   Closing,
 }
 
@@ -69,7 +75,11 @@ export class Connection {
   readonly clientAddress: string;
   readonly startedAt = performance.now();
   readonly table: PortTable;
+  /** The port's slot (HTTP connections read the current table per request). */
+  readonly slot: PortSlot;
   phase = Phase.Hello;
+  /** Served by the HTTP front: its requests have their own access-log lines. */
+  servedHttp = false;
 
   assembler: ClientHelloAssembler | null;
   /** The one timer of the current phase (see onTimer). */
@@ -103,6 +113,7 @@ export class Connection {
     // The table current at accept is the one this connection uses for its whole life; a
     // config swap affects only later connections.
     this.table = slot.table;
+    this.slot = slot;
     // Read now (it is gone once the socket closes), and only when it will be logged: a
     // getpeername() syscall per connection is not free.
     this.clientAddress = host.accessLog !== null ? `${client.remoteAddress}:${client.remotePort}` : '';
@@ -118,6 +129,11 @@ export function acceptConnection(host: ConnectionHost, socket: net.Socket, slot:
   socket.setNoDelay(true);
   socket.on('error', onClientError);
   socket.on('close', onClientClose);
+  if (conn.table.httpOnly) {
+    // A plain HTTP port: no ClientHello to read; each request chooses its listener by Host.
+    serveHttp(conn, socket, null);
+    return conn;
+  }
   socket.on('data', onHelloData);
   socket.on('end', onHelloEnd);
   conn.timer = setTimeout(onTimer, conn.table.settings.clientHelloTimeoutMs, conn);
@@ -173,6 +189,7 @@ function onTimer(conn: Connection): void {
     case Phase.Relaying:
       idleCheck(conn);
       return;
+    case Phase.Http:
     case Phase.Closing:
       conn.timer = null;
       return;
@@ -217,6 +234,14 @@ function routeConnection(conn: Connection): void {
   if (listener === undefined) return reject(conn, 'no_listener');
   conn.listener = listener;
   if (listener.reject !== undefined) return reject(conn, 'listener_rejected');
+  if (listener.protocol === 'HTTPS') {
+    // Routes are chosen per request, after the handshake (proxy/http/).
+    if (listener.load.active >= table.settings.maxConnectionsPerListener) return reject(conn, 'max_connections');
+    listener.load.active++;
+    conn.counted = true;
+    startTermination(conn, listener);
+    return;
+  }
   const route = listener.routes.lookup(sni);
   if (route === undefined) return reject(conn, 'no_route');
   conn.route = route;
@@ -265,7 +290,13 @@ function startTermination(conn: Connection, listener: CompiledListener): void {
   conn.handshakeStartedAt = performance.now();
   // The context whose ticket key made the ticket the client offers (the previous key after a
   // rotation), so a session ticket issued before a rotation still resumes.
-  const secure = new tls.TLSSocket(client, { isServer: true, secureContext: secureContextFor(cert, hello.ticketKeyName), requestCert: false });
+  const secure = new tls.TLSSocket(client, {
+    isServer: true,
+    secureContext: secureContextFor(cert, hello.ticketKeyName),
+    requestCert: false,
+    // HTTPS listeners speak HTTP/2 or HTTP/1.1; TLS listeners negotiate nothing (as before).
+    ...(listener.protocol === 'HTTPS' ? { ALPNProtocols: HTTP_ALPN } : {}),
+  });
   (secure as Tagged<tls.TLSSocket>)[kConn] = conn;
   conn.secure = secure;
   conn.front = secure;
@@ -274,10 +305,39 @@ function startTermination(conn: Connection, listener: CompiledListener): void {
   secure.once('secure', onSecure);
 }
 
+/** ALPN for HTTPS listeners, in the server's order of preference. */
+const HTTP_ALPN = ['h2', 'http/1.1'];
+
 function onSecure(this: tls.TLSSocket): void {
   const conn = connOf(this);
   conn.host.metrics.handshakeDuration.observe((performance.now() - conn.handshakeStartedAt) / 1000);
+  if ((conn.listener as CompiledListener).protocol === 'HTTPS') {
+    serveHttp(conn, this, conn.hello?.sni ?? null);
+    return;
+  }
   connectUpstream(conn);
+}
+
+/**
+ * Hands the connection to the HTTP front. The client's address is read here, while the socket
+ * is surely open (X-Forwarded-For needs it; the access log must not read it after a close).
+ */
+function serveHttp(conn: Connection, socket: net.Socket, sni: string | null): void {
+  clearTimer(conn);
+  conn.phase = Phase.Http;
+  conn.servedHttp = true;
+  const client = conn.client;
+  const ip = client.remoteAddress ?? '';
+  const facts: HttpConnectionFacts = {
+    slot: conn.slot,
+    secure: socket !== client,
+    sni,
+    clientIp: ip,
+    clientAddress: conn.clientAddress !== '' ? conn.clientAddress : `${ip}:${client.remotePort}`,
+    localPort: client.localPort ?? 0,
+  };
+  if (socket === client) conn.host.http.servePlain(socket, facts);
+  else conn.host.http.serveSecure(socket as tls.TLSSocket, facts);
 }
 
 function onSecureError(this: tls.TLSSocket, err: NodeJS.ErrnoException): void {
@@ -576,6 +636,6 @@ function finish(conn: Connection): void {
   metrics.traffic.fromClient += fromClient;
   metrics.traffic.toClient += toClient;
   outcomeCounts(conn)[conn.result]++;
-  if (host.accessLog !== null) host.accessLog.write(accessLogLine(conn, fromClient, toClient, performance.now()));
+  if (host.accessLog !== null && !conn.servedHttp) host.accessLog.write(accessLogLine(conn, fromClient, toClient, performance.now()));
   host.connectionClosed(conn);
 }

@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
 import { BatchedAccessLog } from './access-log.js';
 import { CertificateCache, setTicketKeys } from './certificates.js';
+import { HttpFront } from './http/front.js';
 import { acceptConnection, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
 import type { Metrics } from './metrics.js';
 import { describePortFailure, PortBindError, PortsUnavailableError, type PortFailure } from './port-failures.js';
@@ -78,6 +79,8 @@ export class ProxyEngine implements ConnectionHost {
   readonly metrics: Metrics;
   /** The configured sink, fed one write per event-loop turn (see BatchedAccessLog). */
   readonly accessLog: BatchedAccessLog | null;
+  /** Serves HTTP and HTTPS listeners' connections once the accept path knows they speak HTTP. */
+  readonly http: HttpFront;
   private readonly options: EngineOptions;
   private readonly listening = new Map<string, Listening>();
   private compiled = new Map<string, CompiledConfig>();
@@ -94,6 +97,7 @@ export class ProxyEngine implements ConnectionHost {
     this.options = options;
     this.metrics = options.metrics;
     this.accessLog = options.accessLog !== null ? new BatchedAccessLog(options.accessLog) : null;
+    this.http = new HttpFront(this.metrics, this.accessLog);
     this.ticketKeys = options.ticketKeys;
   }
 
@@ -274,6 +278,8 @@ export class ProxyEngine implements ConnectionHost {
     this.stopping = true;
     await Promise.all([...this.listening.values()].map((l) => closeServer(l.server)));
     this.listening.clear();
+    // Idle keep-alive connections would otherwise hold the drain for the whole grace period.
+    this.http.drain();
     if (this.connections.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -292,6 +298,7 @@ export class ProxyEngine implements ConnectionHost {
       }
       await Promise.race([left, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
+    this.http.close();
     // The last connections' lines, which would otherwise wait for the next turn (the
     // process may exit before it comes).
     this.accessLog?.flush();

@@ -8,6 +8,7 @@
 // inc() builds a label hash string and validates labels on every call.
 import client from 'prom-client';
 import { registerProcessMetrics } from './process-metrics.js';
+import { DURATION_BUCKETS, HttpStatsTable, STATUS_CLASSES } from './http/stats.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -24,7 +25,7 @@ interface OutcomeSeries {
 }
 
 interface HistogramValue {
-  labels: { le?: number | string };
+  labels: { le?: number | string; gateway?: string; listener?: string; route?: string };
   value: number;
   metricName: string;
 }
@@ -86,6 +87,44 @@ export class FastHistogram {
   }
 }
 
+/**
+ * tlsgate_http_request_duration_seconds, read from the HTTP engine's per-route numbers at
+ * scrape time, in prom-client's histogram format (so the workers' aggregation sums it).
+ */
+class HttpDurationHistogram {
+  readonly name = 'tlsgate_http_request_duration_seconds';
+  readonly help = 'HTTP requests: from the request head to the end of the response, by Gateway, listener and HTTPRoute';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+
+  constructor(
+    private readonly table: HttpStatsTable,
+    registry: client.Registry,
+  ) {
+    registry.registerMetric(this as unknown as client.Metric);
+  }
+
+  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: HistogramValue[] }> {
+    const bucket = `${this.name}_bucket`;
+    const values: HistogramValue[] = [];
+    for (const stats of this.table.all()) {
+      if (stats.durationCount === 0) continue;
+      const labels = stats.labels;
+      let cumulative = 0;
+      DURATION_BUCKETS.forEach((le, i) => {
+        cumulative += stats.buckets[i] as number;
+        values.push({ labels: { ...labels, le }, value: cumulative, metricName: bucket });
+      });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: stats.durationCount, metricName: bucket });
+      values.push({ labels: { ...labels }, value: stats.durationSum, metricName: `${this.name}_sum` });
+      values.push({ labels: { ...labels }, value: stats.durationCount, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {}
+}
+
 export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Read at scrape time: open connections per Gateway (kept as plain counters on the hot path). */
@@ -99,9 +138,28 @@ export function createMetrics(options: MetricsOptions = {}) {
   const outcomes = new Map<string, OutcomeSeries>();
   /** Bytes of connections that have ended, each way. */
   const traffic = { fromClient: 0, toClient: 0 };
+  /** The HTTP engine's per-route request numbers (proxy/http/stats.ts). */
+  const httpStats = new HttpStatsTable();
   const metrics = {
     registry,
     traffic,
+    httpStats,
+    httpRequests: new client.Counter({
+      name: 'tlsgate_http_requests_total',
+      help: 'HTTP requests answered, by Gateway, listener, HTTPRoute (empty: none matched) and status class (1xx..5xx; none: the client left before a status was sent)',
+      labelNames: ['gateway', 'listener', 'route', 'status_class'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const stats of httpStats.all()) {
+          STATUS_CLASSES.forEach((statusClass, i) => {
+            const count = stats.byClass[i] as number;
+            if (count > 0) this.inc({ ...stats.labels, status_class: statusClass }, count);
+          });
+        }
+      },
+    }),
+    httpDuration: new HttpDurationHistogram(httpStats, registry),
     /**
      * The counts of one label set; callers keep the object (per compiled route, listener or
      * port table) and increment it directly. Stable across config swaps.

@@ -1,11 +1,12 @@
 // Compiles a ProxyConfig into per-port routing tables once, at apply time, so that routing a
 // connection is two hostname lookups, one weighted pick and one endpoint pick.
-import type { BackendConfig, CertificateConfig, EndpointConfig, ListenerConfig, ProxyConfig, TlsMode } from '../src/proxy-config.js';
+import type { BackendConfig, CertificateConfig, EndpointConfig, ListenerConfig, ProxyConfig, ServedProtocol, TlsMode } from '../src/proxy-config.js';
 
 /** Builds (or reuses) the serving certificate for a config entry; throws naming `where`. */
 export type CertificateLoader = (cert: CertificateConfig, where: string) => ServingCertificate;
 import type { ServingCertificate } from './certificates.js';
 import { HostnameTable } from './hostname-table.js';
+import { compileHttpListener, type CompiledHttpListener } from './http/compile.js';
 import type { OutcomeCounts } from './metrics.js';
 import { resolveSettings, type ResolvedSettings } from './settings.js';
 import type { ProxySettings } from '../src/proxy-config.js';
@@ -44,6 +45,10 @@ export interface CompiledListener {
   /** `name` as a JSON string, for the access log. */
   nameJson: string;
   mode: TlsMode;
+  /** TLS, HTTPS or HTTP (a config without the field means TLS). */
+  protocol: ServedProtocol;
+  /** HTTP and HTTPS listeners: their virtual hosts and routes (proxy/http/). */
+  http: CompiledHttpListener | null;
   reject: string | undefined;
   certificates: ServingCertificate[];
   routes: HostnameTable<CompiledRoute>;
@@ -61,6 +66,11 @@ export interface PortTable {
   listeners: HostnameTable<CompiledListener>;
   /** Listener count, only so an empty port can say so in logs. */
   listenerCount: number;
+  /**
+   * Every listener is `HTTP`: the port speaks plain HTTP/1.1 and each request chooses its
+   * listener by Host. Any other port reads a ClientHello and chooses by SNI.
+   */
+  httpOnly: boolean;
   settings: ResolvedSettings;
   /** Open connections of the Gateway (shared by its ports, survives swaps). */
   gatewayLoad: ListenerLoad;
@@ -107,6 +117,7 @@ export function compileConfig(
       port: port.port,
       listeners,
       listenerCount: port.listeners.length,
+      httpOnly: port.listeners.length > 0 && port.listeners.every((l) => l.protocol === 'HTTP'),
       settings,
       gatewayLoad: loadFor(gateway, null),
       outcomes: null,
@@ -128,9 +139,12 @@ function compileListener(gateway: string, listener: ListenerConfig, loadCertific
   if (listener.mode === 'Terminate' && !listener.reject) {
     certificates = listener.certificates.map((cert, i) => loadCertificate(cert, `${where}.certificates[${i}]`));
   }
+  const protocol = listener.protocol ?? 'TLS';
   let reject = listener.reject || undefined;
-  if (listener.mode === 'Terminate' && !reject && certificates.length === 0) reject = 'no certificate';
-  return { gateway, name: listener.name, nameJson: JSON.stringify(listener.name), mode: listener.mode, reject, certificates, routes: table, load, outcomes: null };
+  // A plain HTTP listener has no certificate to miss.
+  if (listener.mode === 'Terminate' && protocol !== 'HTTP' && !reject && certificates.length === 0) reject = 'no certificate';
+  const http = protocol !== 'TLS' && listener.http !== undefined ? compileHttpListener(listener.http, where) : null;
+  return { gateway, name: listener.name, nameJson: JSON.stringify(listener.name), mode: listener.mode, protocol, http, reject, certificates, routes: table, load, outcomes: null };
 }
 
 function compileBackend(backend: BackendConfig): CompiledBackend {
@@ -143,12 +157,12 @@ function compileBackend(backend: BackendConfig): CompiledBackend {
  * share evenly over time instead of in bursts. Weight-0 backends are never picked; null when
  * every weight is 0.
  */
-export function pickBackend(route: CompiledRoute): CompiledBackend | null {
+export function pickBackend<B extends CompiledBackend>(route: { backends: B[] }): B | null {
   const backends = route.backends;
-  let best: CompiledBackend | null = null;
+  let best: B | null = null;
   let total = 0;
   for (let i = 0; i < backends.length; i++) {
-    const backend = backends[i] as CompiledBackend;
+    const backend = backends[i] as B;
     if (backend.weight <= 0) continue;
     backend.current += backend.weight;
     total += backend.weight;

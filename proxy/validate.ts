@@ -3,6 +3,7 @@
 // different version, so the engine checks what it relies on and names the offending field.
 import { PROXY_CONFIG_SCHEMA, SESSION_TICKET_KEY_BYTES, type ProxyConfig } from '../src/proxy-config.js';
 import { settingsProblem } from './settings.js';
+import { httpListenerProblem } from './http/validate.js';
 
 const HOSTNAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
@@ -86,6 +87,15 @@ function listenerProblem(listener: unknown, at: string): string | null {
     return `${at}.hostname: must be null or a lowercase hostname, got ${JSON.stringify(listener.hostname)}`;
   }
   if (listener.mode !== 'Passthrough' && listener.mode !== 'Terminate') return `${at}.mode: must be Passthrough or Terminate`;
+  const protocol = listener.protocol ?? 'TLS';
+  if (protocol !== 'TLS' && protocol !== 'HTTPS' && protocol !== 'HTTP') return `${at}.protocol: must be TLS, HTTPS or HTTP, got ${JSON.stringify(listener.protocol)}`;
+  if (protocol !== 'TLS') {
+    if (listener.mode !== 'Terminate') return `${at}.mode: an ${protocol} listener is always Terminate`;
+    if (listener.http !== undefined) {
+      const problem = httpListenerProblem(listener.http, `${at}.http`, backendProblem);
+      if (problem !== null) return problem;
+    }
+  } else if (listener.http !== undefined) return `${at}.http: only HTTP and HTTPS listeners route HTTP`;
   if (listener.reject !== undefined && typeof listener.reject !== 'string') return `${at}.reject: must be a string`;
   if (!Array.isArray(listener.certificates)) return `${at}.certificates: must be an array`;
   for (let c = 0; c < listener.certificates.length; c++) {
@@ -122,20 +132,25 @@ function routeProblem(route: unknown, at: string): string | null {
   if (!Array.isArray(route.backends)) return `${at}.backends: must be an array`;
   const backends = route.backends as unknown[];
   for (let b = 0; b < backends.length; b++) {
-    const backend = backends[b];
-    const bat = `${at}.backends[${b}]`;
-    if (!isObject(backend)) return `${bat}: must be an object`;
-    if (typeof backend.weight !== 'number' || !Number.isInteger(backend.weight) || backend.weight < 0) {
-      return `${bat}.weight: must be a non-negative integer, got ${JSON.stringify(backend.weight)}`;
-    }
-    if (backend.reject !== undefined && typeof backend.reject !== 'string') return `${bat}.reject: must be a string`;
-    if (!Array.isArray(backend.endpoints)) return `${bat}.endpoints: must be an array`;
-    const endpoints = backend.endpoints as unknown[];
-    for (let e = 0; e < endpoints.length; e++) {
-      const endpoint = endpoints[e];
-      if (!isObject(endpoint) || typeof endpoint.address !== 'string' || endpoint.address === '' || !isPort(endpoint.port, false)) {
-        return `${bat}.endpoints[${e}]: must be {address, port 1..65535}, got ${JSON.stringify(endpoint)}`;
-      }
+    const problem = backendProblem(backends[b], `${at}.backends[${b}]`);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+/** One BackendConfig (TLS routes and HTTP rules alike). */
+function backendProblem(backend: unknown, bat: string): string | null {
+  if (!isObject(backend)) return `${bat}: must be an object`;
+  if (typeof backend.weight !== 'number' || !Number.isInteger(backend.weight) || backend.weight < 0) {
+    return `${bat}.weight: must be a non-negative integer, got ${JSON.stringify(backend.weight)}`;
+  }
+  if (backend.reject !== undefined && typeof backend.reject !== 'string') return `${bat}.reject: must be a string`;
+  if (!Array.isArray(backend.endpoints)) return `${bat}.endpoints: must be an array`;
+  const endpoints = backend.endpoints as unknown[];
+  for (let e = 0; e < endpoints.length; e++) {
+    const endpoint = endpoints[e];
+    if (!isObject(endpoint) || typeof endpoint.address !== 'string' || endpoint.address === '' || !isPort(endpoint.port, false)) {
+      return `${bat}.endpoints[${e}]: must be {address, port 1..65535}, got ${JSON.stringify(endpoint)}`;
     }
   }
   return null;
