@@ -12,13 +12,13 @@ export interface PolicyRule {
 
 export const CLUSTER_RULES: PolicyRule[] = [
   // Informers (list + watch) over everything translate reads.
-  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses', 'gateways', 'tlsroutes', 'referencegrants'], verbs: ['list', 'watch'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses', 'gateways', 'tlsroutes', 'httproutes', 'referencegrants'], verbs: ['list', 'watch'] },
   { apiGroups: ['tlsgate.dev'], resources: ['gatewayparameters'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
-  // Status: GatewayClass and Gateway by merge patch; TLSRoute parents by get + replace (update).
+  // Status: GatewayClass and Gateway by merge patch; TLSRoute and HTTPRoute parents by get + replace (update).
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses/status', 'gateways/status'], verbs: ['patch'] },
-  { apiGroups: ['gateway.networking.k8s.io'], resources: ['tlsroutes/status'], verbs: ['get', 'update'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['tlsroutes/status', 'httproutes/status'], verbs: ['get', 'update'] },
   // Per-Gateway infrastructure: server-side apply (patch; and create, which the API server
   // checks when an apply creates the object: verified, without it the first apply is a 403),
   // deletion, and the label-selected

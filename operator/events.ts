@@ -57,7 +57,7 @@ export function planEvents(changes: StatusChange[], controllerName: string): Pla
       uid: change.object.metadata?.uid,
       resourceVersion: change.object.metadata?.resourceVersion,
     };
-    if (change.kind === 'TLSRoute') {
+    if (change.kind === 'TLSRoute' || change.kind === 'HTTPRoute') {
       const before = (change.before as { parents?: RouteParentStatus[] } | undefined)?.parents ?? [];
       const after = (change.after as { parents: RouteParentStatus[] }).parents.filter((p) => p.controllerName === controllerName);
       for (const parent of after) {

@@ -476,10 +476,10 @@ function cachedStatuses(stores: Stores): CachedStatuses {
   const index = (items: KubeObject[]) => new Map(items.map((o) => [objectKey(o.metadata?.namespace, o.metadata?.name), o as KubeObject & { status?: unknown }]));
   const classes = index(stores.gatewayClasses);
   const gateways = index(stores.gateways);
-  const routes = index(stores.tlsRoutes);
+  const routes = { TLSRoute: index(stores.tlsRoutes), HTTPRoute: index(stores.httpRoutes) };
   return {
     gatewayClass: (name) => classes.get(objectKey(undefined, name))?.status as ObjectStatusWithConditions | undefined,
     gateway: (namespace, name) => gateways.get(objectKey(namespace, name))?.status as ObjectStatusWithConditions | undefined,
-    tlsRouteParents: (namespace, name) => (routes.get(objectKey(namespace, name))?.status as { parents?: RouteParentStatus[] } | undefined)?.parents,
+    routeParents: (kind, namespace, name) => (routes[kind].get(objectKey(namespace, name))?.status as { parents?: RouteParentStatus[] } | undefined)?.parents,
   };
 }

@@ -18,6 +18,7 @@ export function buildSnapshot(stores: Stores): Snapshot {
     gatewayClasses: stores.gatewayClasses as unknown as Snapshot['gatewayClasses'],
     gateways: stores.gateways as unknown as Snapshot['gateways'],
     tlsRoutes: stores.tlsRoutes as unknown as Snapshot['tlsRoutes'],
+    httpRoutes: stores.httpRoutes as unknown as Snapshot['httpRoutes'],
     referenceGrants: stores.referenceGrants as unknown as Snapshot['referenceGrants'],
     services: stores.services as unknown as Snapshot['services'],
     endpointSlices: stores.endpointSlices as unknown as Snapshot['endpointSlices'],

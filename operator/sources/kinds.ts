@@ -8,6 +8,7 @@ export type SnapshotField =
   | 'gatewayClasses'
   | 'gateways'
   | 'tlsRoutes'
+  | 'httpRoutes'
   | 'referenceGrants'
   | 'services'
   | 'endpointSlices'
@@ -37,6 +38,7 @@ export function watchedKinds(kubeConfig: k8s.KubeConfig): SnapshotKind[] {
     customKind('gatewayClasses', GATEWAY_GROUP, 'v1', 'GatewayClass', 'gatewayclasses'),
     customKind('gateways', GATEWAY_GROUP, 'v1', 'Gateway', 'gateways'),
     customKind('tlsRoutes', GATEWAY_GROUP, 'v1', 'TLSRoute', 'tlsroutes'),
+    customKind('httpRoutes', GATEWAY_GROUP, 'v1', 'HTTPRoute', 'httproutes'),
     customKind('referenceGrants', GATEWAY_GROUP, 'v1', 'ReferenceGrant', 'referencegrants'),
     customKind('gatewayParameters', TLSGATE_GROUP, GATEWAY_PARAMETERS_VERSION, 'GatewayParameters', 'gatewayparameters', true),
     { field: 'services', kind: 'Service', apiVersion: 'v1', path: '/api/v1/services', list: async () => (await core.listServiceForAllNamespaces()) as AnyList },

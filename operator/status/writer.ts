@@ -3,7 +3,7 @@
  *
  * - GatewayClass and Gateway: tlsgate owns their whole status (a Gateway of our class is
  *   ours), so a JSON merge patch of /status with the fields we compute is enough.
- * - TLSRoute: `status.parents` is an atomic list shared with other controllers, so it is a
+ * - TLSRoute and HTTPRoute: `status.parents` is an atomic list shared with other controllers, so it is a
  *   GET, a merge of our entries into the fresh list, and a replace carrying the
  *   resourceVersion we read; a 409 (someone wrote in between) re-reads and retries.
  */
@@ -21,19 +21,26 @@ import {
 export interface DesiredStatuses {
   gatewayClasses: { name: string; status: ObjectStatusWithConditions }[];
   gateways: { namespace: string; name: string; status: ObjectStatusWithConditions }[];
-  tlsRoutes: { namespace: string; name: string; status: { parents: RouteParentStatus[] } }[];
+  tlsRoutes: RouteStatuses;
+  httpRoutes: RouteStatuses;
 }
+
+type RouteStatuses = { namespace: string; name: string; status: { parents: RouteParentStatus[] } }[];
+
+/** The route kinds whose `status.parents` we share with other controllers, and their API plural. */
+export type RouteKind = 'TLSRoute' | 'HTTPRoute';
+const ROUTE_PLURALS: Record<RouteKind, string> = { TLSRoute: 'tlsroutes', HTTPRoute: 'httproutes' };
 
 /** What the cache says the server has, to skip writes without a round trip. */
 export interface CachedStatuses {
   gatewayClass(name: string): ObjectStatusWithConditions | undefined;
   gateway(namespace: string, name: string): ObjectStatusWithConditions | undefined;
-  tlsRouteParents(namespace: string, name: string): RouteParentStatus[] | undefined;
+  routeParents(kind: RouteKind, namespace: string, name: string): RouteParentStatus[] | undefined;
 }
 
 /** A status that was written, with what it replaced (for events). */
 export interface StatusChange {
-  kind: 'GatewayClass' | 'Gateway' | 'TLSRoute';
+  kind: 'GatewayClass' | 'Gateway' | RouteKind;
   namespace?: string;
   name: string;
   before: ObjectStatusWithConditions | { parents?: RouteParentStatus[] } | undefined;
@@ -82,12 +89,18 @@ export class StatusWriter {
         this.writeGateway(gw.namespace, gw.name, gw.status, cached.gateway(gw.namespace, gw.name)),
       );
     }
-    for (const route of desired.tlsRoutes) {
-      const ours = route.status.parents.filter((p) => p.controllerName === this.options.controllerName);
-      const cachedParents = cached.tlsRouteParents(route.namespace, route.name);
-      // Cheap pre-check against the cache; the write itself re-checks against a fresh read.
-      if (cachedParents && mergeRouteParents(cachedParents, ours, this.options.controllerName) === undefined) continue;
-      await attempt(`TLSRoute ${objectKey(route.namespace, route.name)}`, () => this.writeRouteParents(route.namespace, route.name, ours));
+    const routes: [RouteKind, RouteStatuses][] = [
+      ['TLSRoute', desired.tlsRoutes],
+      ['HTTPRoute', desired.httpRoutes],
+    ];
+    for (const [kind, statuses] of routes) {
+      for (const route of statuses) {
+        const ours = route.status.parents.filter((p) => p.controllerName === this.options.controllerName);
+        const cachedParents = cached.routeParents(kind, route.namespace, route.name);
+        // Cheap pre-check against the cache; the write itself re-checks against a fresh read.
+        if (cachedParents && mergeRouteParents(cachedParents, ours, this.options.controllerName) === undefined) continue;
+        await attempt(`${kind} ${objectKey(route.namespace, route.name)}`, () => this.writeRouteParents(route.namespace, route.name, ours, kind));
+      }
     }
     return changes;
   }
@@ -117,16 +130,17 @@ export class StatusWriter {
     return { kind: 'Gateway', namespace, name, before: current, after: status, object };
   }
 
-  /** A fresh read of a TLSRoute (with its status and resourceVersion). */
-  protected async readRoute(namespace: string, name: string): Promise<RouteWithStatus> {
-    return (await this.custom.getNamespacedCustomObjectStatus({ group: GATEWAY_GROUP, version: 'v1', plural: 'tlsroutes', namespace, name })) as RouteWithStatus;
+  /** A fresh read of a route (with its status and resourceVersion). */
+  protected async readRoute(namespace: string, name: string, kind: RouteKind = 'TLSRoute'): Promise<RouteWithStatus> {
+    const plural = ROUTE_PLURALS[kind];
+    return (await this.custom.getNamespacedCustomObjectStatus({ group: GATEWAY_GROUP, version: 'v1', plural, namespace, name })) as RouteWithStatus;
   }
 
   /** GET, merge ours into the fresh list, replace with its resourceVersion; retry on 409. */
-  async writeRouteParents(namespace: string, name: string, ours: RouteParentStatus[]): Promise<StatusChange | undefined> {
+  async writeRouteParents(namespace: string, name: string, ours: RouteParentStatus[], kind: RouteKind = 'TLSRoute'): Promise<StatusChange | undefined> {
     const retries = this.options.maxConflictRetries ?? 5;
     for (let attempt = 0; ; attempt++) {
-      const route = await this.readRoute(namespace, name);
+      const route = await this.readRoute(namespace, name, kind);
       const before = route.status?.parents;
       const parents = mergeRouteParents(before, ours, this.options.controllerName);
       if (!parents) return undefined;
@@ -135,15 +149,15 @@ export class StatusWriter {
         const object = await this.custom.replaceNamespacedCustomObjectStatus({
           group: GATEWAY_GROUP,
           version: 'v1',
-          plural: 'tlsroutes',
+          plural: ROUTE_PLURALS[kind],
           namespace,
           name,
           body,
         });
-        return { kind: 'TLSRoute', namespace, name, before: { parents: before ?? [] }, after: { parents }, object };
+        return { kind, namespace, name, before: { parents: before ?? [] }, after: { parents }, object };
       } catch (err) {
         if (statusOf(err) !== 409 || attempt >= retries) throw err;
-        this.options.log(`status of TLSRoute ${objectKey(namespace, name)}: conflict, re-reading (attempt ${attempt + 1})`);
+        this.options.log(`status of ${kind} ${objectKey(namespace, name)}: conflict, re-reading (attempt ${attempt + 1})`);
       }
     }
   }
