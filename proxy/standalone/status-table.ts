@@ -5,7 +5,7 @@
  * and the specs for the columns statuses do not carry (class, port, mode, hostnames).
  */
 import type { Snapshot, TranslateOutput } from '../../src/gatewayapi/translate.js';
-import type { Condition, Gateway, ParentReference, TLSRoute } from '../../src/gatewayapi/types.js';
+import type { Condition, Gateway, ParentReference } from '../../src/gatewayapi/types.js';
 
 export interface StatusTableContext {
   snapshot: Snapshot;
@@ -81,24 +81,61 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
     }
   }
 
-  const routeStatuses = new Map(context.output.tlsRoutes.map((r) => [`${r.namespace}/${r.name}`, r.status]));
-  const routeRows: string[][] = [];
-  const routes = [...context.snapshot.tlsRoutes].sort((a, b) => keyOf(a.metadata).localeCompare(keyOf(b.metadata)));
+  const routeRows = [
+    ...routeTableRows('TLSRoute', context.snapshot.tlsRoutes, context.output.tlsRoutes, context.controllerName, problems),
+    ...routeTableRows('HTTPRoute', context.snapshot.httpRoutes ?? [], context.output.httpRoutes ?? [], context.controllerName, problems),
+  ];
+
+  const sections = [
+    formatTable(['GATEWAYCLASS', 'CONTROLLER', 'ACCEPTED', 'REASON'], classRows, 'No GatewayClass of ours.'),
+    formatTable(['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'ACCEPTED', 'PROGRAMMED', 'REASON'], gatewayRows, 'No Gateways of our class.'),
+    formatTable(
+      ['NAMESPACE', 'GATEWAY', 'LISTENER', 'PORT', 'SERVED-ON', 'MODE', 'HOSTNAME', 'ATTACHED', 'ACCEPTED', 'PROGRAMMED', 'REASON'],
+      listenerRows,
+      'No listeners.',
+    ),
+    formatTable(['KIND', 'NAMESPACE', 'NAME', 'HOSTNAMES', 'PARENT', 'ACCEPTED', 'RESOLVED', 'REASON'], routeRows, 'No routes.'),
+  ];
+  let text = sections.join('\n');
+  if (problems.length > 0) {
+    text += '\nProblems:\n' + problems.map((p) => `  ${p.object}: ${p.condition} ${p.reason}: ${p.message}`).join('\n') + '\n';
+  }
+  return { text, problems };
+}
+
+/** A route as both kinds share it: the fields the table reads. */
+interface AnyRoute {
+  metadata: { namespace?: string; name: string };
+  spec: { hostnames?: string[]; parentRefs?: ParentReference[] };
+}
+
+/** One row per parent entry of ours (one NoParent row when there is none), sorted by namespace/name. */
+function routeTableRows(
+  kind: 'TLSRoute' | 'HTTPRoute',
+  specs: readonly AnyRoute[],
+  statuses: TranslateOutput['tlsRoutes'],
+  controllerName: string,
+  problems: Problem[],
+): string[][] {
+  const routeStatuses = new Map(statuses.map((r) => [`${r.namespace}/${r.name}`, r.status]));
+  const rows: string[][] = [];
+  const routes = [...specs].sort((a, b) => keyOf(a.metadata).localeCompare(keyOf(b.metadata)));
   for (const route of routes) {
     const key = keyOf(route.metadata);
-    const ours = (routeStatuses.get(key)?.parents ?? []).filter((p) => p.controllerName === context.controllerName);
+    const ours = (routeStatuses.get(key)?.parents ?? []).filter((p) => p.controllerName === controllerName);
     const hostnames = (route.spec.hostnames ?? []).join(',') || '<none>';
     if (ours.length === 0) {
       // translate writes no entry for a parent that is missing or not ours; say so, since a
       // typo in a parentRef would otherwise leave the route silently unserved.
-      const message = `no parentRef resolves to a Gateway of controller ${context.controllerName}: ${describeParents(route)}`;
-      problems.push({ object: `TLSRoute ${key}`, condition: 'Accepted', reason: 'NoParent', message });
-      routeRows.push([namespaceOf(route.metadata), route.metadata.name, hostnames, '<none>', '-', '-', 'NoParent']);
+      const message = `no parentRef resolves to a Gateway of controller ${controllerName}: ${describeParents(route)}`;
+      problems.push({ object: `${kind} ${key}`, condition: 'Accepted', reason: 'NoParent', message });
+      rows.push([kind, namespaceOf(route.metadata), route.metadata.name, hostnames, '<none>', '-', '-', 'NoParent']);
       continue;
     }
     for (const parent of ours) {
-      collectProblems(`TLSRoute ${key} parent ${describeParent(parent.parentRef, route)}`, parent.conditions, problems);
-      routeRows.push([
+      collectProblems(`${kind} ${key} parent ${describeParent(parent.parentRef, route)}`, parent.conditions, problems);
+      rows.push([
+        kind,
         namespaceOf(route.metadata),
         route.metadata.name,
         hostnames,
@@ -109,22 +146,7 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
       ]);
     }
   }
-
-  const sections = [
-    formatTable(['GATEWAYCLASS', 'CONTROLLER', 'ACCEPTED', 'REASON'], classRows, 'No GatewayClass of ours.'),
-    formatTable(['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'ACCEPTED', 'PROGRAMMED', 'REASON'], gatewayRows, 'No Gateways of our class.'),
-    formatTable(
-      ['NAMESPACE', 'GATEWAY', 'LISTENER', 'PORT', 'SERVED-ON', 'MODE', 'HOSTNAME', 'ATTACHED', 'ACCEPTED', 'PROGRAMMED', 'REASON'],
-      listenerRows,
-      'No listeners.',
-    ),
-    formatTable(['NAMESPACE', 'NAME', 'HOSTNAMES', 'PARENT', 'ACCEPTED', 'RESOLVED', 'REASON'], routeRows, 'No TLSRoutes.'),
-  ];
-  let text = sections.join('\n');
-  if (problems.length > 0) {
-    text += '\nProblems:\n' + problems.map((p) => `  ${p.object}: ${p.condition} ${p.reason}: ${p.message}`).join('\n') + '\n';
-  }
-  return { text, problems };
+  return rows;
 }
 
 /** kubectl-style columns: left-aligned, padded to the widest cell, three spaces apart. */
@@ -186,7 +208,7 @@ function namespaceOf(meta: { namespace?: string }): string {
   return meta.namespace ?? 'default';
 }
 
-function describeParent(ref: ParentReference, route: TLSRoute): string {
+function describeParent(ref: ParentReference, route: AnyRoute): string {
   const namespace = ref.namespace ?? namespaceOf(route.metadata);
   let text = namespace === namespaceOf(route.metadata) ? ref.name : `${namespace}/${ref.name}`;
   if (ref.sectionName) text += `/${ref.sectionName}`;
@@ -194,7 +216,7 @@ function describeParent(ref: ParentReference, route: TLSRoute): string {
   return text;
 }
 
-function describeParents(route: TLSRoute): string {
+function describeParents(route: AnyRoute): string {
   const refs = route.spec.parentRefs ?? [];
   if (refs.length === 0) return 'the route has no parentRefs';
   return refs.map((r) => `${r.kind ?? 'Gateway'} ${describeParent(r, route)}`).join(', ');

@@ -68,7 +68,7 @@ test('invalid objects are reported with their reasons while the valid ones serve
   // Each problem is in the table with its reason, and in the Problems list with its message.
   assert.match(cli.stdout, /^default\s+ghost-route\s+ghost\.example\.com\s+example-gateway\/tls\s+True\s+False\s+BackendNotFound\s*$/m);
   assert.match(cli.stdout, /^default\s+lost-route\s+lost\.example\.com\s+example-gateway\/no-such-listener\s+False\s+\S+\s+NoMatchingParent\s*$/m);
-  assert.match(cli.stdout, /^default\s+orphan-route\s+orphan\.example\.com\s+<none>\s+-\s+-\s+NoParent\s*$/m);
+  assert.match(cli.stdout, /^TLSRoute\s+default\s+orphan-route\s+orphan\.example\.com\s+<none>\s+-\s+-\s+NoParent\s*$/m);
   assert.match(cli.stdout, /^default\s+broken-gateway\s+tls-terminate\s+\d+\s+\S+\s+TLS\/Terminate\s+\*\s+\d+\s+\S+\s+\S+\s+InvalidCertificateRef\s*$/m);
   assert.match(cli.stdout, /^Problems:$/m);
   assert.match(cli.stdout, /TLSRoute default\/ghost-route parent example-gateway\/tls: ResolvedRefs=False BackendNotFound: .*ghost-svc/);
