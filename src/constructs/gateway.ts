@@ -1,4 +1,5 @@
-// Gateway: listeners that accept TLS connections and hand them to TLSRoutes.
+// Gateway: listeners that accept TLS connections and hand them to TLSRoutes, and HTTP and
+// HTTPS listeners that hand requests to HTTPRoutes.
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
@@ -38,7 +39,7 @@ export interface RouteKindOptions {
 export interface AllowedRoutesOptions {
   /** @default { from: 'Same' } (the CRD default; left out of the manifest when not given) */
   readonly namespaces?: RouteNamespaces;
-  /** @default the kinds the protocol supports (TLSRoute for TLS) */
+  /** @default the kinds the protocol supports (TLSRoute for TLS, HTTPRoute for HTTP and HTTPS) */
   readonly kinds?: readonly RouteKindOptions[];
 }
 
@@ -62,16 +63,25 @@ export interface GatewayListenerOptions {
   /** Unique within the Gateway; routes select it as `sectionName`. */
   readonly name: string;
   readonly port: number;
-  /** @default "TLS" (tlsgate serves TLS listeners; the others are accepted for completeness) */
+  /**
+   * `TLS` (TLSRoutes by SNI), `HTTPS` (HTTPRoutes, TLS terminated with `certificates`) or `HTTP`
+   * (HTTPRoutes, plain text). HTTPS and TLS listeners may share a port (chosen by SNI); an HTTP
+   * port takes only HTTP listeners. The others are accepted for completeness.
+   * @default "TLS"
+   */
   readonly protocol?: ListenerProtocol;
   /**
-   * Required for TLS listeners (CRD rule). When left out but certificates or tlsOptions are
-   * given, the CRD default `Terminate` is written.
+   * Required for TLS listeners (CRD rule); when left out there but certificates or tlsOptions
+   * are given, the CRD default `Terminate` is written. HTTPS listeners always terminate: the
+   * mode is written only when given (it can only be `Terminate`). HTTP listeners take none.
    */
   readonly mode?: ListenerTlsMode;
-  /** The SNI this listener accepts: exact or `*.` wildcard; none accepts every SNI. */
+  /**
+   * The SNI (TLS, HTTPS) or Host header (HTTP) this listener accepts: exact or `*.` wildcard;
+   * none accepts every name.
+   */
   readonly hostname?: string;
-  /** Certificates for Terminate listeners. */
+  /** Certificates for Terminate TLS listeners and HTTPS listeners (required for both). */
   readonly certificates?: readonly CertificateSource[];
   /** Implementation-specific TLS options (`tls.options`). */
   readonly tlsOptions?: Readonly<Record<string, string>>;
@@ -215,8 +225,10 @@ export class Gateway extends Construct {
     const certificateRefs = (o.certificates ?? []).map((c) => this.renderCertificateRef(c));
     const options = o.tlsOptions;
     if (o.mode === undefined && certificateRefs.length === 0 && options === undefined) return undefined;
+    // A TLS listener's manifest says which of its two modes it uses; HTTPS has only Terminate.
+    const mode = o.mode ?? ((o.protocol ?? 'TLS') === 'TLS' ? 'Terminate' : undefined);
     return {
-      mode: (o.mode ?? 'Terminate') as gwapi.GatewaySpecListenersTlsMode,
+      ...(mode !== undefined ? { mode: mode as gwapi.GatewaySpecListenersTlsMode } : {}),
       ...(certificateRefs.length > 0 ? { certificateRefs } : {}),
       ...(options !== undefined ? { options: { ...options } } : {}),
     };

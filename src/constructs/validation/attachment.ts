@@ -1,8 +1,9 @@
 // Can a route attach to the parent it names? The checks of gateway-api-tls-spec.md 3.2,
 // made at synth time for parents that are Gateways of the same app: a named listener or
-// port must exist, the listener must take TLSRoutes from the route's namespace, and a
-// route hostname must intersect the listener hostname (3.3, multi-label wildcards). Like
-// the controller, report the furthest step reached, once per parentRef.
+// port must exist, the listener must take the route's kind (TLSRoute on TLS listeners,
+// HTTPRoute on HTTP and HTTPS listeners) from the route's namespace, and a route hostname
+// must intersect the listener hostname (3.3, multi-label wildcards). Like the controller,
+// report the furthest step reached, once per parentRef.
 import type { GatewaySpecListeners } from '../../../imports/gwapi-gateway.networking.k8s.io.js';
 import { hostnameIntersection } from './hostnames.js';
 import type { ValidationIssue } from './issues.js';
@@ -14,7 +15,13 @@ export interface ParentGatewayView {
   readonly listeners: readonly GatewaySpecListeners[];
 }
 
+export type AttachingRouteKind = 'TLSRoute' | 'HTTPRoute';
+
+/** The listener protocols that serve each route kind. */
+const PROTOCOLS_FOR_KIND: Readonly<Record<AttachingRouteKind, readonly string[]>> = { TLSRoute: ['TLS'], HTTPRoute: ['HTTP', 'HTTPS'] };
+
 export interface AttachmentRequest {
+  readonly routeKind: AttachingRouteKind;
   /** Where the parentRef sits in the route, e.g. `spec.parentRefs[0]`. */
   readonly field: string;
   readonly sectionName?: string;
@@ -25,6 +32,7 @@ export interface AttachmentRequest {
    * A function: looking it up walks the app, so it is asked only for Selector listeners.
    */
   readonly routeNamespaceLabels: () => Readonly<Record<string, string>> | undefined;
+  /** The route's hostnames; none (HTTPRoute only) takes every hostname of the listener. */
   readonly hostnames: readonly string[];
 }
 
@@ -45,20 +53,24 @@ export function checkAttachment(gateway: ParentGatewayView, req: AttachmentReque
       return issue(`${req.field}.port`, `${which} (listeners: ${names})`, 'use the port of one of its listeners');
     }
   }
-  const tls = candidates.filter((l) => l.protocol === 'TLS');
-  if (tls.length === 0) {
-    return issue(req.field, `a TLSRoute attaches only to TLS listeners; ${describe(candidates)} of ${gw} use protocol ${[...new Set(candidates.map((l) => l.protocol))].join('/')}`,
-      'point the route at a listener with protocol TLS');
+  const kind = req.routeKind;
+  const protocols = PROTOCOLS_FOR_KIND[kind];
+  const serving = candidates.filter((l) => protocols.includes(l.protocol));
+  if (serving.length === 0) {
+    const article = kind === 'HTTPRoute' ? 'an' : 'a';
+    return issue(req.field, `${article} ${kind} attaches only to ${protocols.join(' and ')} listeners; ${describe(candidates)} of ${gw} use protocol ${[...new Set(candidates.map((l) => l.protocol))].join('/')}`,
+      `point the route at a listener with protocol ${protocols.join(' or ')}`);
   }
-  const kinds = tls.filter(acceptsTlsRoutes);
+  const kinds = serving.filter((l) => acceptsKind(l, kind));
   if (kinds.length === 0) {
-    return issue(req.field, `${describe(tls)} of ${gw} do not allow routes of kind TLSRoute (allowedRoutes.kinds)`, 'add TLSRoute to the listener\'s allowedRoutes.kinds or leave kinds out');
+    return issue(req.field, `${describe(serving)} of ${gw} do not allow routes of kind ${kind} (allowedRoutes.kinds)`, `add ${kind} to the listener's allowedRoutes.kinds or leave kinds out`);
   }
   const admitted = kinds.filter((l) => admitsNamespace(l, gateway.namespace, req));
   if (admitted.length === 0) {
     return issue(req.field, `${describe(kinds)} of ${gw} do not admit routes from namespace "${req.routeNamespace}" (${kinds.map(describeNamespacePolicy).join('; ')})`,
       'set the listener\'s allowedRoutes.namespaces to All or to a selector that matches the route\'s namespace, or move the route');
   }
+  if (req.hostnames.length === 0) return undefined;
   const attached = admitted.filter((l) => req.hostnames.some((h) => hostnameIntersection(l.hostname, h) !== undefined));
   if (attached.length === 0) {
     const listenerHosts = admitted.map((l) => `"${l.name}": ${l.hostname ?? '(any)'}`).join(', ');
@@ -76,9 +88,9 @@ function describe(listeners: readonly GatewaySpecListeners[]): string {
   return listeners.length === 1 ? `listener "${listeners[0]!.name}"` : `listeners ${listeners.map((l) => `"${l.name}"`).join(', ')}`;
 }
 
-function acceptsTlsRoutes(l: GatewaySpecListeners): boolean {
+function acceptsKind(l: GatewaySpecListeners, kind: AttachingRouteKind): boolean {
   const kinds = l.allowedRoutes?.kinds;
-  return kinds === undefined || kinds.length === 0 || kinds.some((k) => (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === 'TLSRoute');
+  return kinds === undefined || kinds.length === 0 || kinds.some((k) => (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === kind);
 }
 
 function describeNamespacePolicy(l: GatewaySpecListeners): string {

@@ -1,6 +1,6 @@
 // Checks on a Gateway's listeners that no CRD rule makes but that decide whether tlsgate
 // can serve them (gateway-api-tls-spec.md 2.2, 3.1, 4.4): the API server would accept
-// these Gateways, and the listener would then be rejected or never match.
+// these Gateways, and the listener would then be rejected, conflicted or never match.
 import type { GatewaySpecListeners } from '../../../imports/gwapi-gateway.networking.k8s.io.js';
 import { isIpAddress } from './hostnames.js';
 import { IssueCollector, type ValidationIssue } from './issues.js';
@@ -15,6 +15,11 @@ export function checkListenerSemantics(listeners: readonly GatewaySpecListeners[
     const f = `spec.listeners[${i}]`;
     const mode = l.tls ? (l.tls.mode ?? 'Terminate') : undefined;
     const terminates = (l.protocol === 'TLS' || l.protocol === 'HTTPS') && mode === 'Terminate';
+    // No CRD rule asks an HTTPS listener for `tls` at all (only TLS listeners must have it).
+    if (l.protocol === 'HTTPS' && l.tls === undefined) {
+      c.add(`${f}.tls`, `listener "${l.name}" has protocol HTTPS but no certificate, so it cannot terminate TLS (the controller reports InvalidCertificateRef)`,
+        'add certificates: a cdk8s-plus Secret of type kubernetes.io/tls or {name, namespace} of one');
+    }
     // With neither certificates nor options the CRD rule already reports it.
     if (terminates && (l.tls?.certificateRefs?.length ?? 0) === 0 && Object.keys(l.tls?.options ?? {}).length > 0) {
       c.add(`${f}.tls.certificateRefs`, `listener "${l.name}" terminates TLS but has no certificate; TLS options alone give no certificate to serve`,
@@ -67,21 +72,45 @@ function checkNamespaceSelector(c: IssueCollector, l: GatewaySpecListeners, f: s
 }
 
 /**
- * One port, one way to read the first bytes: TCP next to HTTP/HTTPS/TLS makes the
- * listeners non-distinct (spec 2.2), and tlsgate cannot serve TLS and HTTP(S) on one
- * socket either (3.1 step 3). TLS Passthrough next to TLS Terminate (Mixed) is fine.
+ * One port, one way to read the first bytes. A port that starts with a ClientHello (TLS and
+ * HTTPS listeners, chosen by SNI) cannot also take plain HTTP or raw TCP, and TCP next to
+ * HTTP, HTTPS or TLS makes the listeners non-distinct (spec 2.2). Passthrough and Terminate TLS
+ * listeners (Mixed) and HTTPS listeners share a port freely, as long as the SNI can choose
+ * between them: a TLS and an HTTPS listener with the same hostname on one port conflict (two
+ * listeners of the same protocol with the same hostname are the CRD's uniqueness rule).
  */
 function checkPortSharing(c: IssueCollector, listeners: readonly GatewaySpecListeners[]): void {
   const byPort = new Map<number, number[]>();
   listeners.forEach((l, i) => byPort.set(l.port, [...(byPort.get(l.port) ?? []), i]));
   for (const [port, indexes] of byPort) {
     const protocols = new Set(indexes.map((i) => listeners[i]!.protocol));
-    const conflict =
-      (protocols.has('TCP') && ['HTTP', 'HTTPS', 'TLS'].some((p) => protocols.has(p))) ||
-      (protocols.has('TLS') && (protocols.has('HTTP') || protocols.has('HTTPS')));
-    if (!conflict) continue;
-    const names = indexes.map((i) => `"${listeners[i]!.name}" (${listeners[i]!.protocol})`).join(', ');
-    c.add(`spec.listeners[${indexes[indexes.length - 1]}].port`, `listeners ${names} share port ${port} with protocols that cannot share it (ProtocolConflict)`,
-      'move one of them to another port');
+    const sniPort = protocols.has('TLS') || protocols.has('HTTPS');
+    const conflict = (protocols.has('TCP') && (protocols.has('HTTP') || sniPort)) || (protocols.has('HTTP') && sniPort);
+    if (conflict) {
+      const names = indexes.map((i) => `"${listeners[i]!.name}" (${listeners[i]!.protocol})`).join(', ');
+      c.add(`spec.listeners[${indexes[indexes.length - 1]}].port`, `listeners ${names} share port ${port} with protocols that cannot share it (ProtocolConflict)`,
+        protocols.has('HTTP') && sniPort ? 'move the HTTP listener to a port of its own (HTTP and HTTPS/TLS cannot share a socket)' : 'move one of them to another port');
+      continue;
+    }
+    checkSniHostnames(c, listeners, indexes, port);
+  }
+}
+
+function checkSniHostnames(c: IssueCollector, listeners: readonly GatewaySpecListeners[], indexes: readonly number[], port: number): void {
+  const firstByHostname = new Map<string, number>();
+  for (const i of indexes) {
+    const l = listeners[i]!;
+    if (l.protocol !== 'TLS' && l.protocol !== 'HTTPS') continue;
+    const hostname = (l.hostname ?? '').toLowerCase();
+    const first = firstByHostname.get(hostname);
+    if (first === undefined) {
+      firstByHostname.set(hostname, i);
+      continue;
+    }
+    const other = listeners[first]!;
+    if (other.protocol === l.protocol) continue; // the CRD's uniqueness rule reports it
+    c.add(`spec.listeners[${i}].hostname`,
+      `listeners "${other.name}" (${other.protocol}) and "${l.name}" (${l.protocol}) share port ${port} and ${hostname === '' ? 'both have no hostname' : `hostname "${hostname}"`}, so the SNI cannot choose between them (HostnameConflict)`,
+      'give them different hostnames, or put them on different ports');
   }
 }

@@ -24,3 +24,15 @@ export const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+// HTTPRoute (v1.6.1 httproutes CRD).
+/** HTTP header and query-parameter names (RFC 7230 token). `\x60` is the backquote. */
+export const HTTP_HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_\x60|~]+$/;
+/** Hostnames without wildcard (RequestRedirect and URLRewrite hostname): an RFC 1123 subdomain. */
+export const PRECISE_HOSTNAME = DNS_SUBDOMAIN;
+/** The CEL rule on Exact and PathPrefix path values: RFC 3986 path characters and %-escapes. */
+export const HTTP_PATH_CHARACTERS = /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$/;
+/** Gateway API durations (GEP-2257) as the schema allows them: up to four number+unit parts. */
+export const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
+/** CORS allowOrigins entries: `*`, or a scheme, a host (optionally `*.` or `*`) and a port. */
+export const CORS_ORIGIN = /(^\*$)|(^(http(s)?):\/\/(((\*\.)?([a-zA-Z0-9\-]+\.)*[a-zA-Z0-9-]+|\*)(:([0-9]{1,5}))?)$)/;

@@ -8,6 +8,7 @@ import { synth, synthError } from './helpers.js';
 
 const pass: GatewayListenerOptions = { name: 'tls', port: 443, mode: 'Passthrough' };
 const term: GatewayListenerOptions = { name: 'term', port: 8443, mode: 'Terminate', certificates: [{ name: 'cert' }] };
+const https: GatewayListenerOptions = { name: 'https', port: 443, protocol: 'HTTPS', certificates: [{ name: 'cert' }] };
 
 function gatewayError(props: Partial<GatewayProps>): string {
   return synthError((chart) => new Gateway(chart, 'gw', { gatewayClass: 'cls', listeners: [pass], ...props }));
@@ -137,7 +138,15 @@ const semanticCases: [string, () => string, string[]][] = [
   ['In needs values', () => listenerError({ ...pass, allowedRoutes: { namespaces: { from: 'Selector', selector: { matchExpressions: [{ key: 'k', operator: 'In' }] } } } }), ['matchExpressions[0].values', 'operator In needs at least one value']],
   ['Exists takes no values', () => listenerError({ ...pass, allowedRoutes: { namespaces: { from: 'Selector', selector: { matchExpressions: [{ key: 'k', operator: 'Exists', values: ['v'] }] } } } }), ['matchExpressions[0].values', 'operator Exists takes no values']],
   ['TCP cannot share a port with TLS', () => listenerError(pass, { name: 'tcp', port: 443, protocol: 'TCP' }), ['spec.listeners[1].port', 'listeners "tls" (TLS), "tcp" (TCP) share port 443 with protocols that cannot share it (ProtocolConflict)']],
-  ['TLS cannot share a port with HTTPS', () => listenerError(pass, { name: 'web', port: 443, protocol: 'HTTPS', certificates: [{ name: 'c' }] }), ['spec.listeners[1].port', 'share port 443 with protocols that cannot share it']],
+  ['HTTP cannot share a port with TLS', () => listenerError(pass, { name: 'web', port: 443, protocol: 'HTTP' }), ['spec.listeners[1].port', 'listeners "tls" (TLS), "web" (HTTP) share port 443 with protocols that cannot share it (ProtocolConflict)', 'move the HTTP listener to a port of its own']],
+  ['HTTP cannot share a port with HTTPS', () => listenerError(https, { name: 'web', port: 443, protocol: 'HTTP', hostname: 'www.example.com' }), ['spec.listeners[1].port', 'listeners "https" (HTTPS), "web" (HTTP) share port 443 with protocols that cannot share it (ProtocolConflict)']],
+  ['TCP cannot share a port with HTTPS', () => listenerError(https, { name: 'tcp', port: 443, protocol: 'TCP' }), ['spec.listeners[1].port', 'listeners "https" (HTTPS), "tcp" (TCP) share port 443']],
+  ['a TLS and an HTTPS listener on one port need different hostnames', () => listenerError({ ...pass, hostname: 'app.example.com' }, { ...https, hostname: 'APP.example.com' }),
+    ['spec.listeners[1].hostname', 'listeners "tls" (TLS) and "https" (HTTPS) share port 443 and hostname "app.example.com", so the SNI cannot choose between them (HostnameConflict)']],
+  ['a TLS and an HTTPS listener without hostnames on one port conflict', () => listenerError(pass, https), ['spec.listeners[1].hostname', 'share port 443 and both have no hostname']],
+  ['an HTTPS listener needs a certificate', () => listenerError({ name: 'https', port: 443, protocol: 'HTTPS' }), ['spec.listeners[0].tls', 'listener "https" has protocol HTTPS but no certificate, so it cannot terminate TLS', 'add certificates']],
+  ['an HTTPS listener needs a certificate, TLS options are not one', () => listenerError({ name: 'https', port: 443, protocol: 'HTTPS', tlsOptions: { 'example.com/x': 'y' } }), ['spec.listeners[0].tls.certificateRefs', 'listener "https" terminates TLS but has no certificate']],
+  ['an HTTP listener takes only HTTPRoutes', () => listenerError({ name: 'web', port: 80, protocol: 'HTTP', allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] } }), ['spec.listeners[0].allowedRoutes.kinds[0]', 'listener "web" (protocol HTTP) cannot take routes of kind gateway.networking.k8s.io/TLSRoute', 'allow only gateway.networking.k8s.io/HTTPRoute']],
   ['a certificate in another namespace needs a Gateway namespace for its grant', () => synthError((chart) => {
     const secret = new kplus.Secret(chart, 'cert', { metadata: { name: 'cert', namespace: 'certs' } });
     new Gateway(chart, 'gw', { gatewayClass: 'cls', listeners: [{ ...term, certificates: [secret] }] });
@@ -147,6 +156,49 @@ const semanticCases: [string, () => string, string[]][] = [
 for (const [rule, error, expected] of semanticCases) {
   test(`Gateway (semantic): ${rule}`, () => assertReports(error(), ...expected));
 }
+
+test('Gateway: HTTP and HTTPS listeners render as written: HTTPS without a mode unless one is given, HTTP without tls', () => {
+  const [obj] = synth((chart) => new Gateway(chart, 'gw', {
+    gatewayClass: 'cls',
+    listeners: [
+      { name: 'http', port: 80, protocol: 'HTTP', hostname: '*.example.com' },
+      { name: 'https', port: 443, protocol: 'HTTPS', certificates: [{ name: 'cert', kind: 'Secret' }] },
+      { name: 'https-explicit', port: 8443, protocol: 'HTTPS', mode: 'Terminate', certificates: [{ name: 'cert' }] },
+    ],
+  }));
+  assert.deepStrictEqual((obj!.spec as { listeners: unknown[] }).listeners, [
+    { name: 'http', port: 80, protocol: 'HTTP', hostname: '*.example.com' },
+    { name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'cert', kind: 'Secret' }] } },
+    { name: 'https-explicit', port: 8443, protocol: 'HTTPS', tls: { mode: 'Terminate', certificateRefs: [{ name: 'cert' }] } },
+  ]);
+});
+
+test('Gateway: an HTTP listener given a certificate breaks the CRD rule on tls', () => {
+  const error = listenerError({ name: 'web', port: 80, protocol: 'HTTP', certificates: [{ name: 'cert' }] });
+  assertReports(error, 'spec.listeners[0].tls', "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP'] (listener \"web\" has protocol HTTP)");
+});
+
+test('Gateway: HTTPS and TLS listeners with different hostnames share a port, beside a Mixed pair', () => {
+  const objects = synth((chart) => new Gateway(chart, 'gw', {
+    gatewayClass: 'cls',
+    listeners: [
+      { ...pass, hostname: 'db.example.com' },
+      { ...term, port: 443, hostname: 'mq.example.com' },
+      { ...https, hostname: '*.example.com' },
+      { ...https, name: 'https-any' },
+    ],
+  }));
+  assert.equal(objects.length, 1);
+});
+
+test('Gateway: HTTP listeners share a port when their hostnames differ', () => {
+  const objects = synth((chart) => new Gateway(chart, 'gw', {
+    gatewayClass: 'cls',
+    listeners: [{ name: 'a', port: 80, protocol: 'HTTP', hostname: 'a.example.com' }, { name: 'b', port: 80, protocol: 'HTTP' }],
+  }));
+  assert.equal(objects.length, 1);
+  assertReports(listenerError({ name: 'a', port: 80, protocol: 'HTTP' }, { name: 'b', port: 80, protocol: 'HTTP' }), 'spec.listeners[1]', 'Combination of port, protocol and hostname must be unique for each listener');
+});
 
 test('Gateway: Passthrough and Terminate TLS listeners may share a port (Mixed)', () => {
   const objects = synth((chart) => new Gateway(chart, 'gw', { gatewayClass: 'cls', listeners: [pass, { ...term, port: 443, hostname: 'secure.example.com' }] }));
