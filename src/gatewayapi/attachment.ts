@@ -7,22 +7,10 @@
  */
 import { intersectHostnames, normalizeHostname } from './hostnames.js';
 import { selectorMatches } from './labels.js';
-import { canTakeRoutes, supportsKind, type EvaluatedListener, type Problem } from './listeners.js';
+import { canTakeRoutes, supportsKind } from './listeners.js';
+import type { EvaluatedListener, Problem, RouteKind, ServedHostname } from './model.js';
 import type { SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_API_GROUP, type ParentReference } from './types.js';
-
-/**
- * A hostname a route serves on a listener (exact, `*.suffix`, or `*` for any host), and the
- * route hostname it came from (null: the route has no hostnames, an HTTPRoute serving the
- * listener's).
- */
-export interface ServedHostname {
-  hostname: string;
-  original: string | null;
-}
-
-/** The route kinds that attach to Gateway listeners. */
-export type RouteKind = 'TLSRoute' | 'HTTPRoute';
 
 export interface ListenerAttachment {
   listener: EvaluatedListener;

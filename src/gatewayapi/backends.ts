@@ -1,10 +1,11 @@
 /**
- * Resolving a TLSRoute's backendRefs (spec 4.5, 5.6): each ref becomes a weighted backend
- * with ready endpoints, or an explicit reject share, so that the proxy's weighted pick
- * rejects exactly the share of connections that lands on an invalid backend.
+ * Resolving route backendRefs (spec 4.5, 5.6; HTTPBackendRef docs): each ref becomes a weighted
+ * backend with ready endpoints, or an explicit reject share, so that the proxy's weighted pick
+ * rejects exactly the share of connections (TLS) or requests (HTTP, 500) that lands on an
+ * invalid backend.
  */
 import type { BackendConfig, EndpointConfig } from '../proxy-config.js';
-import type { Problem } from './listeners.js';
+import type { Problem, RouteKind } from './model.js';
 import { objects, strings } from './safe.js';
 import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_API_GROUP, type BackendRef, type Service, type ServicePort, type TLSRoute } from './types.js';
@@ -57,61 +58,85 @@ function computeReadyEndpoints(service: Service, servicePort: ServicePort, index
   return endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
 }
 
-// Config objects are built with their keys in sorted order: canonical-json.ts then hashes
-// them with the native serializer (see there).
-export function resolveBackends(route: TLSRoute, index: SnapshotIndex): ResolvedBackends {
+/** The Service port appProtocols the proxy speaks to backends: HTTP/1.1, and WebSocket upgrades over it. */
+const HTTP_APP_PROTOCOLS = new Set(['http', 'kubernetes.io/ws']);
+
+export interface BackendRefContext {
+  /** The referring route's kind (the ReferenceGrant `from`). */
+  routeKind: RouteKind;
+  routeNamespace: string;
+  /** The ref's field path for messages, e.g. `spec.rules[1].backendRefs[0]`. */
+  field: string;
+  /**
+   * HTTPRoutes only: a Service port whose appProtocol the proxy cannot speak is invalid
+   * (ResolvedRefs=False/UnsupportedProtocol, HTTPBackendRef docs). TLSRoutes relay bytes.
+   */
+  checkAppProtocol: boolean;
+}
+
+export interface ResolvedBackendRef {
+  backend: BackendConfig;
+  /** Set when the ref is invalid (ResolvedRefs=False). */
+  problem?: Problem;
+}
+
+/**
+ * One backendRef as a weighted backend: ready endpoints, or a reject share saying why.
+ * Config objects are built with their keys in sorted order: canonical-json.ts then hashes them
+ * with the native serializer (see there).
+ */
+export function resolveBackendRef(ref: BackendRef, context: BackendRefContext, index: SnapshotIndex): ResolvedBackendRef {
+  const namespace = typeof ref.namespace === 'string' && ref.namespace !== '' ? ref.namespace : context.routeNamespace;
+  const weight = typeof ref.weight === 'number' ? ref.weight : 1;
+  const group = ref.group ?? '';
+  const kind = ref.kind ?? 'Service';
+  const reject = (reason: string, message: string): ResolvedBackendRef => ({
+    backend: { endpoints: [], ref: refText(ref, namespace), reject: message, weight },
+    problem: { reason, message: `${context.field}: ${message}` },
+  });
+  if (group !== '' || kind !== 'Service') {
+    return reject('InvalidKind', `${group ? group + '/' : ''}${kind} ${ref.name} is not a supported backend kind (core Service)`);
+  }
+  // The grant check comes before existence, so existence does not leak across namespaces.
+  const permitted = index.grants.permits(
+    { group: GATEWAY_API_GROUP, kind: context.routeKind, namespace: context.routeNamespace },
+    { group: '', kind: 'Service', namespace, name: ref.name },
+  );
+  if (!permitted) return reject('RefNotPermitted', `Service ${namespace}/${ref.name} is in another namespace and no ReferenceGrant allows it`);
+  const service = index.services.get(key(namespace, ref.name));
+  if (!service) return reject('BackendNotFound', `Service ${namespace}/${ref.name} does not exist`);
+  if (typeof ref.port !== 'number') return reject('BackendNotFound', `Service ${namespace}/${ref.name}: port is required`);
+  const servicePort = objects(service.spec?.ports).find((p) => p.port === ref.port);
+  if (!servicePort) return reject('BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port}`);
+  const appProtocol = servicePort.appProtocol;
+  if (context.checkAppProtocol && typeof appProtocol === 'string' && appProtocol !== '' && !HTTP_APP_PROTOCOLS.has(appProtocol.toLowerCase())) {
+    return reject(
+      'UnsupportedProtocol',
+      `Service ${namespace}/${ref.name} port ${ref.port} has appProtocol ${appProtocol}; the proxy speaks HTTP/1.1 (and WebSocket upgrades) to backends`,
+    );
+  }
+  const text = refText(ref, namespace);
+  if (service.spec?.type === 'ExternalName') {
+    // Valid ref (ResolvedRefs stays True) but nothing to dial: its share is rejected.
+    return { backend: { endpoints: [], ref: text, reject: 'ExternalName Services are not supported', weight } };
+  }
+  const endpoints = readyEndpoints(service, servicePort, index);
+  return {
+    backend: endpoints.length > 0 ? { endpoints, ref: text, weight } : { endpoints, ref: text, reject: 'no ready endpoints', weight },
+  };
+}
+
+/** A TLSRoute's backendRefs (its one rule; refs of further rules that slipped past CEL are appended). */
+export function resolveTlsRouteBackends(route: TLSRoute, index: SnapshotIndex): ResolvedBackends {
   const routeNamespace = namespaceOf(route);
   const backends: BackendConfig[] = [];
   const problems: Problem[] = [];
   const refs = objects(route.spec?.rules).flatMap((rule) => objects(rule.backendRefs));
   for (const [i, ref] of refs.entries()) {
-    const namespace = ref.namespace || routeNamespace;
-    const weight = typeof ref.weight === 'number' ? ref.weight : 1;
-    const group = ref.group ?? '';
-    const kind = ref.kind ?? 'Service';
-    const reject = (reason: string, message: string): void => {
-      problems.push({ reason, message: `spec.rules[0].backendRefs[${i}]: ${message}` });
-      backends.push({ endpoints: [], ref: refText(ref, namespace), reject: message, weight });
-    };
-    if (group !== '' || kind !== 'Service') {
-      reject('InvalidKind', `${group ? group + '/' : ''}${kind} ${ref.name} is not a supported backend kind (core Service)`);
-      continue;
-    }
-    // The grant check comes before existence, so existence does not leak across namespaces.
-    const permitted = index.grants.permits(
-      { group: GATEWAY_API_GROUP, kind: 'TLSRoute', namespace: routeNamespace },
-      { group: '', kind: 'Service', namespace, name: ref.name },
-    );
-    if (!permitted) {
-      reject('RefNotPermitted', `Service ${namespace}/${ref.name} is in another namespace and no ReferenceGrant allows it`);
-      continue;
-    }
-    const service = index.services.get(key(namespace, ref.name));
-    if (!service) {
-      reject('BackendNotFound', `Service ${namespace}/${ref.name} does not exist`);
-      continue;
-    }
-    if (typeof ref.port !== 'number') {
-      reject('BackendNotFound', `Service ${namespace}/${ref.name}: port is required`);
-      continue;
-    }
-    const servicePort = objects(service.spec?.ports).find((p) => p.port === ref.port);
-    if (!servicePort) {
-      reject('BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port}`);
-      continue;
-    }
-    const text = refText(ref, namespace);
-    if (service.spec?.type === 'ExternalName') {
-      // Valid ref (ResolvedRefs stays True) but nothing to dial: its share is rejected.
-      backends.push({ endpoints: [], ref: text, reject: 'ExternalName Services are not supported', weight });
-      continue;
-    }
-    const endpoints = readyEndpoints(service, servicePort, index);
-    backends.push(
-      endpoints.length > 0
-        ? { endpoints, ref: text, weight }
-        : { endpoints, ref: text, reject: 'no ready endpoints', weight },
-    );
+    const field = `spec.rules[0].backendRefs[${i}]`;
+    const resolved = resolveBackendRef(ref, { routeKind: 'TLSRoute', routeNamespace, field, checkAppProtocol: false }, index);
+    backends.push(resolved.backend);
+    if (resolved.problem) problems.push(resolved.problem);
   }
   if (refs.length === 0) {
     problems.push({ reason: 'BackendNotFound', message: 'spec.rules[0].backendRefs is empty' });

@@ -4,48 +4,14 @@
  * Accepted, which route kinds it supports, what is wrong with its references, and which
  * certificates it serves. Route attachment (attachment.ts) only reads these results.
  */
-import type { CertificateConfig, TlsMode } from '../proxy-config.js';
+import type { CertificateConfig } from '../proxy-config.js';
+import type { EvaluatedListener } from './model.js';
 import { parseCertificateSecret, describeRelative, validityError } from './certificates.js';
 import { normalizeHostname } from './hostnames.js';
 import { protocolSupport, TLS_MODE_MIXED_SUPPORTED, TLS_MODE_TERMINATE_SUPPORTED } from './protocols.js';
 import { objects } from './safe.js';
 import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_API_GROUP, type Gateway, type Listener, type RouteGroupKind } from './types.js';
-
-export interface Problem {
-  reason: string;
-  message: string;
-}
-
-export interface EvaluatedListener {
-  spec: Listener;
-  name: string;
-  port: number;
-  protocol: string;
-  /** Normalized hostname, or null for none. */
-  hostname: string | null;
-  /** TLS mode, for TLS listeners with a valid mode. */
-  mode?: TlsMode;
-  /** Accepted=False problem; undefined when Accepted. */
-  notAccepted?: Problem;
-  /** Conflicted=True problem (ProtocolConflict, HostnameConflict). */
-  conflict?: Problem;
-  supportedKinds: RouteGroupKind[];
-  /** ResolvedRefs=False problems, the first one gives the reason. */
-  refProblems: Problem[];
-  /** Set when the listener is Accepted but cannot serve (broken or forbidden certificate). */
-  unusable?: string;
-  certificates: CertificateConfig[];
-  /** Human-readable certificate notes (expiry relative to now) for the ResolvedRefs message. */
-  certificateNotes: string[];
-  /** Accepted routes attached here (filled by attachment). */
-  attachedRoutes: number;
-  /**
-   * Set when the caller knows this listener's port cannot be bound (translate input
-   * `unavailablePorts`): the port is left out of the proxy config altogether.
-   */
-  portUnavailable?: string;
-}
 
 /**
  * Listeners on a port the data plane cannot bind: Accepted=False/PortUnavailable (spec 4.4)

@@ -1,7 +1,8 @@
 /**
- * Building one Gateway's ProxyConfig (src/proxy-config.ts) from evaluated listeners and
- * attached routes: ports, listeners by precedence, per-listener hostname tables already
- * de-duplicated by route precedence (spec 3.4), weighted backends, and the content hash.
+ * Proxy-config assembly: one Gateway's ProxyConfig (src/proxy-config.ts) from evaluated
+ * listeners and attached routes: ports, listeners by precedence, per TLS listener its hostname
+ * table already de-duplicated by route precedence (spec 3.4), per HTTP/HTTPS listener its
+ * virtual hosts (http-config.ts), weighted backends, and the content hash.
  */
 import {
   PROXY_CONFIG_SCHEMA,
@@ -11,23 +12,13 @@ import {
   type ProxyConfig,
   type ProxySettings,
   type RouteConfig,
-  type BackendConfig,
 } from '../proxy-config.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { compareHostnamePrecedence, specificity } from './hostnames.js';
-import type { ServedHostname } from './attachment.js';
-import type { EvaluatedListener } from './listeners.js';
+import { buildHttpListenerConfig } from './http-config.js';
+import type { AttachedHttpRoute, AttachedTlsRoute, EvaluatedListener } from './model.js';
 import { isHttpProtocol, listensOnTcp, protocolSupport } from './protocols.js';
 import { timeOf } from './safe.js';
-
-/** One route attached to one listener, with what it serves there. */
-export interface AttachedRoute {
-  namespace: string;
-  name: string;
-  creationTimestamp: string | undefined;
-  backends: BackendConfig[];
-  hostnames: ServedHostname[];
-}
 
 function compareNamespacedName(a: { namespace: string; name: string }, b: { namespace: string; name: string }): number {
   const ka = `${a.namespace}/${a.name}`;
@@ -51,7 +42,7 @@ export function compareRoutePrecedence(
   return compareNamespacedName(a, b);
 }
 
-function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]): ListenerConfig {
+function tlsListenerConfig(listener: EvaluatedListener, attached: AttachedTlsRoute[]): ListenerConfig {
   const routes = [...attached].sort(compareNamespacedName);
   const routeConfigs: RouteConfig[] = routes.map((r) => ({ backends: r.backends, name: r.name, namespace: r.namespace }));
   // Winner per hostname string.
@@ -76,19 +67,6 @@ function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]):
     .sort(([a], [b]) => compareHostnamePrecedence(a, b))
     .map(([hostname, w]) => ({ hostname, route: w.routeIndex }));
   // Keys in sorted order, so that the native serializer is canonical (canonical-json.ts).
-  if (isHttpProtocol(listener.protocol)) {
-    return {
-      certificates: listener.unusable ? [] : listener.certificates,
-      hostname: listener.hostname,
-      hostnames: [],
-      http: { routes: [], virtualHosts: [] },
-      mode: 'Terminate',
-      name: listener.name,
-      protocol: listener.protocol,
-      ...(listener.unusable ? { reject: listener.unusable } : {}),
-      routes: [],
-    };
-  }
   return {
     certificates: listener.unusable ? [] : listener.certificates,
     hostname: listener.hostname,
@@ -100,14 +78,34 @@ function listenerConfig(listener: EvaluatedListener, attached: AttachedRoute[]):
   };
 }
 
+/** HTTP and HTTPS listeners: no hostname table of their own, their routing is in `http`. */
+function httpListenerConfig(listener: EvaluatedListener, attached: AttachedHttpRoute[]): ListenerConfig {
+  // Keys in sorted order, so that the native serializer is canonical (canonical-json.ts).
+  return {
+    certificates: listener.unusable ? [] : listener.certificates,
+    hostname: listener.hostname,
+    hostnames: [],
+    http: buildHttpListenerConfig(attached),
+    mode: 'Terminate',
+    name: listener.name,
+    protocol: listener.protocol as 'HTTP' | 'HTTPS',
+    ...(listener.unusable ? { reject: listener.unusable } : {}),
+    routes: [],
+  };
+}
+
+export interface AttachedRoutes {
+  tls: ReadonlyMap<EvaluatedListener, AttachedTlsRoute[]>;
+  http: ReadonlyMap<EvaluatedListener, AttachedHttpRoute[]>;
+}
+
 export function buildProxyConfig(
   gateway: { namespace: string; name: string },
   listeners: EvaluatedListener[],
-  attachedByListener: Map<EvaluatedListener, AttachedRoute[]>,
+  attached: AttachedRoutes,
   settings: ProxySettings | undefined,
 ): ProxyConfig {
   const ports = new Map<number, ListenerConfig[]>();
-  const listenerOrder = new Map<ListenerConfig, EvaluatedListener>();
   for (const listener of listeners) {
     // Every TCP listener port is listened on, even when nothing there is served:
     // a configured port never refuses a connection, it rejects after accepting.
@@ -116,8 +114,9 @@ export function buildProxyConfig(
     if (listener.portUnavailable !== undefined) continue;
     if (!ports.has(listener.port)) ports.set(listener.port, []);
     if (listener.notAccepted || protocolSupport(listener.protocol)?.served !== true) continue;
-    const config = listenerConfig(listener, attachedByListener.get(listener) ?? []);
-    listenerOrder.set(config, listener);
+    const config = isHttpProtocol(listener.protocol)
+      ? httpListenerConfig(listener, attached.http.get(listener) ?? [])
+      : tlsListenerConfig(listener, attached.tls.get(listener) ?? []);
     ports.get(listener.port)!.push(config);
   }
   const portConfigs: PortConfig[] = [...ports.entries()]

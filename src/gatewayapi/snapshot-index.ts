@@ -3,7 +3,7 @@
  * resolved by namespace/name in O(1) instead of scanning lists (10,000 routes × refs).
  */
 import type { EndpointConfig } from '../proxy-config.js';
-import type { Snapshot } from './translate.js';
+import type { Snapshot } from './model.js';
 import type { EndpointSlice, Gateway, GatewayClass, GatewayParameters, Secret, Service } from './types.js';
 import { ReferenceGrantIndex } from './references.js';
 import { stringMap } from './safe.js';
