@@ -78,6 +78,10 @@ export class HttpFront implements RequestHost {
   /** A TLS connection of an HTTPS listener after its handshake: HTTP/2 when ALPN chose it. */
   serveSecure(socket: tls.TLSSocket, facts: HttpConnectionFacts): void {
     if (socket.alpnProtocol === 'h2') {
+      // A server TLSSocket made outside a tls.Server keeps secureConnecting true after its
+      // handshake (only tls.Server clears it), and an HTTP/2 session over such a socket would
+      // wait for a 'secureConnect' that servers never emit.
+      (socket as { secureConnecting?: boolean }).secureConnecting = false;
       this.pendingFacts = facts;
       try {
         this.h2.emit('connection', socket);
