@@ -1,12 +1,16 @@
 // The example apps synthesize to exactly the expected objects: the upstream TLS routing
-// example (compared with the upstream YAML as data) and the shared-gateway app (compared
-// with its reviewed golden file).
+// and HTTP routing examples (compared with the upstream YAML as data) and the
+// shared-gateway app (compared with its reviewed golden file).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import type { Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { httpRoutingChart } from '../../../examples/app/http-routing.js';
+import { simpleHttpHttpsChart } from '../../../examples/app/simple-http-https.js';
 import { tlsRoutingChart } from '../../../examples/app/tls-routing.js';
 import { sharedGatewayChart } from '../../../examples/app/shared-gateway.js';
 import { fromRoot, upstreamDir } from '../../helpers/paths.js';
@@ -28,6 +32,21 @@ test('the tls-routing example equals the upstream v1.6.1 TLS routing example as 
   assert.equal(upstream.length, 3, 'the upstream example is one Gateway and two TLSRoutes');
   assert.deepStrictEqual(byKindAndName(synthesized), byKindAndName(upstream));
 });
+
+const upstreamHttpExamples: [string, (scope: Construct) => Chart, string[]][] = [
+  ['http-routing', httpRoutingChart, ['Gateway/example-gateway', 'HTTPRoute/bar-route', 'HTTPRoute/example-route', 'HTTPRoute/foo-route']],
+  ['simple-http-https', simpleHttpHttpsChart, ['Gateway/example-gateway', 'HTTPRoute/bar', 'HTTPRoute/foo', 'HTTPRoute/tls-redirect']],
+];
+
+for (const [name, chart, expected] of upstreamHttpExamples) {
+  test(`the ${name} example equals the upstream v1.6.1 ${name} example as data, without labels or annotations`, () => {
+    const synthesized = chart(new App()).toJson() as KubeObject[];
+    const dir = fromRoot('examples', 'upstream-http', name);
+    const upstream = readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) => readYamlObjects(path.join(dir, f)));
+    assert.deepStrictEqual(byKindAndName(upstream).map((o) => `${o.kind}/${o.metadata.name}`), expected, 'the upstream files hold what the example promises');
+    assert.deepStrictEqual(byKindAndName(synthesized), byKindAndName(upstream));
+  });
+}
 
 test('the tls-routing example carries no labels or annotations', () => {
   const app = new App();

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { validateGatewaySpec, validateTlsRouteSpec } from '../../../src/constructs/index.js';
+import { validateGatewaySpec, validateHttpRouteSpec, validateTlsRouteSpec } from '../../../src/constructs/index.js';
 import { crdValidator, type KubeObject } from './helpers.js';
-import { gatewaySpecs, tlsRouteSpecs } from './spec-arbitraries.js';
+import { gatewaySpecs, httpRouteSpecs, tlsRouteSpecs } from './spec-arbitraries.js';
 
 function object(kind: string, spec: unknown): KubeObject {
   return { apiVersion: 'gateway.networking.k8s.io/v1', kind, metadata: { name: 'x' }, spec };
@@ -49,10 +49,20 @@ test('whatever the Gateway schema rejects, validateGatewaySpec rejects', () => {
   );
 });
 
+test('whatever the HTTPRoute schema rejects, validateHttpRouteSpec rejects', () => {
+  fc.assert(
+    fc.property(httpRouteSpecs, (spec) => {
+      assertCovered(schemaFields('HTTPRoute', spec), validateHttpRouteSpec(spec as never).map((i) => i.field));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test('the generators produce both schema-valid and schema-invalid specs', () => {
   // Fixed seed: the share is a property of the generators, not of the run.
   const validShare = (results: boolean[]): number => results.filter(Boolean).length / results.length;
   const routes = validShare(fc.sample(tlsRouteSpecs, { numRuns: 1000, seed: 1 }).map((s) => schemaFields('TLSRoute', s).length === 0));
   const gateways = validShare(fc.sample(gatewaySpecs, { numRuns: 1000, seed: 1 }).map((s) => schemaFields('Gateway', s).length === 0));
-  for (const share of [routes, gateways]) assert.ok(share > 0.05 && share < 0.95, `schema-valid share ${share}`);
+  const httpRoutes = validShare(fc.sample(httpRouteSpecs, { numRuns: 1000, seed: 1 }).map((s) => schemaFields('HTTPRoute', s).length === 0));
+  for (const share of [routes, gateways, httpRoutes]) assert.ok(share > 0.05 && share < 0.95, `schema-valid share ${share}`);
 });
