@@ -32,6 +32,7 @@ const CRD_FILES: Record<string, string> = {
   Gateway: 'gateway.networking.k8s.io_gateways.yaml',
   TLSRoute: 'gateway.networking.k8s.io_tlsroutes.yaml',
   ReferenceGrant: 'gateway.networking.k8s.io_referencegrants.yaml',
+  HTTPRoute: 'gateway.networking.k8s.io_httproutes.yaml',
 };
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
