@@ -7,12 +7,13 @@
 //     node dist/test/unit/constructs/tools/apiserver-differential.js [runs]
 //
 // Semantic checks (listener existence, hostname intersection, ...) are not part of
-// validate*Spec, so only the CRD rules are compared.
+// validate*Spec, so only the CRD rules are compared. The HTTPRoute CEL messages are listed
+// by distinctive fragments (several rules share a wording).
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import fc from 'fast-check';
-import { validateGatewaySpec, validateTlsRouteSpec } from '../../../../src/constructs/index.js';
-import { gatewaySpecs, tlsRouteSpecs } from '../spec-arbitraries.js';
+import { validateGatewaySpec, validateHttpRouteSpec, validateTlsRouteSpec } from '../../../../src/constructs/index.js';
+import { gatewaySpecs, httpRouteSpecs, tlsRouteSpecs } from '../spec-arbitraries.js';
 
 const server = new URL(process.env.APISERVER ?? 'https://127.0.0.1:26443');
 const ca = readFileSync(process.env.APISERVER_CA ?? 'ca.crt');
@@ -53,6 +54,26 @@ const CEL_MESSAGES = [
   "hostname must not be specified for protocols ['TCP', 'UDP']",
   'Listener name must be unique within the Gateway',
   'Combination of port, protocol and hostname must be unique for each listener',
+  // HTTPRoute (the parentRefs and backendRef messages above are shared with TLSRoute)
+  'While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128',
+  'RequestRedirect filter must not be used together with backendRefs',
+  'When using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified',
+  'When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified',
+  'Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified',
+  'Within backendRefs, When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified',
+  'May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both',
+  'filter cannot be repeated',
+  'must be nil if the filter.type is not',
+  'must be specified for',
+  'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter',
+  'numerator must be less than or equal to denominator',
+  "must be specified when type is set to 'Replace",
+  "when replaceFullPath is set",
+  "when replacePrefixMatch is set",
+  "cannot contain '*' alongside other",
+  "when type one of ['Exact', 'PathPrefix']",
+  "type must be one of ['Exact', 'PathPrefix', 'RegularExpression']",
+  'backendRequest timeout cannot be longer than request timeout',
 ];
 
 async function compare(label: string, resource: string, kind: string, samples: unknown[], validate: (spec: never) => { field: string; message: string }[]): Promise<number> {
@@ -77,8 +98,10 @@ async function compare(label: string, resource: string, kind: string, samples: u
 
 const routeSamples = fc.sample(tlsRouteSpecs, { numRuns: runs, seed: 7 });
 const gatewaySamples = fc.sample(gatewaySpecs, { numRuns: runs, seed: 7 });
+const httpRouteSamples = fc.sample(httpRouteSpecs, { numRuns: runs, seed: 7 });
 const mismatches =
   (await compare('TLSRoute', 'tlsroutes', 'TLSRoute', routeSamples, validateTlsRouteSpec)) +
-  (await compare('Gateway', 'gateways', 'Gateway', gatewaySamples, validateGatewaySpec));
+  (await compare('Gateway', 'gateways', 'Gateway', gatewaySamples, validateGatewaySpec)) +
+  (await compare('HTTPRoute', 'httproutes', 'HTTPRoute', httpRouteSamples, validateHttpRouteSpec));
 for (const m of CEL_MESSAGES) console.log(`  CEL ${JSON.stringify(m)}: ${celSeen.get(m) ?? 0} rejections`);
 process.exitCode = mismatches === 0 ? 0 : 1;
