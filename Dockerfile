@@ -3,7 +3,10 @@
 # per-Gateway proxies (`tlsgate proxy`). Node 24 LTS; runs as a non-root numeric user so
 # that `runAsNonRoot` can be verified by the kubelet; needs no writable root filesystem.
 
-FROM node:24-bookworm-slim AS build
+# Tests build on a base assembled locally (no registry there); users keep the default.
+ARG BASE_IMAGE=node:24-bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -19,7 +22,7 @@ RUN mkdir -p test examples bench install \
  && npx tsc -p tsconfig.json --rootDir . --outDir dist \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:24-bookworm-slim
+FROM ${BASE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/package.json ./
