@@ -3,7 +3,7 @@
 // proxy makes itself (404, 421, 500, 502, 504, redirects) go through answer(), for HTTP/1.1,
 // HTTP/2 and upgrade requests (which have a raw socket instead of a response object) alike.
 import type http from 'node:http';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { isoNow, type AccessLogSink } from '../access-log.js';
@@ -135,8 +135,11 @@ export class Exchange {
     this.reason = reason;
     const upstream = this.upstream;
     if (upstream !== null && !upstream.destroyed) upstream.destroy();
-    if (this.res !== null) this.res.destroy();
-    else (this.socket as net.Socket).destroy();
+    if (this.res === null) (this.socket as net.Socket).destroy();
+    // A reset stream with an error code: destroy() alone resets it with NO_ERROR, which the
+    // client would read as the normal end of a shorter body.
+    else if (this.http2) (this.res as http2.Http2ServerResponse).stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    else this.res.destroy();
     this.end();
   }
 

@@ -176,7 +176,8 @@ export async function echoBackend(name: string): Promise<EchoBackend> {
         res.writeHead(status, { 'content-type': 'application/json', 'x-backend': name, 'x-echo-remove': 'yes', 'content-length': Buffer.byteLength(json) });
         res.end(json);
       };
-      switch (url.pathname) {
+      // The last segment chooses the behaviour, so that routes with path prefixes reach it too.
+      switch (url.pathname.slice(url.pathname.lastIndexOf('/'))) {
         case '/slow':
           setTimeout(send, Number(url.searchParams.get('ms') ?? 1000));
           return;
@@ -323,4 +324,57 @@ export function curl(args: string[]): Promise<CurlResult> {
       resolve({ status: Number(statusLine?.[2] ?? 0), headers, body, httpVersion: statusLine?.[1] ?? '' });
     });
   });
+}
+
+// ---- A proxy in a process of its own (to measure its memory) ------------------------------
+
+export interface ChildProxy {
+  pid: number;
+  port: number;
+  /** Resident set size now, from /proc/<pid>/status. */
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the runtime in a child Node process with `config` (port 0) and the same V8 flags the
+ * proxy Deployment uses, and reports the bound port.
+ */
+export async function childProxy(config: import('../../../src/proxy-config.js').ProxyConfig): Promise<ChildProxy> {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const runtimeUrl = new URL('../../../proxy/runtime.js', import.meta.url).href;
+  const script = `
+    const { startProxyRuntime } = await import(${JSON.stringify(runtimeUrl)});
+    const runtime = await startProxyRuntime({ address: '127.0.0.1', accessLog: null });
+    await runtime.apply([JSON.parse(process.env.TLSGATE_TEST_CONFIG)]);
+    process.stdout.write(String(runtime.boundPorts()[0].boundPort) + '\\n');
+    process.stdin.on('end', async () => { await runtime.shutdown(500); process.exit(0); });
+    process.stdin.resume();
+  `;
+  const child = spawn(process.execPath, ['--initial-old-space-size=64', '--expose-gc', '--input-type=module', '-e', script], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TLSGATE_TEST_CONFIG: JSON.stringify(config) },
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the proxy child exited with ${code}`)));
+  });
+  return {
+    pid: child.pid!,
+    port,
+    rssBytes() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
 }
