@@ -1,7 +1,7 @@
 // Object names and namespaces must be what the API server accepts, for every construct.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Gateway, GatewayClass, ReferenceGrant, TlsRoute } from '../../../src/constructs/index.js';
+import { Gateway, GatewayClass, HttpRoute, ReferenceGrant, TlsRoute } from '../../../src/constructs/index.js';
 import { synthError } from './helpers.js';
 
 function assertReports(error: string, ...parts: string[]): void {
@@ -29,4 +29,9 @@ test('a ReferenceGrant namespace must be at most 63 characters', () => {
     to: [{ group: '', kind: 'Service' }],
   }));
   assertReports(error, '[test/rg] metadata.namespace: must have at most 63 characters');
+});
+
+test('an HTTPRoute name must be an RFC 1123 subdomain', () => {
+  const error = synthError((chart) => new HttpRoute(chart, 'h', { metadata: { name: 'Web_Route' } }));
+  assertReports(error, '[test/h] metadata.name: "Web_Route" must be an RFC 1123 subdomain');
 });
