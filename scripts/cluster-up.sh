@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin_dir=$(bash scripts/cluster-build.sh | tail -n1) || { echo "cluster-up: building the control-plane binaries failed (output above)" >&2; exit 1; }
+# The conformance base manifest's images (upstream echo-basic and CoreDNS), which the node
+# agent's image table runs from .cache/bin/gateway-api-conformance.
+bash scripts/build-conformance.sh images >/dev/null || { echo "cluster-up: building the conformance images (echo-basic, coredns) failed (output above)" >&2; exit 1; }
 
 # The harness runs from dist/. Recompile when a harness source is newer than its output; tsc
 # still emits when another engineer's half-written file has type errors, so only a missing

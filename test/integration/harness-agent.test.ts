@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { lookupImage, commandLine, repositoryOf, UnknownImageError } from '../cluster/agent/images.js';
+import { lookupImage, commandLine, repositoryOf, UnknownImageError, conformanceBinDir } from '../cluster/agent/images.js';
 import { expand, fieldRefValue } from '../cluster/agent/env.js';
 import { writeAtomically } from '../cluster/agent/atomic-dir.js';
 import { PodIpAllocator } from '../cluster/agent/network.js';
@@ -48,7 +48,7 @@ describe('node agent: image table', () => {
       const tlsgate = lookupImage('ghcr.io/tlsgate/tlsgate:0.1.0');
       assert.equal(commandLine(tlsgate, undefined, ['operator'])[0], node24);
       assert.equal(commandLine(tlsgate, ['node', '/app/bin/tlsgate.js', 'proxy'], [])[0], node24);
-      assert.equal(commandLine(lookupImage('registry.k8s.io/gateway-api/echo-basic:v1.5.1'), undefined, undefined)[0], node24);
+      assert.equal(commandLine(lookupImage('tlsgate.test/tcp-echo'), undefined, undefined)[0], node24);
       assert.equal(commandLine(lookupImage('tlsgate.test/tls-echo'), undefined, undefined)[0], node24);
       assert.equal(containerPath('/usr/bin:/bin'), '/opt/node-v24/bin:/usr/bin:/bin');
     } finally {
@@ -56,8 +56,17 @@ describe('node agent: image table', () => {
     }
   });
 
-  it('maps the conformance echo-basic image to the local stand-in and rejects unknown images by name', () => {
-    assert.match(lookupImage('registry.k8s.io/gateway-api/echo-basic:v1.5.1').entrypoint[1]!, /test\/images\/echo-basic\.js$/);
+  it('runs the conformance images as upstream\'s binaries (built by cluster:up) and rejects unknown images by name', () => {
+    // Both tags of the base manifest; the binaries are Go programs, not the pods' Node.
+    for (const image of ['registry.k8s.io/gateway-api/echo-basic:v1.5.1', 'registry.k8s.io/gateway-api/echo-basic:v1.6.0-dev.3']) {
+      assert.deepEqual(commandLine(lookupImage(image), undefined, undefined), [path.join(conformanceBinDir, 'echo-basic')]);
+    }
+    assert.deepEqual(commandLine(lookupImage('registry.k8s.io/coredns/coredns:v1.12.2'), undefined, ['-conf', '/root/Corefile']),
+      [path.join(conformanceBinDir, 'coredns'), '-conf', '/root/Corefile']);
+    // Executables: ELF magic, not a leftover script.
+    for (const name of ['echo-basic', 'coredns']) {
+      assert.deepEqual([...readFileSync(path.join(conformanceBinDir, name)).subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], name);
+    }
     assert.throws(() => lookupImage('docker.io/library/nginx:1.27'), (error: unknown) =>
       error instanceof UnknownImageError && error.message.includes('docker.io/library/nginx:1.27'));
   });

@@ -1,6 +1,7 @@
 // The image table: there is no container runtime, so an image name is mapped to a local
 // command. Each entry plays the part of the image's ENTRYPOINT and CMD, with Docker's rules:
 // a container `command` replaces the entrypoint, `args` replace the default arguments.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../helpers/paths.js';
 import { podNodeBinary } from './pod-node.js';
@@ -17,6 +18,22 @@ export interface ImageEntry {
 // Built at lookup time, not at import: the agent sets the pods' Node (pod-node.ts) after import.
 const testImage = (file: string): string[] => [podNodeBinary(), path.join(projectRoot, 'dist', 'test', 'images', file)];
 const tlsgateCli = (): string[] => [podNodeBinary(), path.join(projectRoot, 'bin', 'tlsgate.js')];
+
+/** Where scripts/build-conformance.sh links its current build (a stable name for a hashed directory). */
+export const conformanceBinDir = path.join(projectRoot, '.cache', 'bin', 'gateway-api-conformance');
+
+/**
+ * A binary of the upstream conformance build, the image's own program compiled from its Go
+ * module. Checked at lookup so that a missing build is the pod's ErrImagePull, naming the fix,
+ * rather than a container that crashes in a loop.
+ */
+function conformanceBinary(name: string): string[] {
+  const binary = path.join(conformanceBinDir, name);
+  if (!existsSync(binary)) {
+    throw new UnknownImageError(`the ${name} binary is not built (${binary} is missing); build it with: bash scripts/build-conformance.sh images`);
+  }
+  return [binary];
+}
 
 /**
  * `command: ["tlsgate", ...]` or `["/usr/local/bin/tlsgate", ...]` or `["node", ...nodeFlags,
@@ -37,31 +54,40 @@ function mapTlsgateCommand(command: string[]): string[] {
 interface TableRow {
   /** Image references that match: exact repository names, compared without tag or digest. */
   repositories: string[];
-  entry: ImageEntry;
+  /** Made only for the image looked up: a conformance binary that is not built fails that image alone. */
+  entry: () => ImageEntry;
 }
 
 const table = (): TableRow[] => [
   {
     repositories: ['ghcr.io/tlsgate/tlsgate', 'tlsgate', 'docker.io/library/tlsgate', 'localhost/tlsgate'],
-    entry: { id: 'tlsgate (this checkout: bin/tlsgate.js)', entrypoint: tlsgateCli(), defaultArgs: [], mapCommand: mapTlsgateCommand },
+    entry: () => ({ id: 'tlsgate (this checkout: bin/tlsgate.js)', entrypoint: tlsgateCli(), defaultArgs: [], mapCommand: mapTlsgateCommand }),
   },
   {
-    // The Gateway API conformance backend; our twin picks HTTP, HTTPS or raw TCP by env like the original.
+    // The Gateway API conformance backend: upstream's echo-basic (v1.6.1 module), which picks
+    // HTTP/h2c/HTTPS, gRPC, TCP/TLS or UDP from its env, as in the image. The base manifest
+    // asks for tags v1.5.1 and v1.6.0-dev.3; one build serves all (the tag is not compared).
     repositories: ['registry.k8s.io/gateway-api/echo-basic', 'gcr.io/k8s-staging-gateway-api/echo-basic'],
-    entry: { id: 'echo-basic (test/images/echo-basic.ts)', entrypoint: testImage('echo-basic.js'), defaultArgs: [] },
+    entry: () => ({ id: 'echo-basic (sigs.k8s.io/gateway-api/conformance/echo-basic, scripts/build-conformance.sh)', entrypoint: conformanceBinary('echo-basic'), defaultArgs: [] }),
+  },
+  {
+    // The base manifest's coredns Deployment (UDPRoute tests): CoreDNS v1.12.2 with the
+    // plugins its Corefile names (test/conformance/coredns/main.go).
+    repositories: ['registry.k8s.io/coredns/coredns'],
+    entry: () => ({ id: 'coredns (github.com/coredns/coredns, test/conformance/coredns)', entrypoint: conformanceBinary('coredns'), defaultArgs: [] }),
   },
   {
     repositories: ['tlsgate.test/tcp-echo'],
-    entry: { id: 'tcp-echo (test/images/tcp-echo.ts)', entrypoint: testImage('tcp-echo.js'), defaultArgs: [] },
+    entry: () => ({ id: 'tcp-echo (test/images/tcp-echo.ts)', entrypoint: testImage('tcp-echo.js'), defaultArgs: [] }),
   },
   {
     repositories: ['tlsgate.test/tls-echo'],
-    entry: { id: 'tls-echo (test/images/tls-echo.ts)', entrypoint: testImage('tls-echo.js'), defaultArgs: [] },
+    entry: () => ({ id: 'tls-echo (test/images/tls-echo.ts)', entrypoint: testImage('tls-echo.js'), defaultArgs: [] }),
   },
   {
     // A do-nothing container (e.g. for volume tests): sleeps until terminated.
     repositories: ['tlsgate.test/pause', 'registry.k8s.io/pause'],
-    entry: { id: 'pause (sleep)', entrypoint: ['sleep', 'infinity'], defaultArgs: [] },
+    entry: () => ({ id: 'pause (sleep)', entrypoint: ['sleep', 'infinity'], defaultArgs: [] }),
   },
 ];
 
@@ -83,7 +109,7 @@ export function lookupImage(image: string): ImageEntry {
     const known = rows.flatMap((r) => r.repositories).join(', ');
     throw new UnknownImageError(`image "${image}" is not in the node agent's image table (test/cluster/agent/images.ts); known: ${known}`);
   }
-  return row.entry;
+  return row.entry();
 }
 
 /** The local argv for a container, following Docker's ENTRYPOINT/CMD rules. */
