@@ -1,7 +1,12 @@
 // Differential check of the synth-time validators against a real kube-apiserver with the
 // v1.6.1 CRDs installed: random specs (valid and invalid mixed) are sent with dryRun=All,
 // and the apiserver's verdict (CRD schema + CEL) must equal the validator's. Not a unit test
-// (it needs an apiserver); run by hand:
+// (it needs an apiserver); run by hand against the cluster in a box (its admin kubeconfig,
+// loaded by test/cluster/client.ts):
+//
+//   flock /tmp/tlsgate-cluster.lock node dist/test/unit/constructs/tools/apiserver-differential.js [runs]
+//
+// or against another apiserver with the v1.6.1 CRDs:
 //
 //   APISERVER=https://127.0.0.1:26443 APISERVER_CA=ca.crt APISERVER_TOKEN=... \
 //     node dist/test/unit/constructs/tools/apiserver-differential.js [runs]
@@ -12,19 +17,37 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import fc from 'fast-check';
+import { loadTestKubeConfig } from '../../../cluster/client.js';
 import { validateGatewaySpec, validateHttpRouteSpec, validateTlsRouteSpec } from '../../../../src/constructs/index.js';
 import { gatewaySpecs, httpRouteSpecs, tlsRouteSpecs } from '../spec-arbitraries.js';
 
-const server = new URL(process.env.APISERVER ?? 'https://127.0.0.1:26443');
-const ca = readFileSync(process.env.APISERVER_CA ?? 'ca.crt');
-const token = process.env.APISERVER_TOKEN ?? '';
 const runs = Number(process.argv[2] ?? 300);
+
+/** Where to send the requests and how to authenticate: the environment, else the test cluster. */
+async function connection(): Promise<{ server: URL; options: https.RequestOptions }> {
+  if (process.env.APISERVER !== undefined) {
+    const options: https.RequestOptions = { ca: readFileSync(process.env.APISERVER_CA ?? 'ca.crt'), headers: { authorization: `Bearer ${process.env.APISERVER_TOKEN ?? ''}` } };
+    return { server: new URL(process.env.APISERVER), options };
+  }
+  const kc = loadTestKubeConfig();
+  const options: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(options);
+  return { server: new URL(kc.getCurrentCluster()!.server), options };
+}
+const { server, options } = await connection();
 
 function dryRunCreate(resource: string, kind: string, spec: unknown): Promise<{ ok: boolean; message: string }> {
   const body = JSON.stringify({ apiVersion: 'gateway.networking.k8s.io/v1', kind, metadata: { name: 'x', namespace: 'default' }, spec });
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: server.hostname, port: server.port, ca, method: 'POST', path: `/apis/gateway.networking.k8s.io/v1/namespaces/default/${resource}?dryRun=All`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      {
+        ...options,
+        host: server.hostname,
+        port: server.port,
+        method: 'POST',
+        path: `/apis/gateway.networking.k8s.io/v1/namespaces/default/${resource}?dryRun=All`,
+        headers: { ...(options.headers as Record<string, string> | undefined), 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
