@@ -1,8 +1,9 @@
 // The conformance suite's own status assertions (spec section 6.2), applied to the golden
 // scenarios built from its manifests. The goldens pin every byte of the output; these
 // tests pin what the suite checks, so that a regenerated golden cannot silently drop a
-// condition the suite needs. For the core Gateway tests the suite's checks apply to the
-// TLS twins (`-tls` objects), see the scenario headers and spec 7.3.
+// condition the suite needs. The core Gateway tests' checks apply to the upstream objects
+// (HTTP and HTTPS listeners) and to their TLS twins (`-tls` objects, TLSRoute for HTTPRoute).
+// The GATEWAY-HTTP route tests are in conformance-http-assertions.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runScenario, type ScenarioResult } from '../../golden/golden.js';
@@ -197,7 +198,7 @@ describe('conformance TLSRoute tests, as the suite asserts them', () => {
       gatewayMustHaveZeroRoutes(r, gw);
     }
   });
-  test('T6 TLSRouteInvalidNoMatchingListener (route side; HTTP/HTTPS Gateways per spec 7.3)', () => {
+  test('T6 TLSRouteInvalidNoMatchingListener', () => {
     const r = runScenario('conformance-tlsroute-invalid-no-matching-listener');
     routeMustHaveCondition(r, 'tlsroute-not-allowed-protocol-http', 'gateway-tlsroute-http-only', bad('Accepted', 'NotAllowedByListeners'));
     routeMustHaveCondition(r, 'tlsroute-not-allowed-protocol-https', 'gateway-tlsroute-https-only', bad('Accepted', 'NotAllowedByListeners'));
@@ -208,6 +209,9 @@ describe('conformance TLSRoute tests, as the suite asserts them', () => {
     gatewayMustHaveZeroRoutes(r, 'gateway-tlsroute-http-only');
     gatewayMustHaveZeroRoutes(r, 'gateway-tlsroute-https-only');
     gatewayMustBeReady(r, 'gateway-tlsroute-tls-passthrough-only');
+    // The suite's readiness wait covers the HTTP-only and HTTPS-only Gateways too.
+    gatewayMustBeReady(r, 'gateway-tlsroute-http-only');
+    gatewayMustBeReady(r, 'gateway-tlsroute-https-only');
   });
   test('T7 TLSRouteInvalidReferenceGrant', () => {
     const r = runScenario('conformance-tlsroute-invalid-reference-grant');
@@ -255,7 +259,7 @@ describe('conformance TLSRoute tests, as the suite asserts them', () => {
   });
 });
 
-describe('conformance core Gateway tests, as the suite asserts them (TLS twins)', () => {
+describe('conformance core Gateway tests, as the suite asserts them (upstream objects and TLS twins)', () => {
   test('GatewayClassObservedGenerationBump', () => {
     const r = runScenario('conformance-gatewayclass-observed-generation-bump');
     const gc = r.output.gatewayClasses.find((c) => c.name === 'gatewayclass-observed-generation-bump');
@@ -268,7 +272,7 @@ describe('conformance core Gateway tests, as the suite asserts them (TLS twins)'
   test('GatewayObservedGenerationBump', () => {
     const r = runScenario('conformance-gateway-observed-generation-bump');
     gatewayMustBeReady(r, 'gateway-observed-generation-bump-tls');
-    gatewayStatus(r, 'gateway-observed-generation-bump'); // conditions current for the upstream object too
+    gatewayMustBeReady(r, 'gateway-observed-generation-bump'); // and every condition at generation 2
   });
   test('GatewayModifyListeners', () => {
     const r = runScenario('conformance-gateway-modify-listeners');
@@ -279,6 +283,13 @@ describe('conformance core Gateway tests, as the suite asserts them (TLS twins)'
     ]);
     gatewayMustHaveListeners(r, 'gateway-remove-listener-tls', [
       { name: 'tls', supportedKinds: ['TLSRoute'], attachedRoutes: 1, conditions: both },
+    ]);
+    gatewayMustHaveListeners(r, 'gateway-add-listener', [
+      { name: 'https', supportedKinds: ['HTTPRoute'], attachedRoutes: 1, conditions: both },
+      { name: 'http', supportedKinds: ['HTTPRoute'], attachedRoutes: 1, conditions: both },
+    ]);
+    gatewayMustHaveListeners(r, 'gateway-remove-listener', [
+      { name: 'http', supportedKinds: ['HTTPRoute'], attachedRoutes: 1, conditions: both },
     ]);
   });
   test('GatewayInvalidRouteKind', () => {
@@ -318,6 +329,11 @@ describe('conformance core Gateway tests, as the suite asserts them (TLS twins)'
       gatewayMustHaveListeners(r, gw, [
         { name: 'https', supportedKinds: ['TLSRoute'], attachedRoutes: 0, conditions: [bad('ResolvedRefs', 'RefNotPermitted')] },
       ]);
+      const upstream = gw.slice(0, -'-tls'.length);
+      gatewayMustBeReady(r, upstream);
+      gatewayMustHaveListeners(r, upstream, [
+        { name: 'https', supportedKinds: ['HTTPRoute'], attachedRoutes: 0, conditions: [bad('ResolvedRefs', 'RefNotPermitted')] },
+      ]);
     }
   });
   test('GatewaySecretReferenceGrantAllInNamespace / Specific', () => {
@@ -329,6 +345,11 @@ describe('conformance core Gateway tests, as the suite asserts them (TLS twins)'
       gatewayMustBeReady(r, gw);
       gatewayMustHaveListeners(r, gw, [
         { name: 'https', supportedKinds: ['TLSRoute'], attachedRoutes: 0, conditions: [ok('Programmed', 'Programmed'), ok('ResolvedRefs', 'ResolvedRefs')] },
+      ]);
+      const upstream = gw.slice(0, -'-tls'.length);
+      gatewayMustBeReady(r, upstream);
+      gatewayMustHaveListeners(r, upstream, [
+        { name: 'https', supportedKinds: ['HTTPRoute'], attachedRoutes: 0, conditions: [ok('Programmed', 'Programmed'), ok('ResolvedRefs', 'ResolvedRefs')] },
       ]);
     }
   });
@@ -342,6 +363,14 @@ describe('conformance core Gateway tests, as the suite asserts them (TLS twins)'
     hasCondition(gatewayStatus(r, twin).conditions ?? [], ok('Accepted', 'ListenersNotValid'), 'Gateway');
     gatewayMustHaveListeners(r, twin, [
       { name: 'tls', supportedKinds: ['TLSRoute'], attachedRoutes: 0, conditions: [ok('Accepted', 'Accepted')] },
+      { name: 'invalid', supportedKinds: [], attachedRoutes: 0, conditions: [bad('Accepted', 'UnsupportedProtocol')] },
+    ]);
+    // Not skip-annotated upstream: the suite waits for it to be Accepted and Programmed.
+    const upstream = 'gateway-supported-and-unsupported-protocols';
+    gatewayMustBeReady(r, upstream);
+    hasCondition(gatewayStatus(r, upstream).conditions ?? [], ok('Accepted', 'ListenersNotValid'), 'Gateway');
+    gatewayMustHaveListeners(r, upstream, [
+      { name: 'http', supportedKinds: ['HTTPRoute'], attachedRoutes: 0, conditions: [ok('Accepted', 'Accepted')] },
       { name: 'invalid', supportedKinds: [], attachedRoutes: 0, conditions: [bad('Accepted', 'UnsupportedProtocol')] },
     ]);
   });
