@@ -17,7 +17,7 @@ export function checkListenerSemantics(listeners: readonly GatewaySpecListeners[
     const terminates = (l.protocol === 'TLS' || l.protocol === 'HTTPS') && mode === 'Terminate';
     // No CRD rule asks an HTTPS listener for `tls` at all (only TLS listeners must have it).
     if (l.protocol === 'HTTPS' && l.tls === undefined) {
-      c.add(`${f}.tls`, `listener "${l.name}" has protocol HTTPS but no certificate, so it cannot terminate TLS (the controller reports InvalidCertificateRef)`,
+      c.add(`${f}.tls`, `listener "${l.name}" has protocol HTTPS but no certificate, so it cannot terminate TLS`,
         'add certificates: a cdk8s-plus Secret of type kubernetes.io/tls or {name, namespace} of one');
     }
     // With neither certificates nor options the CRD rule already reports it.
