@@ -65,7 +65,10 @@ function checkPrefixReplacementBeyondCel(c: IssueCollector, rule: HttpRouteSpecR
  */
 function checkRegex(c: IssueCollector, source: string, f: string): void {
   try {
+    // Both as written and as the proxy anchors it for a whole-value match: "a)(b" compiles
+    // only in the second form, so each form alone would let it through.
     new RegExp(source);
+    new RegExp(`^(?:${source})$`);
   } catch (err) {
     c.add(f, `${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`,
       'write an expression that both RE2 and JavaScript accept (for example no inline flags such as (?i))');

@@ -143,13 +143,17 @@ test('an IP address is not a hostname, though the schema pattern admits it', () 
 test('regular expressions must compile (path, header and query parameter matches)', () => {
   const error = synthError((chart) => route(chart, {
     rules: [{
-      matches: [{ path: { type: 'RegularExpression', value: '/(a' }, headers: [{ name: 'h', type: 'RegularExpression', value: '[z-a]' }], queryParams: [{ name: 'q', type: 'RegularExpression', value: '(?i)x' }] }],
+      matches: [
+        { path: { type: 'RegularExpression', value: '/(a' }, headers: [{ name: 'h', type: 'RegularExpression', value: '[z-a]' }], queryParams: [{ name: 'q', type: 'RegularExpression', value: '(?i)x' }] },
+        { path: { type: 'RegularExpression', value: '/a)(b' } },
+      ],
       backends: [{ name: 'svc', port: 80 }],
     }],
   }));
   assertReports(error, 'spec.rules[0].matches[0].path.value: "/(a" is not a valid regular expression');
   assertReports(error, 'spec.rules[0].matches[0].headers[0].value: "[z-a]" is not a valid regular expression');
   assertReports(error, 'spec.rules[0].matches[0].queryParams[0].value: "(?i)x" is not a valid regular expression');
+  assertReports(error, 'spec.rules[0].matches[1].path.value: "/a)(b" is not a valid regular expression');
 });
 
 test('header match names that differ only in case are one header: the second would be ignored', () => {
