@@ -114,7 +114,7 @@ export function buildInstall(options: InstallOptions): App {
 
   new GatewayClass(chart, 'gateway-class', {
     metadata: { name: 'tlsgate', namespace: undefined },
-    spec: { controllerName: CONTROLLER_NAME, description: 'tlsgate: TLSRoute Passthrough, Terminate and Mixed' },
+    spec: { controllerName: CONTROLLER_NAME, description: 'tlsgate: TLSRoute (Passthrough, Terminate, Mixed) and HTTPRoute (HTTP, HTTPS)' },
   });
   return app;
 }

@@ -1,5 +1,5 @@
 /**
- * The demo's two backends, on loopback ephemeral ports:
+ * The demo's three backends, on loopback ephemeral ports:
  *
  * - foo-svc: a TLS server with its own certificate for foo.example.com. Reached through a
  *   Passthrough listener, so the client sees THIS certificate, and the backend sees the
@@ -7,15 +7,20 @@
  * - bar-svc: a plain TCP echo. Reached through a Terminate listener: the gateway's
  *   certificate faces the client, plain bytes reach this server.
  *
- * Both speak first (a greeting line), like the conformance suite's TCP backend, which shows
- * that the gateway relays server-first data at once.
+ * - app-svc: a plain HTTP/1.1 app. Reached through an HTTPS listener on the same port as the
+ *   Passthrough listener: the gateway terminates TLS (and HTTP/2) and routes by HTTPRoute.
+ *
+ * foo-svc and bar-svc speak first (a greeting line), like the conformance suite's TCP backend,
+ * which shows that the gateway relays server-first data at once.
  */
+import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { IssuedCertificate } from './pki.js';
 
 export const FOO_GREETING = 'foo-svc: TLS backend';
 export const BAR_GREETING = 'bar-svc: plain TCP echo';
+export const APP_GREETING = 'app-svc: HTTP app';
 
 export interface DemoBackend {
   name: string;
@@ -43,6 +48,27 @@ export async function startBarBackend(host = '127.0.0.1'): Promise<DemoBackend> 
     socket.pipe(socket);
   });
   return listen('bar-svc', server, host);
+}
+
+/**
+ * app-svc, the web app behind the HTTPS listener: plain HTTP/1.1 (the gateway terminates TLS and
+ * HTTP/2), answering with what it was asked, so a client sees what the gateway forwarded.
+ */
+export async function startAppBackend(host = '127.0.0.1'): Promise<DemoBackend> {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    const body = {
+      backend: APP_GREETING,
+      method: request.method,
+      host: request.headers.host,
+      path: request.url,
+      forwardedFor: request.headers['x-forwarded-for'],
+      forwardedProto: request.headers['x-forwarded-proto'],
+    };
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(`${JSON.stringify(body)}\n`);
+  });
+  return listen('app-svc', server, host);
 }
 
 function listen(name: string, server: net.Server, host: string): Promise<DemoBackend> {

@@ -1,7 +1,8 @@
 /**
  * The demo's certificates on disk (`.demo/pki/`, git-ignored): a CA, foo-svc's own
  * certificate (the backend behind the Passthrough listener) and the gateway's certificate
- * for bar.example.com (the Secret tls-terminate-certificate of the Terminate listener).
+ * for bar.example.com (the Secret tls-terminate-certificate of the Terminate listener), and the
+ * app's certificate for app.example.com (the Secret app-certificate of the HTTPS listener).
  * Reused across runs when still valid, so pasted `openssl s_client -CAfile` commands keep
  * working; remade when anything is missing, unparsable, expiring or not signed by the CA.
  */
@@ -18,9 +19,11 @@ export interface DemoPki {
   fooBackend: IssuedCertificate;
   /** The gateway's certificate: what a client sees through the Terminate listener. */
   gateway: IssuedCertificate;
+  /** The HTTPS listener's certificate for app.example.com (the gateway's too, not the app's). */
+  app: IssuedCertificate;
 }
 
-const FILES = { ca: 'ca', fooBackend: 'foo-svc', gateway: 'gateway-bar.example.com' } as const;
+const FILES = { ca: 'ca', fooBackend: 'foo-svc', gateway: 'gateway-bar.example.com', app: 'gateway-app.example.com' } as const;
 /** Remake certificates that expire within this window. */
 const RENEW_BEFORE_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -46,7 +49,15 @@ export function ensureDemoPki(directory: string): DemoPki & { created: boolean }
     validDays: 365,
     issuer: ca,
   });
-  const pki = { ca, fooBackend, gateway };
+  const app = issueCertificate({
+    commonName: 'app.example.com',
+    organization: 'tlsgate gateway (Secret app-certificate)',
+    dnsNames: ['app.example.com'],
+    isCA: false,
+    validDays: 365,
+    issuer: ca,
+  });
+  const pki = { ca, fooBackend, gateway, app };
   for (const [field, base] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
     writeFileSync(path.join(directory, `${base}.crt`), pki[field].certificatePem);
     writeFileSync(path.join(directory, `${base}.key`), pki[field].privateKeyPem, { mode: 0o600 });
@@ -63,14 +74,15 @@ function readPki(directory: string): DemoPki | undefined {
     const ca = read(FILES.ca);
     const fooBackend = read(FILES.fooBackend);
     const gateway = read(FILES.gateway);
+    const app = read(FILES.app);
     const caCert = new X509Certificate(ca.certificatePem);
-    for (const pair of [ca, fooBackend, gateway]) {
+    for (const pair of [ca, fooBackend, gateway, app]) {
       const cert = new X509Certificate(pair.certificatePem);
       if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return undefined;
       if (!cert.checkPrivateKey(createPrivateKey(pair.privateKeyPem))) return undefined;
       if (!cert.verify(caCert.publicKey)) return undefined;
     }
-    return { directory, caFile: path.join(directory, `${FILES.ca}.crt`), ca, fooBackend, gateway };
+    return { directory, caFile: path.join(directory, `${FILES.ca}.crt`), ca, fooBackend, gateway, app };
   } catch {
     return undefined; // missing or unreadable: make a fresh set
   }

@@ -7,13 +7,16 @@
  * - bar.example.com → the Terminate listener: the certificate is the gateway's, and the plain
  *   TCP echo behind it answers;
  * - an unknown SNI is rejected the way the Gateway API requires: the connection is accepted
- *   and closed without a single byte (no TLS alert).
+ *   and closed without a single byte (no TLS alert);
+ * - app.example.com on the Passthrough listener's port → the HTTPS listener: the certificate is
+ *   the app's Secret, HTTP/2 is negotiated, and app-svc answers through the HTTPRoute.
  */
 import { X509Certificate } from 'node:crypto';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { BAR_GREETING, FOO_GREETING } from './backends.js';
+import { APP_GREETING, BAR_GREETING, FOO_GREETING } from './backends.js';
 import type { IssuedCertificate } from './pki.js';
 
 export interface CheckResult {
@@ -29,6 +32,7 @@ export interface SelfCheckTargets {
   ca: IssuedCertificate;
   fooBackend: IssuedCertificate;
   gateway: IssuedCertificate;
+  app: IssuedCertificate;
   timeoutMs?: number;
 }
 
@@ -63,7 +67,53 @@ export async function runSelfCheck(targets: SelfCheckTargets): Promise<CheckResu
       return 'accepted, then closed with 0 bytes';
     }, timeoutMs),
   );
+  results.push(
+    await check('https: app.example.com on the same port reaches app-svc over HTTP/2 with the app\'s certificate', async () => {
+      const answer = await http2Get(targets.host, targets.passthroughPort, 'app.example.com', '/self-check', targets.ca.certificatePem, timeoutMs);
+      expect(answer.peerFingerprint === fingerprint(targets.app.certificatePem), `certificate ${answer.peerSubject}, expected the app-certificate Secret's`);
+      expect(answer.alpn === 'h2', `ALPN ${answer.alpn}, expected h2`);
+      expect(answer.status === 200, `status ${answer.status}: ${answer.body}`);
+      const body = JSON.parse(answer.body) as { backend?: string; path?: string; forwardedProto?: string };
+      expect(body.backend === APP_GREETING, `answered by ${body.backend ?? 'nobody'}`);
+      expect(body.path === '/self-check', `app-svc saw path ${body.path}`);
+      expect(body.forwardedProto === 'https', `app-svc saw X-Forwarded-Proto ${body.forwardedProto}`);
+      return `certificate "${answer.peerSubject}", ${answer.alpn}, app-svc said ${answer.body.trim()}`;
+    }, timeoutMs),
+  );
   return results;
+}
+
+interface Http2Answer {
+  alpn: string;
+  peerFingerprint: string;
+  peerSubject: string;
+  status: number;
+  body: string;
+}
+
+/** One HTTP/2 GET over TLS (verifying against the demo CA), with the certificate the client saw. */
+function http2Get(host: string, port: number, servername: string, path: string, caPem: string, timeoutMs: number): Promise<Http2Answer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://${servername}:${port}`, {
+      createConnection: () => tls.connect({ host, port, servername, ca: caPem, ALPNProtocols: ['h2'], minVersion: 'TLSv1.2' }),
+    });
+    session.setTimeout(timeoutMs, () => session.destroy(new Error(`timed out talking to ${servername}`)));
+    session.on('error', reject);
+    const request = session.request({ ':path': path });
+    let status = 0;
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('response', (headers) => void (status = Number(headers[':status'])));
+    request.on('data', (chunk: string) => void (body += chunk));
+    request.on('error', reject);
+    request.on('end', () => {
+      const socket = session.socket as tls.TLSSocket;
+      const peer = socket.getPeerX509Certificate();
+      const alpn = socket.alpnProtocol || 'none';
+      session.close();
+      resolve({ alpn, peerFingerprint: peer?.fingerprint256 ?? '', peerSubject: peer?.subject.replace(/\n/g, ', ') ?? '', status, body });
+    });
+  });
 }
 
 async function check(name: string, body: () => Promise<string>, timeoutMs: number): Promise<CheckResult> {

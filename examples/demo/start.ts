@@ -1,13 +1,16 @@
 /**
- * `npm start`: the upstream Gateway API "TLS routing" example, end to end on this machine.
+ * `npm start`: the upstream Gateway API "TLS routing" example, end to end on this machine,
+ * with an HTTPS web app on the same port as the TLS Passthrough listener.
  *
  *   1. a CA and certificates (ECDSA P-256) in .demo/pki, reused when still valid;
- *   2. the backends: foo-svc (TLS, its own certificate) and bar-svc (plain TCP echo);
- *   3. the upstream Gateway and TLSRoutes plus GatewayClass, Services, EndpointSlices and
- *      the Secret, written to .demo/manifests;
+ *   2. the backends: foo-svc (TLS, its own certificate), bar-svc (plain TCP echo) and app-svc
+ *      (plain HTTP);
+ *   3. the upstream Gateway (plus an HTTPS listener) and TLSRoutes, the demo's HTTPRoute, plus
+ *      GatewayClass, Services, EndpointSlices and Secrets, written to .demo/manifests;
  *   4. `tlsgate standalone` serving them (port offset 10000: 443 → 10443, 8443 → 18443),
  *      watching .demo/manifests for edits;
- *   5. ready-to-paste `openssl s_client` commands showing passthrough vs terminate.
+ *   5. ready-to-paste `openssl s_client` and `curl` commands showing passthrough, terminate and
+ *      HTTPS side by side.
  *
  * Options (or environment variables, for tests):
  *   --once            run the self-check and exit 0/1           TLSGATE_DEMO_ONCE=1
@@ -18,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTROLLER_NAME } from '../../src/gatewayapi/translate.js';
 import { StandaloneGateway } from '../../proxy/standalone/standalone.js';
-import { startBarBackend, startFooBackend, type DemoBackend } from './backends.js';
+import { startAppBackend, startBarBackend, startFooBackend, type DemoBackend } from './backends.js';
 import { ensureDemoPki } from './demo-pki.js';
 import { writeDemoManifests } from './demo-manifests.js';
 import { projectRoot } from './paths.js';
@@ -67,13 +70,20 @@ async function main(): Promise<number> {
     backends.push(foo);
     const bar = await startBarBackend(HOST);
     backends.push(bar);
-    say(`Backends: foo-svc (TLS, own certificate) on ${HOST}:${foo.port}, bar-svc (plain TCP echo) on ${HOST}:${bar.port}`);
+    const app = await startAppBackend(HOST);
+    backends.push(app);
+    say(
+      `Backends: foo-svc (TLS, own certificate) on ${HOST}:${foo.port}, bar-svc (plain TCP echo) on ${HOST}:${bar.port}, ` +
+        `app-svc (plain HTTP) on ${HOST}:${app.port}`,
+    );
 
     const files = writeDemoManifests(path.join(options.directory, 'manifests'), path.join(projectRoot, 'examples', 'demo', 'manifests'), {
       controllerName: CONTROLLER_NAME,
       foo,
       bar,
+      app,
       gatewayCertificate: pki.gateway,
+      appCertificate: pki.app,
     });
     say(`Manifests: ${files.map(displayPath).join(' ')}\n`);
 
@@ -103,7 +113,15 @@ async function main(): Promise<number> {
     say(instructions(caFile, passthroughPort, terminatePort, displayPath(path.join(options.directory, 'manifests'))));
 
     if (options.once) {
-      const results = await runSelfCheck({ host: HOST, passthroughPort, terminatePort, ca: pki.ca, fooBackend: pki.fooBackend, gateway: pki.gateway });
+      const results = await runSelfCheck({
+        host: HOST,
+        passthroughPort,
+        terminatePort,
+        ca: pki.ca,
+        fooBackend: pki.fooBackend,
+        gateway: pki.gateway,
+        app: pki.app,
+      });
       for (const result of results) say(`${result.ok ? 'PASS' : 'FAIL'}  ${result.name}\n      ${result.detail}`);
       const failed = results.filter((r) => !r.ok).length;
       say(failed === 0 ? 'Self-check passed.' : `Self-check FAILED: ${failed} of ${results.length} checks.`);
@@ -147,6 +165,11 @@ Try it (each command connects, shows the certificate, then lets you type; Ctrl-C
   # Terminate: the gateway decrypts with ITS certificate (Secret tls-terminate-certificate,
   # "O = tlsgate gateway ...") and sends plain bytes to bar-svc, an echo server.
   openssl s_client -connect ${HOST}:${terminatePort} -servername bar.example.com -CAfile ${caFile} -verify_return_error -brief
+
+  # HTTPS on the Passthrough listener's port: SNI app.example.com chooses the HTTPS listener, the
+  # gateway terminates TLS (certificate "O = tlsgate gateway (Secret app-certificate)") and HTTP/2,
+  # and the HTTPRoute app-route sends the request to app-svc, which answers with what it received.
+  curl --cacert ${caFile} --resolve app.example.com:${passthroughPort}:${HOST} https://app.example.com:${passthroughPort}/hello
 
   # Rejection: no route for this name, so the gateway closes the connection without a byte.
   openssl s_client -connect ${HOST}:${passthroughPort} -servername nobody.example.com -brief

@@ -1,14 +1,18 @@
 /**
  * `npm start`'s demo, in its self-check mode: the built demo creates its CA and certificates,
- * starts its backends, serves the upstream example with standalone, and checks passthrough,
- * terminate and rejection with real connections. A second run reuses the certificates.
+ * starts its backends, serves the upstream example (with its HTTPS app beside the Passthrough
+ * listener) with standalone, and checks passthrough, terminate, rejection and HTTPS with real
+ * connections. A second run reuses the certificates. The printed commands are run as printed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { parse } from 'yaml';
+import { APP_GREETING } from '../../../examples/demo/backends.js';
+import { HTTPS_LISTENER } from '../../../examples/demo/demo-manifests.js';
 import { fromRoot } from '../../helpers/paths.js';
 import { HOST, makeTempDir, opensslClient } from './support.js';
 
@@ -19,6 +23,16 @@ async function freeDemoOffset(): Promise<number> {
     if ((await canBind(443 + offset)) && (await canBind(8443 + offset))) return offset;
   }
   throw new Error('no free port pair for the demo');
+}
+
+/** curl's stdout; the command fails the test when curl exits non-zero. */
+function runCurl(args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('curl', ['--noproxy', '*', '--max-time', '10', ...args], { cwd }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`curl ${args.join(' ')}: ${error.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 function canBind(port: number): Promise<boolean> {
@@ -59,16 +73,23 @@ test('the npm start demo passes its self-check, then reuses its certificates', a
   assert.match(first.stdout, /^PASS\s+passthrough: foo\.example\.com presents foo-svc's own certificate$/m);
   assert.match(first.stdout, /^PASS\s+terminate: bar\.example\.com presents the gateway's certificate/m);
   assert.match(first.stdout, /^PASS\s+rejection: an unknown SNI is closed without a single byte$/m);
+  assert.match(first.stdout, /^PASS\s+https: app\.example\.com on the same port reaches app-svc over HTTP\/2/m);
   assert.match(first.stdout, /^Self-check passed\.$/m);
   assert.doesNotMatch(first.stdout, /^FAIL/m);
   // The status table of the upstream example, and the commands to paste.
   assert.match(first.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
   assert.match(first.stdout, new RegExp(`openssl s_client -connect 127\\.0\\.0\\.1:${443 + offset} -servername foo\\.example\\.com`));
   assert.match(first.stdout, new RegExp(`openssl s_client -connect 127\\.0\\.0\\.1:${8443 + offset} -servername bar\\.example\\.com`));
-  // The upstream files are served unchanged; the private keys stay in the demo folder.
-  for (const file of ['gateway.yaml', 'tls-route.yaml', 'tls-route-terminate.yaml']) {
+  assert.match(first.stdout, /^HTTPRoute\s+default\s+app-route\s+app\.example\.com\s+example-gateway\/https\s+True\s+True\s*$/m);
+  assert.match(first.stdout, new RegExp(`curl --cacert \\S+ --resolve app\\.example\\.com:${443 + offset}:127\\.0\\.0\\.1 https://app\\.example\\.com:${443 + offset}/`));
+  // The upstream routes are served unchanged, the upstream Gateway with the HTTPS listener
+  // appended; the private keys stay in the demo folder.
+  for (const file of ['tls-route.yaml', 'tls-route-terminate.yaml', 'app-route.yaml']) {
     assert.equal(readFileSync(path.join(dir, 'manifests', file), 'utf8'), readFileSync(fromRoot('examples', 'demo', 'manifests', file), 'utf8'));
   }
+  const served = parse(readFileSync(path.join(dir, 'manifests', 'gateway.yaml'), 'utf8')) as { spec: { listeners: { name: string }[] } };
+  const upstream = parse(readFileSync(fromRoot('examples', 'demo', 'manifests', 'gateway.yaml'), 'utf8')) as { spec: { listeners: { name: string }[] } };
+  assert.deepEqual(served.spec.listeners, [...upstream.spec.listeners, HTTPS_LISTENER]);
   assert.ok(existsSync(path.join(dir, 'pki', 'ca.crt')));
   assert.doesNotMatch(first.stdout + first.stderr, /PRIVATE KEY/);
 
@@ -80,7 +101,7 @@ test('the npm start demo passes its self-check, then reuses its certificates', a
   assert.equal(readFileSync(path.join(dir, 'pki', 'ca.crt'), 'utf8'), caBefore);
 });
 
-test('the demo\'s printed openssl commands show the two certificates', async (t) => {
+test('the demo\'s printed openssl and curl commands show the two certificates and the HTTPS app', async (t) => {
   const dir = makeTempDir(t);
   const offset = await freeDemoOffset();
   const child = spawn(process.execPath, [fromRoot('dist', 'examples', 'demo', 'start.js'), '--port-offset', String(offset)], {
@@ -119,6 +140,14 @@ test('the demo\'s printed openssl commands show the two certificates', async (t)
   const bar = await opensslClient(8443 + offset, 'bar.example.com', caFile, /^openssl-ping$/m);
   assert.match(bar.output, /subject=CN ?= ?bar\.example\.com, O ?= ?tlsgate gateway/);
   assert.match(bar.output, /bar-svc: plain TCP echo/);
+  // The curl command exactly as printed (curl negotiates HTTP/2 by ALPN on its own).
+  const printed = new RegExp(`^\\s*(curl --cacert \\S+ --resolve \\S+ https://app\\.example\\.com:${443 + offset}/hello)$`, 'm').exec(stdout);
+  assert.ok(printed, `no curl command in:\n${stdout}`);
+  const curl = await runCurl([...printed[1]!.split(' ').slice(1), '--silent', '--show-error', '--write-out', '\n%{http_version}'], fromRoot());
+  const cut = curl.lastIndexOf('\n');
+  assert.equal(curl.slice(cut + 1), '2', curl);
+  const answer = JSON.parse(curl.slice(0, cut)) as { backend: string; path: string; forwardedProto: string };
+  assert.deepEqual([answer.backend, answer.path, answer.forwardedProto], [APP_GREETING, '/hello', 'https']);
 
   child.kill('SIGINT');
   assert.equal(await exited, 0, stdout);
