@@ -60,15 +60,23 @@ function connectFailureReason(err: NodeJS.ErrnoException): string {
 function attempt(ex: Exchange, pools: BackendPools, up: UpstreamRequest, endpoint: EndpointConfig): void {
   ex.endpoint = endpoint;
   up.attempts++;
-  const request = http.request({
-    agent: pools.agentFor(endpoint),
-    host: endpoint.address,
-    port: endpoint.port,
-    method: up.method,
-    path: up.path,
-    headers: up.headers,
-    setHost: false,
-  });
+  let request: http.ClientRequest;
+  try {
+    request = http.request({
+      agent: pools.agentFor(endpoint),
+      host: endpoint.address,
+      port: endpoint.port,
+      method: up.method,
+      path: up.path,
+      headers: up.headers,
+      setHost: false,
+    });
+  } catch (err) {
+    // Node's client is stricter than its server about what a request line and headers may
+    // hold (ERR_UNESCAPED_CHARACTERS, ERR_INVALID_CHAR): such a request cannot be forwarded.
+    ex.answer(400, `unforwardable_request: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    return;
+  }
   ex.upstream = request;
   let connected = false;
   let connectTimer: NodeJS.Timeout | null = null;
@@ -181,8 +189,16 @@ function relayResponse(ex: Exchange, up: UpstreamRequest, request: http.ClientRe
     res.on('end', () => ex.end());
     return;
   }
-  if (ex.http2) (client as import('node:http2').Http2ServerResponse).writeHead(status, headersObject(headers));
-  else (client as http.ServerResponse).writeHead(status, res.statusMessage, headers);
+  try {
+    if (ex.http2) (client as import('node:http2').Http2ServerResponse).writeHead(status, headersObject(headers));
+    else (client as http.ServerResponse).writeHead(status, res.statusMessage, headers);
+  } catch (err) {
+    // A header the backend sent that the client's protocol cannot carry (HTTP/2 is stricter).
+    res.destroy();
+    ex.status = 0;
+    ex.answer(502, `backend_invalid_response: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    return;
+  }
   res.pipe(client as NodeJS.WritableStream);
 }
 

@@ -42,6 +42,7 @@ export function requestHeadersForBackend(raw: RawHeaders, facts: ForwardedFacts)
   const named = connectionTokens(raw);
   const out: RawHeaders = ['Host', facts.host];
   let forwardedFor: string | null = null;
+  let cookie: string | null = null;
   let upgrade: string | null = null;
   let teTrailers = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -58,6 +59,10 @@ export function requestHeadersForBackend(raw: RawHeaders, facts: ForwardedFacts)
       case 'x-forwarded-for':
         forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
         continue;
+      case 'cookie':
+        // HTTP/2 clients may split cookies over several fields; HTTP/1.1 wants one (RFC 9113 8.2.3).
+        cookie = cookie === null ? value : `${cookie}; ${value}`;
+        continue;
       case 'te':
         if (/(^|,)\s*trailers\s*(;|,|$)/i.test(value)) teTrailers = true;
         continue;
@@ -68,6 +73,7 @@ export function requestHeadersForBackend(raw: RawHeaders, facts: ForwardedFacts)
     if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
     out.push(name, value);
   }
+  if (cookie !== null) out.push('Cookie', cookie);
   if (teTrailers) out.push('TE', 'trailers');
   if (facts.upgrade && upgrade !== null) out.push('Connection', 'upgrade', 'Upgrade', upgrade);
   if (facts.chunkedBody) out.push('Transfer-Encoding', 'chunked');

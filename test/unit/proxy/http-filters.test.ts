@@ -92,6 +92,8 @@ describe('header lists', () => {
     assert.deepEqual(out, ['Host', 'new', 'Accept', '*/*', 'TE', 'trailers', 'Transfer-Encoding', 'chunked', 'X-Forwarded-For', '1.1.1.1, 127.0.0.2', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'old']);
     const upgrade = requestHeadersForBackend(['Connection', 'Upgrade', 'Upgrade', 'websocket'], { host: 'h', originalHost: 'h', clientIp: '::1', scheme: 'http', upgrade: true, chunkedBody: false });
     assert.deepEqual(upgrade.slice(0, 6), ['Host', 'h', 'Connection', 'upgrade', 'Upgrade', 'websocket']);
+    const cookies = requestHeadersForBackend([':path', '/', 'cookie', 'a=1', 'cookie', 'b=2'], { host: 'h', originalHost: 'h', clientIp: '::1', scheme: 'https', upgrade: false, chunkedBody: false });
+    assert.deepEqual(cookies.slice(0, 4), ['Host', 'h', 'Cookie', 'a=1; b=2'], 'HTTP/2 cookie fields become one Cookie header');
     assert.deepEqual(responseHeadersForClient(['Content-Type', 'x', 'Transfer-Encoding', 'chunked', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1', 'Set-Cookie', 'a', 'Set-Cookie', 'b']), ['Content-Type', 'x', 'Set-Cookie', 'a', 'Set-Cookie', 'b']);
   });
 
