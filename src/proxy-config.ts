@@ -135,6 +135,10 @@ export interface HttpVirtualHostConfig {
    * (Exact path, then longest PathPrefix, then RegularExpression paths; then method; then more
    * header matches; then more query-parameter matches; then the oldest route; then
    * namespace/name; then rule order; then match order). The proxy takes the first that matches.
+   * Routes whose hostname covers this one less specifically (a `*.example.com` route in
+   * `foo.example.com`, a route without hostnames in every virtual host of its listener) are
+   * included too, after the more specific routes' pairs (the spec's hostname precedence comes
+   * before match precedence), so the proxy never needs to look at a second virtual host.
    */
   matches: HttpMatchEntry[];
 }

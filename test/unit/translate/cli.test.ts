@@ -102,3 +102,45 @@ test('-f is required and -o accepts only yaml or json', async () => {
   assert.notEqual(badFormat.code, 0);
   assert.match(badFormat.stderr, /xml/);
 });
+
+test('prints HTTPRoutes with their computed status after the TLSRoutes', async () => {
+  const manifest = path.join(dir, 'http.yaml');
+  await writeFile(
+    manifest,
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: c}
+spec: {controllerName: tlsgate.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: c
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: missing, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: elsewhere}
+spec:
+  parentRefs: [{name: gw, sectionName: https}]
+`,
+  );
+  const run = await tlsgate('translate', '-f', manifest, ...NOW);
+  assert.equal(run.code, 0, run.stderr);
+  const docs = parseAllDocuments(run.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string }; status?: any });
+  assert.deepEqual(
+    docs.map((d) => `${d.kind}/${d.metadata.name}`),
+    ['GatewayClass/c', 'Gateway/gw', 'HTTPRoute/elsewhere', 'HTTPRoute/web', 'ProxyConfig/gw'],
+  );
+  const reasons = (doc: (typeof docs)[number]) => doc.status.parents[0].conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`);
+  assert.deepEqual(reasons(docs[2]!), ['Accepted=False/NoMatchingParent', 'ResolvedRefs=True/ResolvedRefs']);
+  assert.deepEqual(reasons(docs[3]!), ['Accepted=True/Accepted', 'ResolvedRefs=False/BackendNotFound']);
+});
