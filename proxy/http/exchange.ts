@@ -71,8 +71,10 @@ export class Exchange {
   /** Set when a timeout ended the request (the backend's error that follows is expected). */
   timedOut = false;
   ended = false;
-  /** The backend request of the current attempt. */
+  /** The backend request of the current attempt (http.Agent leg). */
   upstream: http.ClientRequest | null = null;
+  /** Stops the current backend attempt (set by the backend leg). */
+  cancel: (() => void) | null = null;
   /** The client's body is being piped into `upstream`. */
   bodyPiped = false;
 
@@ -133,8 +135,7 @@ export class Exchange {
   abort(reason: string): void {
     if (this.ended) return;
     this.reason = reason;
-    const upstream = this.upstream;
-    if (upstream !== null && !upstream.destroyed) upstream.destroy();
+    this.cancel?.();
     if (this.res === null) (this.socket as net.Socket).destroy();
     // A reset stream with an error code: destroy() alone resets it with NO_ERROR, which the
     // client would read as the normal end of a shorter body.

@@ -78,6 +78,9 @@ function attempt(ex: Exchange, pools: BackendPools, up: UpstreamRequest, endpoin
     return;
   }
   ex.upstream = request;
+  ex.cancel = () => {
+    if (!request.destroyed) request.destroy();
+  };
   let connected = false;
   let connectTimer: NodeJS.Timeout | null = null;
   const startedAt = performance.now();
@@ -147,11 +150,11 @@ function stopBody(ex: Exchange, request: http.ClientRequest): void {
 export function timedOut(ex: Exchange, reason: string): void {
   if (ex.ended) return;
   ex.timedOut = true;
-  const upstream = ex.upstream;
-  if (upstream !== null) {
-    stopBody(ex, upstream);
-    upstream.destroy();
+  if (ex.bodyPiped) {
+    ex.req.unpipe();
+    ex.req.resume();
   }
+  ex.cancel?.();
   if (!ex.responseStarted) ex.answer(504, reason);
   else ex.abort(reason);
 }

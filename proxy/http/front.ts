@@ -13,6 +13,8 @@ import type { Metrics } from '../metrics.js';
 import type { EndpointConfig } from '../../src/proxy-config.js';
 import type { Exchange, HttpConnectionFacts } from './exchange.js';
 import { handleRequest, type RequestHost } from './handler.js';
+import { forward, type UpstreamRequest } from './forward.js';
+import { forwardUndici, UndiciPools } from './forward-undici.js';
 
 const kFacts = Symbol('tlsgate.httpFacts');
 type Tagged<T> = T & { [kFacts]?: HttpConnectionFacts };
@@ -37,6 +39,7 @@ export class HttpFront implements RequestHost {
   /** The facts of the connection being handed to the HTTP/2 server (its 'session' event is synchronous). */
   private pendingFacts: HttpConnectionFacts | null = null;
   private inFlight = 0;
+  private readonly undici = process.env.TLSGATE_HTTP_CLIENT === 'undici' ? new UndiciPools() : null;
 
   constructor(metrics: Metrics, accessLog: AccessLogSink | null) {
     this.metrics = metrics;
@@ -106,6 +109,11 @@ export class HttpFront implements RequestHost {
     return agent;
   }
 
+  forward(ex: Exchange, up: UpstreamRequest): void {
+    if (this.undici !== null) forwardUndici(ex, this.undici, up);
+    else forward(ex, this, up);
+  }
+
   exchangeEnded(_exchange: Exchange): void {
     this.inFlight--;
   }
@@ -147,6 +155,7 @@ export class HttpFront implements RequestHost {
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+    this.undici?.close();
   }
 }
 

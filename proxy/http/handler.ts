@@ -7,11 +7,13 @@ import { pickBackend } from '../routing.js';
 import type { CompiledFilters, CompiledHttpBackend, HeaderModifier } from './compile.js';
 import { Exchange, type ClientRequest, type ClientResponse, type ExchangeHost, type HttpConnectionFacts } from './exchange.js';
 import { modifiedPath, modifyHeaders, redirectLocation } from './filters.js';
-import { forward, timedOut, type BackendPools } from './forward.js';
+import { timedOut, type UpstreamRequest } from './forward.js';
 import { hostOf, requestHeadersForBackend } from './headers.js';
 import { findMatch } from './match.js';
 
-export interface RequestHost extends ExchangeHost, BackendPools {
+export interface RequestHost extends ExchangeHost {
+  /** Sends the request to the backend (proxy/http/forward.ts). */
+  forward(ex: Exchange, up: UpstreamRequest): void;
   /** Shutting down: HTTP/1.1 responses close their connection. */
   readonly draining: boolean;
 }
@@ -55,8 +57,7 @@ export function handleRequest(host: RequestHost, facts: HttpConnectionFacts, req
     res.on('close', () => {
       if (ex.ended) return;
       // The client went away before the response was complete.
-      const upstream = ex.upstream;
-      if (upstream !== null && !upstream.destroyed) upstream.destroy();
+      ex.cancel?.();
       ex.end('client_closed');
     });
   }
@@ -135,7 +136,7 @@ function sendToBackend(ex: Exchange, host: RequestHost, backend: CompiledHttpBac
     chunkedBody: body && ex.req.headers['content-length'] === undefined,
   });
   for (const modifier of requestModifiers) modifyHeaders(headers, modifier);
-  forward(ex, host, {
+  host.forward(ex, {
     backend,
     method: ex.method,
     path: path + ex.query,
