@@ -5,7 +5,7 @@
  * namespace policy, hostname intersection) and reports the reason of the furthest step
  * reached when nothing is left.
  */
-import { intersectHostnames, normalizeHostname } from './hostnames.js';
+import { intersectHostnames, isValidHostname, normalizeHostname } from './hostnames.js';
 import { selectorMatches } from './labels.js';
 import { canTakeRoutes, supportsKind } from './listeners.js';
 import type { EvaluatedListener, Problem, RouteKind, ServedHostname } from './model.js';
@@ -78,6 +78,11 @@ export function attachParentRef(
         message: `No listener of ${gwLabel} (${names}) allows ${routeKind}s from namespace ${routeNamespace}` + (unavailable.length > 0 ? ` (${unavailable.join('; ')})` : ''),
       },
     };
+  }
+  // A hostname that slipped past CEL would reach the proxy config, which the proxy refuses whole.
+  const invalid = routeHostnames.findIndex((h) => !isValidHostname(normalizeHostname(h)));
+  if (invalid >= 0) {
+    return { accepted: false, problem: { reason: 'UnsupportedValue', message: `spec.hostnames[${invalid}] ${JSON.stringify(routeHostnames[invalid])} is not a valid hostname` } };
   }
   // Step 6: hostname intersection; the route serves only intersected hostnames there. An
   // HTTPRoute without hostnames serves whatever the listener does (TLSRoutes must have some).

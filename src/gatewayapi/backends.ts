@@ -14,6 +14,8 @@ export interface ResolvedBackends {
   backends: BackendConfig[];
   /** ResolvedRefs=False problems in spec order; empty means ResolvedRefs=True. */
   problems: Problem[];
+  /** Values that cannot be served (ResolvedBackendRef.invalidValue): the route is not Accepted. */
+  invalidValues: string[];
 }
 
 /** `namespace/name:port` for Service refs; the raw group/kind too for anything else. */
@@ -43,11 +45,12 @@ function computeReadyEndpoints(service: Service, servicePort: ServicePort, index
   for (const slice of slices) {
     // EndpointSlice ports carry the Service port's name ("" when unnamed) and the target port.
     const slicePort = objects(slice.ports).find((p) => (p.name ?? '') === portName);
-    if (!slicePort || typeof slicePort.port !== 'number') continue;
+    if (!slicePort || !isPort(slicePort.port)) continue;
     for (const endpoint of objects(slice.endpoints)) {
       // Kubernetes: a nil `ready` means ready.
       if (endpoint.conditions?.ready === false) continue;
       for (const address of strings(endpoint.addresses)) {
+        if (address === '') continue;
         const id = `${address}|${slicePort.port}`;
         if (seen.has(id)) continue;
         seen.add(id);
@@ -78,6 +81,14 @@ export interface ResolvedBackendRef {
   backend: BackendConfig;
   /** Set when the ref is invalid (ResolvedRefs=False). */
   problem?: Problem;
+  /** Set when a value of the ref itself cannot be served (a weight outside 0..1000000): the caller's route or rule is invalid. */
+  invalidValue?: string;
+}
+
+const MAX_WEIGHT = 1_000_000;
+
+function isPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 }
 
 /**
@@ -87,7 +98,12 @@ export interface ResolvedBackendRef {
  */
 export function resolveBackendRef(ref: BackendRef, context: BackendRefContext, index: SnapshotIndex): ResolvedBackendRef {
   const namespace = typeof ref.namespace === 'string' && ref.namespace !== '' ? ref.namespace : context.routeNamespace;
-  const weight = typeof ref.weight === 'number' ? ref.weight : 1;
+  const weight = ref.weight === undefined ? 1 : ref.weight;
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
+    // Slipped past CEL: no share can be computed from it, so it carries none and says why.
+    const message = `${context.field}.weight ${JSON.stringify(weight)} is not an integer 0..${MAX_WEIGHT}`;
+    return { backend: { endpoints: [], ref: refText(ref, namespace), reject: 'invalid weight', weight: 0 }, invalidValue: message };
+  }
   const group = ref.group ?? '';
   const kind = ref.kind ?? 'Service';
   const reject = (reason: string, message: string): ResolvedBackendRef => ({
@@ -105,7 +121,7 @@ export function resolveBackendRef(ref: BackendRef, context: BackendRefContext, i
   if (!permitted) return reject('RefNotPermitted', `Service ${namespace}/${ref.name} is in another namespace and no ReferenceGrant allows it`);
   const service = index.services.get(key(namespace, ref.name));
   if (!service) return reject('BackendNotFound', `Service ${namespace}/${ref.name} does not exist`);
-  if (typeof ref.port !== 'number') return reject('BackendNotFound', `Service ${namespace}/${ref.name}: port is required`);
+  if (!isPort(ref.port)) return reject('BackendNotFound', `Service ${namespace}/${ref.name}: port is required (1..65535)`);
   const servicePort = objects(service.spec?.ports).find((p) => p.port === ref.port);
   if (!servicePort) return reject('BackendNotFound', `Service ${namespace}/${ref.name} has no port ${ref.port}`);
   const appProtocol = servicePort.appProtocol;
@@ -131,15 +147,17 @@ export function resolveTlsRouteBackends(route: TLSRoute, index: SnapshotIndex): 
   const routeNamespace = namespaceOf(route);
   const backends: BackendConfig[] = [];
   const problems: Problem[] = [];
+  const invalidValues: string[] = [];
   const refs = objects(route.spec?.rules).flatMap((rule) => objects(rule.backendRefs));
   for (const [i, ref] of refs.entries()) {
     const field = `spec.rules[0].backendRefs[${i}]`;
     const resolved = resolveBackendRef(ref, { routeKind: 'TLSRoute', routeNamespace, field, checkAppProtocol: false }, index);
     backends.push(resolved.backend);
     if (resolved.problem) problems.push(resolved.problem);
+    if (resolved.invalidValue) invalidValues.push(resolved.invalidValue);
   }
   if (refs.length === 0) {
     problems.push({ reason: 'BackendNotFound', message: 'spec.rules[0].backendRefs is empty' });
   }
-  return { backends, problems };
+  return { backends, problems, invalidValues };
 }

@@ -7,6 +7,18 @@
  * names and must not be used here. `null` stands for a listener without hostname (`*`).
  */
 
+/**
+ * A lowercase RFC 1123 name with an optional `*.` first label (the Gateway API Hostname
+ * pattern; `_` as the proxy also accepts it). Names that slipped past CEL must not reach a
+ * proxy config: the proxy refuses the whole config for one bad name.
+ */
+const VALID_HOSTNAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
+
+/** Is the (normalized) name a hostname or `*.suffix` wildcard? */
+export function isValidHostname(hostname: string): boolean {
+  return hostname.length <= 253 && VALID_HOSTNAME.test(hostname);
+}
+
 export function isWildcard(hostname: string): boolean {
   return hostname.startsWith('*.');
 }

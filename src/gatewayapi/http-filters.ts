@@ -7,6 +7,7 @@
  * caller makes its rule answer 500 instead (httproutes.ts).
  */
 import type { HttpFilterConfig, HttpHeaderModifierConfig, HttpPathModifierConfig } from '../proxy-config.js';
+import { isValidHostname } from './hostnames.js';
 import { HEADER_NAME } from './http-matches.js';
 import { objects, strings } from './safe.js';
 import type { HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter } from './types.js';
@@ -46,15 +47,20 @@ function headerModifier(modifier: HTTPHeaderFilter | undefined, field: string): 
 function pathModifier(path: HTTPPathModifier | undefined, field: string): { ok: true; config: HttpPathModifierConfig | undefined } | { ok: false; error: string } {
   if (path === undefined || path === null) return { ok: true, config: undefined };
   if (typeof path !== 'object') return { ok: false, error: `${field} must be a mapping` };
-  if (path.type === 'ReplaceFullPath') {
-    if (typeof path.replaceFullPath !== 'string') return { ok: false, error: `${field}.replaceFullPath is required for type ReplaceFullPath` };
-    return { ok: true, config: { type: 'ReplaceFullPath', value: path.replaceFullPath } };
-  }
-  if (path.type === 'ReplacePrefixMatch') {
-    if (typeof path.replacePrefixMatch !== 'string') return { ok: false, error: `${field}.replacePrefixMatch is required for type ReplacePrefixMatch` };
-    return { ok: true, config: { type: 'ReplacePrefixMatch', value: path.replacePrefixMatch } };
-  }
-  return { ok: false, error: `${field}.type ${String(path.type)} is not supported (ReplaceFullPath, ReplacePrefixMatch)` };
+  const key = path.type === 'ReplaceFullPath' ? 'replaceFullPath' : path.type === 'ReplacePrefixMatch' ? 'replacePrefixMatch' : undefined;
+  if (key === undefined) return { ok: false, error: `${field}.type ${String(path.type)} is not supported (ReplaceFullPath, ReplacePrefixMatch)` };
+  const value = path[key];
+  if (typeof value !== 'string') return { ok: false, error: `${field}.${key} is required for type ${path.type}` };
+  // The proxy writes it as the request path: absolute, or empty for "the prefix removed".
+  if (value !== '' && !value.startsWith('/')) return { ok: false, error: `${field}.${key} "${value}" must start with "/"` };
+  return { ok: true, config: { type: path.type as HttpPathModifierConfig['type'], value } };
+}
+
+/** A redirect or rewrite hostname: a precise (non-wildcard) hostname, lowercase in the config. */
+function hostnameError(hostname: unknown, field: string): string | undefined {
+  if (hostname === undefined) return undefined;
+  if (typeof hostname !== 'string' || hostname.startsWith('*') || !isValidHostname(hostname.toLowerCase())) return `${field} ${JSON.stringify(hostname)} is not a hostname`;
+  return undefined;
 }
 
 /** One filter as the proxy runs it; keys in sorted order (canonical-json.ts). */
@@ -79,13 +85,14 @@ export function compileFilter(filter: HTTPRouteFilter, field: string, place: Fil
       if (redirect.port !== undefined && !(Number.isInteger(redirect.port) && redirect.port >= 1 && redirect.port <= 65535)) {
         return unsupported(`${field}.requestRedirect.port ${String(redirect.port)} is not a port`);
       }
-      if (redirect.hostname !== undefined && typeof redirect.hostname !== 'string') return unsupported(`${field}.requestRedirect.hostname must be a string`);
+      const badHostname = hostnameError(redirect.hostname, `${field}.requestRedirect.hostname`);
+      if (badHostname) return unsupported(badHostname);
       const path = pathModifier(redirect.path, `${field}.requestRedirect.path`);
       if (!path.ok) return unsupported(path.error);
       return {
         ok: true,
         filter: {
-          ...(redirect.hostname !== undefined ? { hostname: redirect.hostname } : {}),
+          ...(redirect.hostname !== undefined ? { hostname: redirect.hostname.toLowerCase() } : {}),
           ...(path.config ? { path: path.config } : {}),
           ...(redirect.port !== undefined ? { port: redirect.port } : {}),
           ...(redirect.scheme !== undefined ? { scheme: redirect.scheme } : {}),
@@ -97,13 +104,14 @@ export function compileFilter(filter: HTTPRouteFilter, field: string, place: Fil
     case 'URLRewrite': {
       const rewrite = filter.urlRewrite;
       if (typeof rewrite !== 'object' || rewrite === null) return unsupported(`${field}.urlRewrite is required for this filter type`);
-      if (rewrite.hostname !== undefined && typeof rewrite.hostname !== 'string') return unsupported(`${field}.urlRewrite.hostname must be a string`);
+      const badHostname = hostnameError(rewrite.hostname, `${field}.urlRewrite.hostname`);
+      if (badHostname) return unsupported(badHostname);
       const path = pathModifier(rewrite.path, `${field}.urlRewrite.path`);
       if (!path.ok) return unsupported(path.error);
       return {
         ok: true,
         filter: {
-          ...(rewrite.hostname !== undefined ? { hostname: rewrite.hostname } : {}),
+          ...(rewrite.hostname !== undefined ? { hostname: rewrite.hostname.toLowerCase() } : {}),
           ...(path.config ? { path: path.config } : {}),
           type: 'URLRewrite',
         },

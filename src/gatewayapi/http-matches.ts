@@ -19,10 +19,14 @@ export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 /** The rule's matches when it has none: every request (upstream default). */
 export const MATCH_EVERYTHING: HttpMatchConfig = { headers: [], path: { type: 'PathPrefix', value: '/' }, queryParams: [] };
 
-/** Compiles a regular expression the way the proxy will; the error when it cannot. */
-function regexError(value: string): string | undefined {
+/**
+ * The error of a regular expression the proxy could not use: it must compile as written and as
+ * the proxy runs it, anchored to the whole value (`^(?:...)$`; `a)(b` compiles only anchored).
+ */
+export function regexError(value: string): string | undefined {
   try {
     new RegExp(value);
+    new RegExp(`^(?:${value})$`);
     return undefined;
   } catch (err) {
     return (err as Error).message;

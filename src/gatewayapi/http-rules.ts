@@ -28,6 +28,8 @@ export interface CompiledHttpRoute {
   backendProblems: Problem[];
 }
 
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** `timeouts` in milliseconds (0 means none, so it is left out), or the field that is not a duration. */
 function compileTimeouts(rule: HTTPRouteRule, field: string): { ok: true; timeouts: HttpRuleConfig['timeouts'] } | { ok: false; error: string } {
   const spec = rule.timeouts;
@@ -42,6 +44,8 @@ function compileTimeouts(rule: HTTPRouteRule, field: string): { ok: true; timeou
     if (text === undefined) continue;
     const ms = parseGatewayDuration(text);
     if (ms === undefined) return { ok: false, error: `${field}.timeouts.${specKey} "${String(text)}" is not a Gateway API duration (e.g. 10s, 500ms, 1h2m)` };
+    // Node timers (and the proxy) take at most 2^31-1 ms, about 24.8 days.
+    if (ms > MAX_TIMEOUT_MS) return { ok: false, error: `${field}.timeouts.${specKey} "${text}" is longer than the ${MAX_TIMEOUT_MS} ms the proxy supports` };
     if (ms > 0) out[configKey] = ms;
   }
   return { ok: true, timeouts: Object.keys(out).length > 0 ? out : undefined };
@@ -108,6 +112,7 @@ export function compileHttpRoute(route: HTTPRoute, index: SnapshotIndex): Compil
       const refField = `${field}.backendRefs[${j}]`;
       const resolved = resolveBackendRef(ref, { routeKind: 'HTTPRoute', routeNamespace, field: refField, checkAppProtocol: true }, index);
       if (resolved.problem) compiled.backendProblems.push(resolved.problem);
+      if (resolved.invalidValue) unsupported(resolved.invalidValue);
       const own = compileFilters(ref.filters, `${refField}.filters`, 'backend');
       if (!own.ok) {
         unsupported(own.error, own.reason);

@@ -7,7 +7,7 @@
 import type { CertificateConfig } from '../proxy-config.js';
 import type { EvaluatedListener } from './model.js';
 import { parseCertificateSecret, describeRelative, validityError } from './certificates.js';
-import { normalizeHostname } from './hostnames.js';
+import { isValidHostname, normalizeHostname } from './hostnames.js';
 import { protocolSupport, TLS_MODE_MIXED_SUPPORTED, TLS_MODE_TERMINATE_SUPPORTED } from './protocols.js';
 import { objects } from './safe.js';
 import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
@@ -216,8 +216,9 @@ export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: D
   const seen = new Set<string>();
   const listeners: EvaluatedListener[] = [];
   for (const spec of objects(gateway.spec?.listeners)) {
-    // Names are unique by CEL; if one slipped through, the first wins (status is keyed by name).
-    if (seen.has(spec.name)) continue;
+    // Names are unique, non-empty strings by CEL; a listener without one cannot even have a
+    // status (it is keyed by name), and if a duplicate slipped through, the first wins.
+    if (typeof spec.name !== 'string' || spec.name === '' || seen.has(spec.name)) continue;
     seen.add(spec.name);
     listeners.push({
       spec,
@@ -241,7 +242,12 @@ export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: D
     // every problem at once; certificates only where TLS is terminated.
     if (support && needsCertificates(l.spec)) evaluateCertificates(gateway, l.spec, l, index, now);
 
-    if (!support || !support.served) {
+    if (!(Number.isInteger(l.port) && l.port >= 1 && l.port <= 65535)) {
+      l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: port ${JSON.stringify(l.spec.port)} is not a port 1..65535` };
+    } else if (support && support.served && l.hostname !== null && !isValidHostname(l.hostname)) {
+      // A name that slipped past CEL must not reach the proxy config (the proxy refuses it whole).
+      l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: hostname ${JSON.stringify(l.spec.hostname)} is not a valid hostname` };
+    } else if (!support || !support.served) {
       l.notAccepted = { reason: 'UnsupportedProtocol', message: `Listener ${l.name}: protocol ${l.protocol} is not supported by tlsgate` };
     } else if (l.conflict) {
       l.notAccepted = l.conflict;

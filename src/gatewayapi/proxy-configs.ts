@@ -110,6 +110,8 @@ export function buildProxyConfig(
     // Every TCP listener port is listened on, even when nothing there is served:
     // a configured port never refuses a connection, it rejects after accepting.
     if (!listensOnTcp(listener.protocol)) continue;
+    // A port that slipped past CEL cannot be listened on (the listener is not Accepted).
+    if (!(Number.isInteger(listener.port) && listener.port >= 1 && listener.port <= 65535)) continue;
     // A port the data plane cannot bind is not asked for: the rest of the Gateway is served.
     if (listener.portUnavailable !== undefined) continue;
     if (!ports.has(listener.port)) ports.set(listener.port, []);

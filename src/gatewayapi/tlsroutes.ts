@@ -22,7 +22,9 @@ export function translateTlsRoutes(routes: readonly TLSRoute[], context: RouteSt
     const status = routeParentStatuses(route, context, (ref, gw, c) => {
       backends ??= resolveTlsRouteBackends(route, context.index);
       const result = attachParentRef(ref, 'TLSRoute', routeNamespace, hostnames, attachContextOf(gw), context.index);
-      if (result.accepted) {
+      if (result.accepted && backends.invalidValues.length > 0) {
+        c.set('Accepted', 'False', 'UnsupportedValue', backends.invalidValues.join('; '));
+      } else if (result.accepted) {
         c.set('Accepted', 'True', 'Accepted', `Attached to listener(s) ${result.attachments.map((a) => a.listener.name).join(', ')}`);
         const resolved = backends;
         recordAttachments(gw.tlsAttached, routeKey, result.attachments, (served) => ({

@@ -26,14 +26,24 @@ export { CONTROLLER_NAME };
 export type { GatewayRuntime, RouteStatusEntry, Snapshot, TranslateInput, TranslateOutput } from './model.js';
 
 /**
- * The snapshot without entries that cannot be Kubernetes objects (no metadata.name): the
- * API server never returns such objects, but translate must not crash on a caller's bad
- * input. Everything else, however malformed, is handled where it is read.
+ * The snapshot without entries that cannot be Kubernetes objects (no non-empty string
+ * metadata.name, a namespace that is not a string): the API server never returns such
+ * objects, but translate must not crash on a caller's bad input, nor put their names in a
+ * proxy config. Everything else, however malformed, is handled where it is read.
  */
 function wellFormed(snapshot: Snapshot): Snapshot {
-  const keep = <T extends { metadata: { name: string } }>(items: readonly T[] | undefined): T[] =>
+  const keep = <T extends { metadata: { name: string; namespace?: string } }>(items: readonly T[] | undefined): T[] =>
     Array.isArray(items)
-      ? items.filter((o) => typeof o === 'object' && o !== null && typeof o.metadata === 'object' && o.metadata !== null && typeof o.metadata.name === 'string')
+      ? items.filter(
+          (o) =>
+            typeof o === 'object' &&
+            o !== null &&
+            typeof o.metadata === 'object' &&
+            o.metadata !== null &&
+            typeof o.metadata.name === 'string' &&
+            o.metadata.name !== '' &&
+            (o.metadata.namespace === undefined || typeof o.metadata.namespace === 'string'),
+        )
       : [];
   return {
     gatewayClasses: keep(snapshot.gatewayClasses),

@@ -44,6 +44,8 @@ test('matches: upstream defaults, prefixes without trailing slash, header names 
   const errors: [Parameters<typeof compileMatch>[0], RegExp][] = [
     [{ path: { type: 'Exact', value: 'relative' } }, /m\.path\.value must start with "\/"/],
     [{ path: { type: 'RegularExpression', value: '/(' } }, /m\.path\.value is not a valid regular expression/],
+    // Compiles only anchored as the proxy runs it (^(?:...)$), not as written.
+    [{ headers: [{ name: 'x', type: 'RegularExpression', value: 'a)(b' }] }, /m\.headers\[0\]\.value is not a valid regular expression/],
     [{ path: { type: 'Glob', value: '/x' } }, /m\.path\.type Glob is not supported/],
     [{ headers: [{ name: 'bad header', value: 'x' }] }, /m\.headers\[0\]\.name "bad header" is not a valid header name/],
     [{ method: 'FETCH' }, /m\.method FETCH/],
@@ -110,6 +112,8 @@ test('filters: what the proxy runs, and every unsupported filter an error naming
     [[{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X', value: 'a\r\nb' }] } }], 'rule', 'UnsupportedValue', /set\[0\]\.value/],
     [[{ type: 'RequestHeaderModifier' }], 'rule', 'UnsupportedValue', /requestHeaderModifier is required/],
     [[{ type: 'URLRewrite', urlRewrite: {} }, { type: 'URLRewrite', urlRewrite: {} }], 'rule', 'UnsupportedValue', /appears more than once/],
+    [[{ type: 'URLRewrite', urlRewrite: { hostname: '*.example.com' } }], 'rule', 'UnsupportedValue', /urlRewrite\.hostname "\*\.example\.com" is not a hostname/],
+    [[{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: 'no-slash' } } }], 'rule', 'UnsupportedValue', /replaceFullPath "no-slash" must start with "\/"/],
     [[{ type: 'URLRewrite', urlRewrite: { hostname: 'h' } }, { type: 'RequestRedirect', requestRedirect: {} }], 'rule', 'IncompatibleFilters', /cannot be combined/],
   ];
   for (const [list, place, reason, message] of cases) {

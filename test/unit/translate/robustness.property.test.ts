@@ -1,11 +1,14 @@
 // Translate must not crash on objects that slipped past CEL or the loader (the operator
 // hands it raw objects from the API): delete or scramble random fields of the golden
-// scenarios' objects and check that translate still returns a deterministic result.
+// scenarios' objects and check that translate still returns a deterministic result, and
+// proxy configs the proxy accepts (it refuses a whole config for one bad field, so whatever
+// slipped past CEL must be caught by translate, not reach a proxy).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { translate, type Snapshot } from '../../../src/gatewayapi/translate.js';
 import { listScenarios, runScenario } from '../../golden/golden.js';
+import { validateProxyConfigs } from '../../../proxy/validate.js';
 
 const snapshots = new Map<string, Snapshot>(listScenarios().map((name) => [name, runScenario(name).snapshot]));
 const names = [...snapshots.keys()];
@@ -39,7 +42,14 @@ test('translate survives missing and malformed fields anywhere', () => {
       const a = translate({ snapshot, now });
       const b = translate({ snapshot: structuredClone(snapshot), now });
       assert.equal(JSON.stringify(a), JSON.stringify(b));
+      for (const config of a.proxyConfigs) validateProxyConfigs([config]);
     }),
     { numRuns: 300 },
   );
+});
+
+test('every golden proxy config is one the proxy accepts', () => {
+  for (const name of names) {
+    for (const config of runScenario(name).output.proxyConfigs) assert.doesNotThrow(() => validateProxyConfigs([config]), `${name} ${config.gateway.name}`);
+  }
 });
