@@ -2,11 +2,11 @@
 // Not a test: run alone, briefly, on a quiet machine (`node dist/bench/http/pool-choice.js`).
 // A backend in a child process answers on loopback; this process makes the requests with one
 // client at a time and counts its own CPU (what the proxy would spend on the backend side).
-// undici is not a dependency: point UNDICI_PATH at an installed copy (npm install undici@7 in a
-// scratch folder) to include it.
+// bench/http/engine-client.ts (in the commit that had both legs, see docs/proxy.md) measured
+// the same two through the whole engine.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { pathToFileURL } from 'node:url';
+import { Pool } from 'undici';
 
 const BACKEND = `
 const http = require('node:http');
@@ -45,22 +45,14 @@ function agentClient(port: number, connections: number): Client {
   };
 }
 
-async function undiciClient(port: number, connections: number): Promise<Client | null> {
-  const where = process.env.UNDICI_PATH;
-  if (!where) return null;
-  const undici = (await import(pathToFileURL(`${where}/node_modules/undici/index.js`).href)) as {
-    Pool: new (origin: string, options: object) => {
-      request(options: object): Promise<{ body: AsyncIterable<Buffer> }>;
-      close(): Promise<void>;
-    };
-  };
-  const pool = new undici.Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
+function undiciClient(port: number, connections: number): Client {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
   return {
     name: 'undici Pool',
     get: async (path) => {
       const { body } = await pool.request({ path, method: 'GET' });
       let bytes = 0;
-      for await (const chunk of body) bytes += chunk.length;
+      for await (const chunk of body) bytes += (chunk as Buffer).length;
       return bytes;
     },
     close: () => pool.close(),
@@ -90,14 +82,13 @@ async function main(): Promise<void> {
     { label: 'small responses', path: '/small', requests: 20_000 },
     { label: '1 MiB responses', path: '/big', requests: 400 },
   ];
-  const makers = [(p: number) => Promise.resolve(agentClient(p, concurrency)), (p: number) => undiciClient(p, concurrency)];
+  const makers = [(p: number) => agentClient(p, concurrency), (p: number) => undiciClient(p, concurrency)];
   console.log(`| client | case | requests/s | requests per client CPU-second |`);
   console.log(`|---|---|---:|---:|`);
   for (const round of [1, 2]) {
     for (const c of cases) {
       for (const make of makers) {
-        const client = await make(port);
-        if (client === null) continue;
+        const client = make(port);
         await run(client, c.path, Math.ceil(c.requests / 10), concurrency); // warm-up: connections and JIT
         const r = await run(client, c.path, c.requests, concurrency);
         console.log(`| ${client.name} | ${c.label} (round ${round}) | ${r.rps.toFixed(0)} | ${r.perCpu.toFixed(0)} |`);

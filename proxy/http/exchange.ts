@@ -71,8 +71,6 @@ export class Exchange {
   /** Set when a timeout ended the request (the backend's error that follows is expected). */
   timedOut = false;
   ended = false;
-  /** The backend request of the current attempt (http.Agent leg). */
-  upstream: http.ClientRequest | null = null;
   /** Stops the current backend attempt (set by the backend leg). */
   cancel: (() => void) | null = null;
   /** The client's body is being piped into `upstream`. */

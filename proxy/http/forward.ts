@@ -1,21 +1,27 @@
-// The backend leg of a request: HTTP/1.1 over a keep-alive pool per endpoint (Node's
-// http.Agent; bench/http/pool-choice.ts and docs/proxy.md say why not undici), endpoint
-// failover on connect errors as the TLS relay does, the body streamed both ways with
-// backpressure (pipe), and WebSocket upgrades relayed as two sockets after the 101.
-import http from 'node:http';
+// The backend leg of a request: HTTP/1.1 over undici, one keep-alive Pool per endpoint,
+// requests through the dispatch API (undici rather than Node's http.Agent: measured, see
+// docs/proxy.md "Backend pools"). The client's body goes through a PassThrough that is fed only
+// once undici has a connected socket for the request (onConnect), so a failed connect fails
+// over to the next endpoint, as the TLS relay does, without a body byte lost. The response is
+// written to the client chunk by chunk, pausing undici when the client's buffer is full
+// (onData returning false) and resuming on 'drain'. WebSocket upgrades become two piped sockets
+// after the 101.
+import type http from 'node:http';
+import type http2 from 'node:http2';
 import type net from 'node:net';
+import { PassThrough, type Duplex } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
 import { MAX_CONNECT_ATTEMPTS } from '../connection.js';
 import { nextEndpoint } from '../routing.js';
 import type { EndpointConfig } from '../../src/proxy-config.js';
-import type { CompiledHttpBackend, HeaderModifier } from './compile.js';
 import type { Exchange } from './exchange.js';
 import { modifyHeaders, type RawHeaders } from './filters.js';
 import { headersObject, responseHeadersForClient } from './headers.js';
 import { countRelayedBytes } from '../read-buffer-scavenger.js';
+import type { CompiledHttpBackend, HeaderModifier } from './compile.js';
 
-export interface BackendPools {
-  agentFor(endpoint: EndpointConfig): http.Agent;
-}
+/** Idle pooled backend connections are closed after this. */
+export const BACKEND_IDLE_TIMEOUT_MS = 30_000;
 
 export interface UpstreamRequest {
   backend: CompiledHttpBackend;
@@ -36,9 +42,32 @@ export interface UpstreamRequest {
   backendRequestTimeoutMs: number;
 }
 
-/** Sends the request to the backend's next endpoint (round robin), failing over on connect errors. */
-export function forward(ex: Exchange, pools: BackendPools, up: UpstreamRequest): void {
-  attempt(ex, pools, up, nextEndpoint(up.backend));
+/** Keep-alive pools per endpoint, shared by every route and kept across config swaps. */
+export class BackendPools {
+  private readonly pools = new Map<string, Pool>();
+
+  poolFor(endpoint: EndpointConfig, connectTimeoutMs: number): Pool {
+    const key = `${endpoint.address}|${endpoint.port}|${connectTimeoutMs}`;
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+      pool = new Pool(`http://${host}:${endpoint.port}`, {
+        connect: { timeout: connectTimeoutMs },
+        // The route's timeouts govern; undici's own (300 s each) would cut long streams.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        keepAliveTimeout: BACKEND_IDLE_TIMEOUT_MS,
+        pipelining: 1,
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  close(): void {
+    for (const pool of this.pools.values()) void pool.destroy().catch(() => undefined);
+    this.pools.clear();
+  }
 }
 
 function connectFailureReason(err: NodeJS.ErrnoException): string {
@@ -50,103 +79,197 @@ function connectFailureReason(err: NodeJS.ErrnoException): string {
       return 'unreachable';
     case 'ECONNRESET':
       return 'reset';
-    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
       return 'timeout';
     default:
       return 'other';
   }
 }
 
+/** undici refuses these in a request's headers; it frames the body and says upgrade itself. */
+const UNDICI_OWNS = new Set(['transfer-encoding', 'connection', 'upgrade', 'keep-alive', 'expect']);
+
+function undiciHeaders(headers: RawHeaders): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (UNDICI_OWNS.has((headers[i] as string).toLowerCase())) continue;
+    out.push(headers[i] as string, headers[i + 1] as string);
+  }
+  return out;
+}
+
+function latin1(raw: Buffer[] | string[] | null): string[] {
+  if (raw === null) return [];
+  return raw.map((v) => (typeof v === 'string' ? v : v.toString('latin1')));
+}
+
+/** Sends the request to the backend's next endpoint (round robin), failing over on connect errors. */
+export function forward(ex: Exchange, pools: BackendPools, up: UpstreamRequest): void {
+  attempt(ex, pools, up, nextEndpoint(up.backend));
+}
+
 function attempt(ex: Exchange, pools: BackendPools, up: UpstreamRequest, endpoint: EndpointConfig): void {
   ex.endpoint = endpoint;
   up.attempts++;
-  let request: http.ClientRequest;
-  try {
-    request = http.request({
-      agent: pools.agentFor(endpoint),
-      host: endpoint.address,
-      port: endpoint.port,
-      method: up.method,
-      path: up.path,
-      headers: up.headers,
-      setHost: false,
-    });
-  } catch (err) {
-    // Node's client is stricter than its server about what a request line and headers may
-    // hold (ERR_UNESCAPED_CHARACTERS, ERR_INVALID_CHAR): such a request cannot be forwarded.
-    ex.answer(400, `unforwardable_request: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    return;
-  }
-  ex.upstream = request;
-  ex.cancel = () => {
-    if (!request.destroyed) request.destroy();
-  };
+  const body = up.hasBody ? new PassThrough() : null;
   let connected = false;
-  let connectTimer: NodeJS.Timeout | null = null;
-  const startedAt = performance.now();
+  let abort: ((err?: Error) => void) | null = null;
+  let done = false;
   const metrics = ex.host.metrics;
-  const onConnected = (): void => {
-    if (connectTimer !== null) clearTimeout(connectTimer);
-    connected = true;
-    if (up.hasBody && !up.bodyStarted) {
-      // Only now: a body read before the connect succeeded could not be replayed on failover.
-      up.bodyStarted = true;
-      ex.bodyPiped = true;
-      ex.req.on('data', (chunk: Buffer) => {
-        ex.bytesFromClient += chunk.length;
-        countRelayedBytes(chunk.length);
-      });
-      ex.req.pipe(request);
-    }
+  const client = ex.res;
+  ex.cancel = () => {
+    done = true;
+    if (abort !== null) abort();
+    body?.destroy();
   };
-  request.on('socket', (socket: net.Socket) => {
-    if (!socket.connecting) return onConnected();
-    connectTimer = setTimeout(() => request.destroy(Object.assign(new Error('backend connect timeout'), { code: 'ETIMEDOUT' })), up.connectTimeoutMs);
-    socket.once('connect', () => {
-      metrics.backendConnectDuration.observe((performance.now() - startedAt) / 1000);
-      onConnected();
-    });
-  });
   if (up.backendRequestTimeoutMs > 0) {
     if (ex.backendTimer !== null) clearTimeout(ex.backendTimer);
     ex.backendTimer = setTimeout(timedOut, up.backendRequestTimeoutMs, ex, 'backend_request_timeout');
   }
-  request.on('error', (err: NodeJS.ErrnoException) => {
-    if (connectTimer !== null) clearTimeout(connectTimer);
-    if (ex.ended || ex.timedOut || ex.upstream !== request) return;
-    if (!connected) {
-      const reason = connectFailureReason(err);
-      metrics.backendConnectFailures.inc({ gateway: ex.table.gateway, reason });
-      if (up.attempts < Math.min(MAX_CONNECT_ATTEMPTS, up.backend.endpoints.length) && !ex.clientGone()) {
-        attempt(ex, pools, up, nextEndpoint(up.backend));
+  let paused = false;
+  let resume: (() => void) | null = null;
+  const onDrain = (): void => {
+    if (!paused) return;
+    paused = false;
+    resume?.();
+  };
+  const handler: Dispatcher.DispatchHandler = {
+    onConnect(a) {
+      abort = a;
+      if (done) return a();
+      connected = true;
+      if (body !== null && !up.bodyStarted) {
+        up.bodyStarted = true;
+        ex.bodyPiped = true;
+        ex.req.on('data', (chunk: Buffer) => {
+          ex.bytesFromClient += chunk.length;
+          countRelayedBytes(chunk.length);
+        });
+        ex.req.pipe(body);
+      }
+    },
+    onError(err: Error) {
+      if (done || ex.ended || ex.timedOut) return;
+      done = true;
+      const e = err as NodeJS.ErrnoException;
+      if (!connected) {
+        const reason = connectFailureReason(e);
+        metrics.backendConnectFailures.inc({ gateway: ex.table.gateway, reason });
+        if (up.attempts < Math.min(MAX_CONNECT_ATTEMPTS, up.backend.endpoints.length) && !ex.clientGone()) {
+          attempt(ex, pools, up, nextEndpoint(up.backend));
+          return;
+        }
+        ex.answer(502, `backend_connect_${reason}`);
         return;
       }
-      stopBody(ex, request);
-      ex.answer(502, `backend_connect_${reason}`);
-      return;
-    }
-    // A pooled connection the backend had just closed: the request never reached it.
-    if (request.reusedSocket && !up.retriedReused && !up.bodyStarted && !ex.responseStarted) {
-      up.retriedReused = true;
-      attempt(ex, pools, up, endpoint);
-      return;
-    }
-    stopBody(ex, request);
-    if (!ex.responseStarted) ex.answer(502, `backend_${(err.code ?? 'error').toLowerCase()}`);
-    else ex.abort('backend_reset');
-  });
-  request.on('response', (res: http.IncomingMessage) => relayResponse(ex, up, request, res));
-  if (ex.res === null) request.on('upgrade', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => relayUpgrade(ex, up, res, socket, head));
-  if (!up.hasBody) request.end();
+      // A pooled connection the backend closed just as it was reused: the request never got there.
+      if (e.code === 'UND_ERR_SOCKET' && !up.retriedReused && !up.bodyStarted && !ex.responseStarted) {
+        up.retriedReused = true;
+        attempt(ex, pools, up, endpoint);
+        return;
+      }
+      if (ex.bodyPiped) {
+        ex.req.unpipe();
+        ex.req.resume();
+      }
+      if (!ex.responseStarted) ex.answer(502, `backend_${(e.code ?? 'error').toLowerCase()}`);
+      else ex.abort('backend_reset');
+    },
+    onHeaders(statusCode, rawHeaders, resumeFn, statusText) {
+      if (done || ex.ended) return false;
+      if (statusCode < 200) return true; // 1xx: the front handled 100-continue itself
+      resume = resumeFn;
+      ex.status = statusCode;
+      const headers = responseHeadersForClient(latin1(rawHeaders));
+      for (const modifier of up.responseModifiers) modifyHeaders(headers, modifier);
+      if (client === null) {
+        // An upgrade the backend declined: its answer goes to the raw socket, framed by the close.
+        const socket = ex.socket as net.Socket;
+        let head = `HTTP/1.1 ${statusCode} ${statusText}\r\nConnection: close\r\n`;
+        for (let i = 0; i < headers.length; i += 2) if ((headers[i] as string).toLowerCase() !== 'content-length') head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+        socket.write(`${head}\r\n`);
+        socket.on('drain', onDrain);
+        return true;
+      }
+      try {
+        if (ex.http2) (client as http2.Http2ServerResponse).writeHead(statusCode, headersObject(headers));
+        else (client as http.ServerResponse).writeHead(statusCode, statusText, headers);
+      } catch (err) {
+        done = true;
+        abort?.();
+        ex.answer(502, `backend_invalid_response: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        return false;
+      }
+      client.on('drain', onDrain);
+      return true;
+    },
+    onData(chunk) {
+      if (done || ex.ended) return false;
+      ex.bytesToClient += chunk.length;
+      countRelayedBytes(chunk.length);
+      const target = (client ?? ex.socket) as NodeJS.WritableStream;
+      if (!target.write(chunk)) {
+        paused = true;
+        return false;
+      }
+      return true;
+    },
+    onComplete() {
+      if (done || ex.ended) return;
+      done = true;
+      if (client === null) {
+        (ex.socket as net.Socket).end();
+        ex.end();
+        return;
+      }
+      client.end();
+    },
+    onUpgrade(statusCode, rawHeaders, socket: Duplex) {
+      const front = ex.socket as net.Socket;
+      if (done || ex.ended || front.destroyed) {
+        socket.destroy();
+        return;
+      }
+      done = true;
+      ex.clearTimers(); // a tunnel lives as long as its two sockets
+      ex.status = statusCode;
+      const headers = latin1(rawHeaders);
+      for (const modifier of up.responseModifiers) modifyHeaders(headers, modifier);
+      let text = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
+      for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+      front.write(`${text}\r\n`);
+      if (up.upgradeHead !== null && up.upgradeHead.length > 0) socket.write(up.upgradeHead);
+      front.on('data', (chunk: Buffer) => (ex.bytesFromClient += chunk.length));
+      socket.on('data', (chunk: Buffer) => (ex.bytesToClient += chunk.length));
+      front.pipe(socket);
+      socket.pipe(front);
+      const close = (): void => {
+        if (!socket.destroyed) socket.destroy();
+        if (!front.destroyed) front.destroySoon();
+        ex.end();
+      };
+      socket.on('error', () => undefined);
+      socket.on('close', close);
+      front.on('close', close);
+    },
+  };
+  const options: Dispatcher.DispatchOptions = {
+    path: up.path,
+    method: up.method as Dispatcher.HttpMethod,
+    headers: undiciHeaders(up.headers),
+    body,
+  };
+  if (ex.socket !== null) {
+    for (let i = 0; i < up.headers.length; i += 2) if ((up.headers[i] as string).toLowerCase() === 'upgrade') options.upgrade = up.headers[i + 1] as string;
+  }
+  try {
+    pools.poolFor(endpoint, up.connectTimeoutMs).dispatch(options, handler);
+  } catch (err) {
+    ex.answer(400, `unforwardable_request: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }
 
-/** The client's body stops going to a request that failed; what is left of it is read and dropped. */
-function stopBody(ex: Exchange, request: http.ClientRequest): void {
-  if (!ex.bodyPiped) return;
-  ex.req.unpipe(request);
-  ex.req.resume();
-}
-
+/** A route timeout fired: 504 if nothing was sent yet, else the response is cut. */
 export function timedOut(ex: Exchange, reason: string): void {
   if (ex.ended) return;
   ex.timedOut = true;
@@ -157,79 +280,4 @@ export function timedOut(ex: Exchange, reason: string): void {
   ex.cancel?.();
   if (!ex.responseStarted) ex.answer(504, reason);
   else ex.abort(reason);
-}
-
-function finalHeaders(up: UpstreamRequest, raw: RawHeaders): RawHeaders {
-  for (const modifier of up.responseModifiers) modifyHeaders(raw, modifier);
-  return raw;
-}
-
-function relayResponse(ex: Exchange, up: UpstreamRequest, request: http.ClientRequest, res: http.IncomingMessage): void {
-  if (ex.ended || ex.timedOut || ex.upstream !== request) {
-    res.destroy();
-    return;
-  }
-  const status = res.statusCode ?? 502;
-  ex.status = status;
-  const headers = finalHeaders(up, responseHeadersForClient(res.rawHeaders));
-  res.on('data', (chunk: Buffer) => {
-    ex.bytesToClient += chunk.length;
-    countRelayedBytes(chunk.length);
-  });
-  // Cut before its end (reset, or closed without the promised length): the client must not
-  // take a truncated body for a complete one.
-  res.on('close', () => {
-    if (!res.complete && !ex.ended) ex.abort('backend_reset');
-  });
-  const client = ex.res;
-  if (client === null) {
-    // An upgrade the backend declined: its answer goes to the raw socket, framed by the close.
-    const socket = ex.socket as net.Socket;
-    let head = `HTTP/1.1 ${status} ${res.statusMessage ?? ''}\r\nConnection: close\r\n`;
-    for (let i = 0; i < headers.length; i += 2) if ((headers[i] as string).toLowerCase() !== 'content-length') head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    socket.write(`${head}\r\n`);
-    res.pipe(socket);
-    res.on('end', () => ex.end());
-    return;
-  }
-  try {
-    if (ex.http2) (client as import('node:http2').Http2ServerResponse).writeHead(status, headersObject(headers));
-    else (client as http.ServerResponse).writeHead(status, res.statusMessage, headers);
-  } catch (err) {
-    // A header the backend sent that the client's protocol cannot carry (HTTP/2 is stricter).
-    res.destroy();
-    ex.status = 0;
-    ex.answer(502, `backend_invalid_response: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    return;
-  }
-  res.pipe(client as NodeJS.WritableStream);
-}
-
-function relayUpgrade(ex: Exchange, up: UpstreamRequest, res: http.IncomingMessage, upstream: net.Socket, head: Buffer): void {
-  const client = ex.socket as net.Socket;
-  if (ex.ended || ex.timedOut || client.destroyed) {
-    upstream.destroy();
-    return;
-  }
-  ex.clearTimers(); // a tunnel lives as long as its two sockets
-  ex.status = res.statusCode ?? 101;
-  const headers = finalHeaders(up, [...res.rawHeaders]);
-  let text = `HTTP/1.1 ${ex.status} ${res.statusMessage ?? 'Switching Protocols'}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  client.write(`${text}\r\n`);
-  if (head.length > 0) client.write(head);
-  if (up.upgradeHead !== null && up.upgradeHead.length > 0) upstream.write(up.upgradeHead);
-  upstream.setNoDelay(true);
-  client.on('data', (chunk: Buffer) => (ex.bytesFromClient += chunk.length));
-  upstream.on('data', (chunk: Buffer) => (ex.bytesToClient += chunk.length));
-  client.pipe(upstream);
-  upstream.pipe(client);
-  const close = (): void => {
-    if (!upstream.destroyed) upstream.destroy();
-    if (!client.destroyed) client.destroySoon();
-    ex.end();
-  };
-  upstream.on('error', () => undefined);
-  upstream.on('close', close);
-  client.on('close', close);
 }

@@ -10,11 +10,9 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import type { AccessLogSink } from '../access-log.js';
 import type { Metrics } from '../metrics.js';
-import type { EndpointConfig } from '../../src/proxy-config.js';
 import type { Exchange, HttpConnectionFacts } from './exchange.js';
 import { handleRequest, type RequestHost } from './handler.js';
-import { forward, type UpstreamRequest } from './forward.js';
-import { forwardUndici, UndiciPools } from './forward-undici.js';
+import { BackendPools, forward, type UpstreamRequest } from './forward.js';
 
 const kFacts = Symbol('tlsgate.httpFacts');
 type Tagged<T> = T & { [kFacts]?: HttpConnectionFacts };
@@ -25,8 +23,6 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const HEADERS_TIMEOUT_MS = 60_000;
 /** No byte either way on an HTTP connection (or HTTP/2 session) for this long closes it. */
 export const HTTP_IDLE_TIMEOUT_MS = 120_000;
-/** Idle pooled backend connections are closed after this. */
-export const BACKEND_IDLE_TIMEOUT_MS = 30_000;
 
 export class HttpFront implements RequestHost {
   readonly metrics: Metrics;
@@ -34,12 +30,11 @@ export class HttpFront implements RequestHost {
   draining = false;
   private readonly h1: http.Server;
   private readonly h2: http2.Http2Server;
-  private readonly agents = new Map<string, http.Agent>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   /** The facts of the connection being handed to the HTTP/2 server (its 'session' event is synchronous). */
   private pendingFacts: HttpConnectionFacts | null = null;
   private inFlight = 0;
-  private readonly undici = process.env.TLSGATE_HTTP_CLIENT === 'undici' ? new UndiciPools() : null;
+  private readonly pools = new BackendPools();
 
   constructor(metrics: Metrics, accessLog: AccessLogSink | null) {
     this.metrics = metrics;
@@ -97,21 +92,8 @@ export class HttpFront implements RequestHost {
     this.h1.emit('connection', socket);
   }
 
-  agentFor(endpoint: EndpointConfig): http.Agent {
-    const key = `${endpoint.address}|${endpoint.port}`;
-    let agent = this.agents.get(key);
-    if (agent === undefined) {
-      // lifo: the most recently used connection is the least likely to have been closed by the
-      // backend's own keep-alive timeout.
-      agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', timeout: BACKEND_IDLE_TIMEOUT_MS });
-      this.agents.set(key, agent);
-    }
-    return agent;
-  }
-
   forward(ex: Exchange, up: UpstreamRequest): void {
-    if (this.undici !== null) forwardUndici(ex, this.undici, up);
-    else forward(ex, this, up);
+    forward(ex, this.pools, up);
   }
 
   exchangeEnded(_exchange: Exchange): void {
@@ -153,9 +135,7 @@ export class HttpFront implements RequestHost {
 
   /** Closes the pooled backend connections. */
   close(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
-    this.undici?.close();
+    this.pools.close();
   }
 }
 
