@@ -2,7 +2,7 @@
 // Not a test: run alone, briefly, on a quiet machine (`node dist/bench/http/pool-choice.js`).
 // A backend in a child process answers on loopback; this process makes the requests with one
 // client at a time and counts its own CPU (what the proxy would spend on the backend side).
-// bench/http/engine-client.ts (in the commit that had both legs, see docs/proxy.md) measured
+// bench/http/engine-client.ts (in commit e33c924, which had both legs; docs/proxy.md) measured
 // the same two through the whole engine.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
