@@ -114,7 +114,8 @@ export function buildInstall(options: InstallOptions): App {
 
   new GatewayClass(chart, 'gateway-class', {
     metadata: { name: 'tlsgate', namespace: undefined },
-    spec: { controllerName: CONTROLLER_NAME, description: 'tlsgate: TLSRoute (Passthrough, Terminate, Mixed) and HTTPRoute (HTTP, HTTPS)' },
+    // The CRD limits description to 64 bytes: a longer one fails the install's apply.
+    spec: { controllerName: CONTROLLER_NAME, description: 'tlsgate: TLSRoute (Passthrough, Terminate, Mixed) and HTTPRoute' },
   });
   return app;
 }
