@@ -26,6 +26,7 @@ import { objectKey } from './objects.js';
 import { buildRuntime, buildSnapshot, type Stores } from './snapshot.js';
 import type { Snapshot } from '../src/gatewayapi/translate.js';
 import { awaitDelivery } from './ack-wait.js';
+import { converge } from '../src/converge.js';
 import { absorbDeliveryReports, adminPortConflicts, mergeUnavailable, PortAvailability, type PortAvailabilityChange } from './port-availability.js';
 import { ResilientInformer } from './sources/informer.js';
 import { watchedKinds, type SnapshotField } from './sources/kinds.js';
@@ -305,30 +306,35 @@ export class Operator {
     const delivery = (key: string) => this.deliveryStatus(key);
     const runtime = buildRuntime(snapshot, delivery);
     this.absorbPortReports(snapshot);
-    let unavailablePorts = this.unavailablePortsInput(snapshot);
-    let output = translate({ snapshot, now, controllerName: this.controllerName, runtime, unavailablePorts });
-    this.lastOutput = output;
-    const changed = this.publish(this.withTicketKeys(output.proxyConfigs, stores.gateways as GatewayObject[]));
-    this.schedulePortRetry();
-
-    if (!this.elector.isLeader) return;
-    // Give the connected proxies a moment to acknowledge the versions just published, so that
-    // a route change does not flap the Gateway through Programmed=False (see ack-wait.ts).
-    // Only new versions: a proxy that never answers delays one reconcile, not every one.
-    if (this.server && changed.length > 0) {
-      const graceMs = this.options.ackGraceMs ?? DEFAULT_ACK_GRACE_MS;
-      await awaitDelivery(this.server, changed, graceMs);
+    const gateways = stores.gateways as GatewayObject[];
+    const graceMs = this.options.ackGraceMs ?? DEFAULT_ACK_GRACE_MS;
+    // Read before the first publish, with nothing awaited in between: only the leader writes
+    // statuses, so only it waits for the proxies' answers and translates with them.
+    const leading = this.elector.isLeader;
+    let answered = false;
+    const output = await converge({
       // A NACK naming ports it cannot bind: publish those Gateways without the listeners on them
       // at once and wait for that, so the status written shows PortUnavailable, not a refusal.
-      if (this.absorbPortReports(snapshot).length > 0) {
-        unavailablePorts = this.unavailablePortsInput(snapshot);
-        output = translate({ snapshot, now, controllerName: this.controllerName, runtime, unavailablePorts });
-        await awaitDelivery(this.server, this.publish(this.withTicketKeys(output.proxyConfigs, stores.gateways as GatewayObject[])), graceMs);
+      // A NACK of that reduced config is left to the next reconcile (learned at its start).
+      maxReplans: 1,
+      unavailablePorts: () => this.unavailablePortsInput(snapshot),
+      plan: (unavailablePorts) => translate({ snapshot, now, controllerName: this.controllerName, runtime, unavailablePorts }),
+      deliver: async (planned, { replanAllowed }) => {
+        const changed = this.publish(this.withTicketKeys(planned.proxyConfigs, gateways));
         this.schedulePortRetry();
-      }
-      output = translate({ snapshot, now, controllerName: this.controllerName, runtime: buildRuntime(snapshot, delivery), unavailablePorts });
-      this.lastOutput = output;
-    }
+        // Give the connected proxies a moment to acknowledge the versions just published, so that
+        // a route change does not flap the Gateway through Programmed=False (see ack-wait.ts).
+        // Only new versions: a proxy that never answers delays one reconcile, not every one.
+        if (!leading || !this.server || changed.length === 0) return { learnedUnavailablePorts: false };
+        await awaitDelivery(this.server, changed, graceMs);
+        answered = true;
+        return { learnedUnavailablePorts: replanAllowed && this.absorbPortReports(snapshot).length > 0 };
+      },
+      settle: ({ plan, unavailablePorts }) =>
+        answered ? translate({ snapshot, now, controllerName: this.controllerName, runtime: buildRuntime(snapshot, delivery), unavailablePorts }) : plan,
+    });
+    this.lastOutput = output;
+    if (!leading) return;
     if (full) await this.maintainCa(stores.secrets as SecretLike[], now);
     const desired = this.desiredInfrastructure(output.proxyConfigs, stores, now);
     await this.infra.sync(desired, full);

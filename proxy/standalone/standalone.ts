@@ -21,6 +21,7 @@ import { CONTROLLER_NAME, translate, type GatewayRuntime, type Snapshot, type Tr
 import { parseHostPort } from '../admin.js';
 import { describePortFailure, portFailuresOf } from '../port-failures.js';
 import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
+import { converge } from '../../src/converge.js';
 import { claimPorts, type PortConflict } from './port-claims.js';
 import { foreignGateways, renderStatusReport, type Problem } from './status-table.js';
 import { watchManifestPaths, type ManifestWatcher } from './watcher.js';
@@ -29,6 +30,8 @@ import { watchManifestPaths, type ManifestWatcher } from './watcher.js';
 export const DEFAULT_DEBOUNCE_MS = 100;
 /** How often ports that could not be bound are tried again (besides on every reload). */
 export const DEFAULT_PORT_RETRY_MS = 30_000;
+/** Rounds of leaving out ports the runtime names before isolating the refused Gateways instead. */
+const MAX_PORT_REPLANS = 8;
 /** Gateway key → listener port → why it cannot be served. */
 type UnavailablePorts = Map<string, Map<number, string>>;
 
@@ -222,34 +225,38 @@ export class StandaloneGateway {
     // at least one port, so this ends; the bound is a guard against a runtime that keeps
     // naming ports it was not asked for.
     const learned: UnavailablePorts = new Map();
-    let claim = claimPorts([], gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
-    let applyErrors = new Map<string, string>();
-    let unavailablePorts: Record<string, Record<number, string>> = {};
-    for (let round = 0; ; round++) {
-      unavailablePorts = unavailableInput(adminPorts, learned);
-      const planned = translate({ snapshot, now, controllerName: this.controllerName, runtime: plannedRuntime, unavailablePorts });
-      claim = claimPorts(planned.proxyConfigs, gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
-      let failures: ReturnType<typeof portFailuresOf> = null;
-      try {
-        await this.runtime.apply(claim.configs);
-        this.lastApplied = new Map(claim.configs.map((c) => [`${c.gateway.namespace}/${c.gateway.name}`, c]));
-        applyErrors = new Map();
-        break;
-      } catch (error) {
-        failures = portFailuresOf(error);
-      }
-      const before = countPorts(learned);
-      for (const failure of failures ?? []) {
-        let ports = learned.get(failure.gateway);
-        if (!ports) learned.set(failure.gateway, (ports = new Map()));
-        ports.set(failure.port, describePortFailure(failure));
-      }
-      if (failures === null || countPorts(learned) === before || round >= 8) {
+    const { claim, applyErrors, unavailablePorts, output } = await converge({
+      maxReplans: MAX_PORT_REPLANS,
+      unavailablePorts: () => unavailableInput(adminPorts, learned),
+      plan: (unavailablePorts) => translate({ snapshot, now, controllerName: this.controllerName, runtime: plannedRuntime, unavailablePorts }),
+      deliver: async (planned, { replanAllowed }) => {
+        const claimed = claimPorts(planned.proxyConfigs, gatewayKeys, this.options.portOffset, this.options.address, this.portOwners);
+        let failures: ReturnType<typeof portFailuresOf> = null;
+        try {
+          await this.runtime.apply(claimed.configs);
+          this.lastApplied = new Map(claimed.configs.map((c) => [`${c.gateway.namespace}/${c.gateway.name}`, c]));
+          return { learnedUnavailablePorts: false, claim: claimed, applyErrors: new Map<string, string>() };
+        } catch (error) {
+          failures = portFailuresOf(error);
+        }
+        const before = countPorts(learned);
+        for (const failure of failures ?? []) {
+          let ports = learned.get(failure.gateway);
+          if (!ports) learned.set(failure.gateway, (ports = new Map()));
+          ports.set(failure.port, describePortFailure(failure));
+        }
+        if (failures !== null && countPorts(learned) > before && replanAllowed) return { learnedUnavailablePorts: true, claim: claimed, applyErrors: new Map<string, string>() };
         // Refused for another reason: find the Gateways it refuses, one at a time.
-        applyErrors = await this.applyIsolated(claim.configs);
-        break;
-      }
-    }
+        return { learnedUnavailablePorts: false, claim: claimed, applyErrors: await this.applyIsolated(claimed.configs) };
+      },
+      // Second pass: the statuses, now that we know what the runtime serves.
+      settle: ({ delivery: { claim, applyErrors }, unavailablePorts }) => ({
+        claim,
+        applyErrors,
+        unavailablePorts,
+        output: translate({ snapshot, now, controllerName: this.controllerName, runtime: this.servedRuntime(gatewayKeys, address, claim.conflicts, applyErrors), unavailablePorts }),
+      }),
+    });
     for (const conflict of claim.conflicts) this.options.log(`error: ${conflict.message}`);
     this.reportPortChanges(snapshot, this.unavailable, learned);
     this.unavailable = learned;
@@ -261,23 +268,6 @@ export class StandaloneGateway {
     for (const [gateway, error] of applyErrors) {
       this.options.log(`error: Gateway ${gateway}: the proxy refused its config, ${this.lastApplied.has(gateway) ? 'still serving its last good one' : 'not served'}: ${error}`);
     }
-
-    // Second pass: the statuses, now that we know what the runtime serves.
-    const withheld = new Map<string, string[]>();
-    for (const conflict of claim.conflicts) withheld.set(conflict.gateway, [...(withheld.get(conflict.gateway) ?? []), conflict.message]);
-    const runtimeInfo: Record<string, GatewayRuntime> = {};
-    for (const key of gatewayKeys) {
-      const info: GatewayRuntime = { addresses: [address] };
-      const messages = [...(withheld.get(key) ?? [])];
-      const applyError = applyErrors.get(key);
-      if (applyError !== undefined) messages.push(`the proxy refused the config: ${applyError}`);
-      const acknowledged = this.runtime.appliedVersions.get(key);
-      // A Gateway served without some of its ports does not serve translate's config.
-      if (!withheld.has(key) && acknowledged !== undefined) info.acknowledgedVersion = acknowledged;
-      if (messages.length > 0) info.message = messages.join('; ');
-      runtimeInfo[key] = info;
-    }
-    const output = translate({ snapshot, now, controllerName: this.controllerName, runtime: runtimeInfo, unavailablePorts });
 
     // A timed retry that changed nothing (the port is still taken) prints nothing; a save does.
     const reportKey = JSON.stringify([unavailablePorts, [...applyErrors], claim.conflicts.map((c) => c.message)]);
@@ -294,6 +284,25 @@ export class StandaloneGateway {
         '\n',
     );
     return { loaded: true, changed: true, applyErrors, conflicts: claim.conflicts, problems: report.problems, output };
+  }
+
+  /** translate's runtime after applying: a Gateway's acknowledged version is the one the runtime serves. */
+  private servedRuntime(gatewayKeys: string[], address: GatewayRuntime['addresses'][number], conflicts: PortConflict[], applyErrors: Map<string, string>): Record<string, GatewayRuntime> {
+    const withheld = new Map<string, string[]>();
+    for (const conflict of conflicts) withheld.set(conflict.gateway, [...(withheld.get(conflict.gateway) ?? []), conflict.message]);
+    const runtimeInfo: Record<string, GatewayRuntime> = {};
+    for (const key of gatewayKeys) {
+      const info: GatewayRuntime = { addresses: [address] };
+      const messages = [...(withheld.get(key) ?? [])];
+      const applyError = applyErrors.get(key);
+      if (applyError !== undefined) messages.push(`the proxy refused the config: ${applyError}`);
+      const acknowledged = this.runtime.appliedVersions.get(key);
+      // A Gateway served without some of its ports does not serve translate's config.
+      if (!withheld.has(key) && acknowledged !== undefined) info.acknowledgedVersion = acknowledged;
+      if (messages.length > 0) info.message = messages.join('; ');
+      runtimeInfo[key] = info;
+    }
+    return runtimeInfo;
   }
 
   /**
