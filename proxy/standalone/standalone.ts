@@ -4,7 +4,8 @@
  * Each (re)load: read the manifests exactly as `tlsgate translate` does, translate once to get
  * the proxy configs, hand them to the proxy runtime, then translate again with what the
  * runtime actually applied, so that `Programmed` tells the truth (True only for a Gateway
- * whose exact config version is being served), and print the status tables.
+ * whose exact config version is being served), and print the status tables. That
+ * translate → apply → translate loop is src/converge.ts, which the operator runs too.
  *
  * A reload never makes things worse: a manifest that fails to load, or a config the runtime
  * refuses, leaves the last good config serving and is reported.
