@@ -9,6 +9,11 @@
 //	tlsgate-bench-loadgen loadgen    {"type":"run","id":N,"command":LoadCommand} -> {"type":"result","id":N,"result":LoadResult}
 //	tlsgate-bench-loadgen backends   {"type":"start",...BackendsStartMessage}   -> {"type":"ready","ports":BackendPorts}
 //
+// and, for bench/http (`npm run bench:http`, message shapes in bench/http/workloads.ts):
+//
+//	tlsgate-bench-loadgen http-loadgen   {"type":"run","id":N,"command":HttpLoadCommand} -> {"type":"result","id":N,"result":LoadResult}
+//	tlsgate-bench-loadgen http-backends  {"type":"start",...HttpBackendStartMessage}     -> {"type":"ready","port":N}
+//
 // {"type":"stop"} or the end of stdin (the orchestrator went away) ends either role.
 package main
 
@@ -22,17 +27,22 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 || (os.Args[1] != "loadgen" && os.Args[1] != "backends") {
-		fmt.Fprintln(os.Stderr, "usage: tlsgate-bench-loadgen loadgen|backends (JSON lines on stdin and stdout)")
+	roles := map[string]func(out *lineWriter) func(line []byte) error{
+		"loadgen":       func(out *lineWriter) func([]byte) error { return newLoadgen(out).handle },
+		"backends":      func(out *lineWriter) func([]byte) error { return newBackends(out).handle },
+		"http-loadgen":  func(out *lineWriter) func([]byte) error { return newHTTPLoadgen(out).handle },
+		"http-backends": func(out *lineWriter) func([]byte) error { return newHTTPBackends(out).handle },
+	}
+	var role func(out *lineWriter) func(line []byte) error
+	if len(os.Args) == 2 {
+		role = roles[os.Args[1]]
+	}
+	if role == nil {
+		fmt.Fprintln(os.Stderr, "usage: tlsgate-bench-loadgen loadgen|backends|http-loadgen|http-backends (JSON lines on stdin and stdout)")
 		os.Exit(2)
 	}
 	out := &lineWriter{w: bufio.NewWriter(os.Stdout)}
-	var handle func(line []byte) error
-	if os.Args[1] == "loadgen" {
-		handle = newLoadgen(out).handle
-	} else {
-		handle = newBackends(out).handle
-	}
+	handle := role(out)
 	in := bufio.NewScanner(os.Stdin)
 	// A start message carries two certificates and keys: a few KiB; allow much more.
 	in.Buffer(make([]byte, 64*1024), 4*1024*1024)
