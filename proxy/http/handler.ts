@@ -127,12 +127,15 @@ function sendToBackend(ex: Exchange, host: RequestHost, backend: CompiledHttpBac
     }
   }
   const body = ex.socket === null && hasBody(ex);
+  // Only WebSocket upgrades pass through. Anything else (curl's h2c on http://) is sent as a
+  // plain request; its answer goes to the raw socket and the connection closes.
+  const upgrade = ex.socket !== null && /^\s*websocket\s*$/i.test(String(ex.req.headers.upgrade ?? ''));
   const headers = requestHeadersForBackend(ex.req.rawHeaders, {
     host: hostHeader,
     originalHost: ex.authority,
     clientIp: ex.facts.clientIp,
     scheme: ex.facts.secure ? 'https' : 'http',
-    upgrade: ex.socket !== null,
+    upgrade,
     chunkedBody: body && ex.req.headers['content-length'] === undefined,
   });
   for (const modifier of requestModifiers) modifyHeaders(headers, modifier);

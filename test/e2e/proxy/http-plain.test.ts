@@ -176,6 +176,11 @@ describe('HTTP engine: plain HTTP port', () => {
     assert.equal(reply.status, 200);
     assert.equal(reply.httpVersion, '1.1');
     assert.equal((JSON.parse(reply.body) as { backend: string; url: string }).url, '/api/curl?x=1');
+    // curl --http2 on http:// asks for an h2c upgrade; the port speaks HTTP/1.1 and answers so.
+    const h2c = await curl(['--http2', '-H', 'Host: www.example.com', `http://127.0.0.1:${port}/api/h2c`]);
+    assert.equal(h2c.status, 200);
+    assert.equal(h2c.httpVersion, '1.1');
+    assert.equal((JSON.parse(h2c.body) as { url: string }).url, '/api/h2c');
   });
 
   it('logs one line per request and counts requests per route by status class', async () => {
