@@ -13,6 +13,7 @@ export const IMPORTED_CRDS = [
   'gateway.networking.k8s.io_tlsroutes.yaml',
   'gateway.networking.k8s.io_referencegrants.yaml',
   'gateway.networking.k8s.io_httproutes.yaml',
+  'gateway.networking.k8s.io_listenersets.yaml',
 ];
 
 export function combinedCrds() {
