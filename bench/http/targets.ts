@@ -187,6 +187,8 @@ http {
       # from one repetition to the next; streamed, 1,169-1,350.
       proxy_buffering off;
       proxy_buffer_size 64k;
+      # Unused while streaming, but nginx checks the default busy size (2 x 64k) against them.
+      proxy_buffers 8 64k;
     }
   }
 }
