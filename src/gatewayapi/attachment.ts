@@ -20,8 +20,11 @@ export interface ListenerAttachment {
 export type AttachResult = { accepted: true; attachments: ListenerAttachment[] } | { accepted: false; problem: Problem };
 
 export interface AttachContext {
+  /** The parent's namespace: a listener's `allowedRoutes.namespaces.from: Same` means this one. */
   gatewayNamespace: string;
   gatewayName: string;
+  /** How messages name the parent; default `Gateway namespace/name` (a ListenerSet says so). */
+  parentLabel?: string;
   /** Set when the Gateway itself is not Accepted: nothing attaches. */
   gatewayProblem?: string;
   listeners: EvaluatedListener[];
@@ -49,7 +52,7 @@ export function attachParentRef(
   gateway: AttachContext,
   index: SnapshotIndex,
 ): AttachResult {
-  const gwLabel = `Gateway ${gateway.gatewayNamespace}/${gateway.gatewayName}`;
+  const gwLabel = gateway.parentLabel ?? `Gateway ${gateway.gatewayNamespace}/${gateway.gatewayName}`;
   // Step 3: sectionName and port (both must match when both are set).
   const selected = gateway.listeners.filter(
     (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),

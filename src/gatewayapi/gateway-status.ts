@@ -6,11 +6,13 @@
 import type { ProxyConfig } from '../proxy-config.js';
 import { ConditionSet, generationOf } from './conditions.js';
 import { problemsSuffix } from './gateways.js';
+import { listenerStatus } from './listener-status.js';
+import { mergedListeners } from './listenersets.js';
 import type { AttachedHttpRoute, AttachedTlsRoute, EvaluatedListener, GatewayState, Problem, TranslateInput, TranslateOutput } from './model.js';
 import { buildProxyConfig } from './proxy-configs.js';
 import { objects } from './safe.js';
 import { key } from './snapshot-index.js';
-import type { GatewayStatus, ListenerStatus } from './types.js';
+import type { GatewayStatus } from './types.js';
 
 /** `port 443 is unavailable: why`, once per port, for a Gateway none of whose listeners is served. */
 function unavailablePortsSummary(listeners: EvaluatedListener[]): string {
@@ -22,33 +24,14 @@ function unavailablePortsSummary(listeners: EvaluatedListener[]): string {
     .join('; ');
 }
 
-function listenerStatus(l: EvaluatedListener, generation: number, previous: ListenerStatus | undefined, now: string, programmed: Problem | undefined): ListenerStatus {
-  const c = new ConditionSet(generation, previous?.conditions, now);
-  if (l.notAccepted) c.set('Accepted', 'False', l.notAccepted.reason, l.notAccepted.message);
-  else c.set('Accepted', 'True', 'Accepted', 'Listener is valid');
-  if (l.conflict) c.set('Conflicted', 'True', l.conflict.reason, l.conflict.message);
-  else c.set('Conflicted', 'False', 'NoConflicts', 'No conflicts');
-  if (l.refProblems.length > 0) {
-    c.set('ResolvedRefs', 'False', l.refProblems[0]!.reason, l.refProblems.map((p) => p.message).join('; '));
-  } else {
-    const notes = l.certificateNotes.length > 0 ? `; ${l.certificateNotes.join('; ')}` : '';
-    c.set('ResolvedRefs', 'True', 'ResolvedRefs', `All references resolved${notes}`);
-  }
-  if (l.notAccepted) c.set('Programmed', 'False', 'Invalid', 'Listener is not Accepted');
-  else if (l.unusable) c.set('Programmed', 'False', 'Invalid', `Listener cannot serve: ${l.unusable}; its connections are rejected`);
-  // Listener Programmed reasons are Programmed, Invalid and Pending (AddressNotAssigned is Gateway-level).
-  else if (programmed) c.set('Programmed', 'False', programmed.reason === 'Invalid' ? 'Invalid' : 'Pending', programmed.message);
-  else c.set('Programmed', 'True', 'Programmed', 'Listener is served');
-  return { name: l.name, supportedKinds: l.supportedKinds, attachedRoutes: l.attachedRoutes, conditions: c.list() };
-}
-
 /** Each listener's routes as lists, and its attachedRoutes count (each route once, of either kind). */
 function collectAttached(gw: GatewayState): { tls: Map<EvaluatedListener, AttachedTlsRoute[]>; http: Map<EvaluatedListener, AttachedHttpRoute[]> } {
   const tls = new Map<EvaluatedListener, AttachedTlsRoute[]>();
   const http = new Map<EvaluatedListener, AttachedHttpRoute[]>();
   for (const [listener, byRoute] of gw.tlsAttached) tls.set(listener, [...byRoute.values()]);
   for (const [listener, byRoute] of gw.httpAttached) http.set(listener, [...byRoute.values()]);
-  for (const listener of gw.listeners) listener.attachedRoutes = (tls.get(listener)?.length ?? 0) + (http.get(listener)?.length ?? 0);
+  const every = [...gw.listeners, ...gw.listenerSets.flatMap((s) => s.listeners)];
+  for (const listener of every) listener.attachedRoutes = (tls.get(listener)?.length ?? 0) + (http.get(listener)?.length ?? 0);
   return { tls, http };
 }
 
@@ -81,7 +64,8 @@ export function gatewayStatusesAndConfigs(
       const invalid = gw.listeners.some((l) => l.notAccepted || l.conflict);
       if (invalid) c.set('Accepted', 'True', 'ListenersNotValid', 'Some listeners are not valid' + problemsSuffix(gw.listeners));
       else c.set('Accepted', 'True', 'Accepted', 'Gateway is valid');
-      config = buildProxyConfig({ namespace: gw.namespace, name: gw.name }, gw.listeners, attached, gw.settings);
+      // The Gateway's listeners and its attached ListenerSets' share the one proxy (GEP-1713).
+      config = buildProxyConfig({ namespace: gw.namespace, name: gw.name }, mergedListeners(gw), attached, gw.settings);
       const detail = runtime?.message ? `: ${runtime.message}` : '';
       if (!runtime || runtime.addresses.length === 0) {
         notProgrammed = { reason: 'AddressNotAssigned', message: `No address assigned to the Gateway yet${detail}` };
@@ -98,6 +82,8 @@ export function gatewayStatusesAndConfigs(
     if (runtime && runtime.addresses.length > 0) status.addresses = runtime.addresses.map((a) => ({ type: a.type, value: a.value }));
     status.conditions = c.list();
     status.listeners = listeners;
+    // Always written, 0 included: the status is merge-patched, so an omitted count would stay stale.
+    status.attachedListenerSets = gw.listenerSets.filter((s) => !s.problem).length;
     gateways.push({ namespace: gw.namespace, name: gw.name, status });
   }
   return { gateways, proxyConfigs };

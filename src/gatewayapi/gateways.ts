@@ -12,7 +12,7 @@ import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_PARAMETERS_KIND, TLSGATE_GROUP, type Gateway } from './types.js';
 
 /** The caller's unavailable ports of one Gateway, ignoring entries that cannot be ports. */
-function unavailablePortsOf(input: TranslateInput['unavailablePorts'], gatewayKey: string): Map<number, string> {
+export function unavailablePortsOf(input: TranslateInput['unavailablePorts'], gatewayKey: string): Map<number, string> {
   const ports = new Map<number, string>();
   const entry = input?.[gatewayKey];
   if (typeof entry !== 'object' || entry === null) return ports;
@@ -42,6 +42,7 @@ function evaluateGateway(gateway: Gateway, cls: ClassState, index: SnapshotIndex
     settings: cls.settings,
     tlsAttached: new Map(),
     httpAttached: new Map(),
+    listenerSets: [],
     onlyPortsUnavailable: false,
   };
   const ref = gateway.spec?.infrastructure?.parametersRef;

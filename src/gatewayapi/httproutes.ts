@@ -17,7 +17,7 @@
 import { attachParentRef } from './attachment.js';
 import { compileHttpRoute, type CompiledHttpRoute } from './http-rules.js';
 import type { RouteStatusEntry } from './model.js';
-import { attachContextOf, recordAttachments, routeParentStatuses, type RouteStepContext } from './route-parents.js';
+import { recordAttachments, routeParentStatuses, type RouteStepContext } from './route-parents.js';
 import { strings } from './safe.js';
 import { key, namespaceOf } from './snapshot-index.js';
 import type { HTTPRoute } from './types.js';
@@ -30,9 +30,9 @@ export function translateHttpRoutes(routes: readonly HTTPRoute[], context: Route
     const routeKey = key(routeNamespace, route.metadata.name);
     const hostnames = strings(route.spec?.hostnames);
     let compiled: CompiledHttpRoute | undefined;
-    const status = routeParentStatuses(route, context, (ref, gw, c) => {
+    const status = routeParentStatuses(route, context, (ref, gw, c, parent) => {
       compiled ??= compileHttpRoute(route, context.index);
-      const result = attachParentRef(ref, 'HTTPRoute', routeNamespace, hostnames, attachContextOf(gw), context.index);
+      const result = attachParentRef(ref, 'HTTPRoute', routeNamespace, hostnames, parent, context.index);
       const invalid = compiled.invalidRules;
       const ruleCount = compiled.config.rules.length;
       if (!result.accepted) {

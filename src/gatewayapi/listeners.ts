@@ -5,7 +5,7 @@
  * certificates it serves. Route attachment (attachment.ts) only reads these results.
  */
 import type { CertificateConfig } from '../proxy-config.js';
-import type { EvaluatedListener } from './model.js';
+import type { EvaluatedListener, Problem } from './model.js';
 import { parseCertificateSecret, describeRelative, validityError } from './certificates.js';
 import { isValidHostname, normalizeHostname } from './hostnames.js';
 import { protocolSupport, TLS_MODE_MIXED_SUPPORTED, TLS_MODE_TERMINATE_SUPPORTED } from './protocols.js';
@@ -77,8 +77,8 @@ function evaluateKinds(listener: Listener, out: EvaluatedListener): void {
   }
 }
 
-function evaluateCertificates(gateway: Gateway, listener: Listener, out: EvaluatedListener, index: SnapshotIndex, now: Date): void {
-  const gatewayNamespace = namespaceOf(gateway);
+function evaluateCertificates(owner: ListenerOwner, listener: Listener, out: EvaluatedListener, index: SnapshotIndex, now: Date): void {
+  const ownerNamespace = owner.namespace;
   const refs = objects(listener.tls?.certificateRefs);
   if (refs.length === 0) {
     out.refProblems.push({
@@ -95,13 +95,14 @@ function evaluateCertificates(gateway: Gateway, listener: Listener, out: Evaluat
   const invalid: string[] = [];
   const certificates: CertificateConfig[] = [];
   for (const [i, ref] of refs.entries()) {
-    const namespace = ref.namespace || gatewayNamespace;
+    const namespace = ref.namespace || ownerNamespace;
     const group = ref.group ?? '';
     const kind = ref.kind ?? 'Secret';
     const field = `tls.certificateRefs[${i}]`;
     // Grant first, so that existence never leaks across namespaces (spec 3.1 step 5).
+    // A ListenerSet's references need grants to the ListenerSet: the Gateway's are not inherited (GEP-1713).
     const permitted = index.grants.permits(
-      { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gatewayNamespace },
+      { group: GATEWAY_API_GROUP, kind: owner.kind, namespace: ownerNamespace },
       { group, kind, namespace, name: ref.name },
     );
     if (!permitted) {
@@ -212,10 +213,66 @@ function markConflicts(listeners: EvaluatedListener[]): void {
   }
 }
 
+/** The object whose listeners are evaluated: certificates resolve from its namespace, grants name its kind. */
+export interface ListenerOwner {
+  kind: 'Gateway' | 'ListenerSet';
+  namespace: string;
+}
+
+/**
+ * Whether `listener` conflicts with listeners that take precedence over it (a ListenerSet's
+ * listener against its Gateway's and older ListenerSets' listeners, GEP-1713): by the rules of
+ * markConflicts, but only the newcomer loses. Undefined when it may join them.
+ */
+export function conflictWithListeners(listener: EvaluatedListener, earlier: readonly EvaluatedListener[], describeEarlier: (l: EvaluatedListener) => string): Problem | undefined {
+  const sharing = protocolSupport(listener.protocol);
+  if (sharing?.transport !== 'tcp') return undefined;
+  const samePort = earlier.filter((l) => l.port === listener.port && protocolSupport(l.protocol)?.transport === 'tcp');
+  const otherProtocol = samePort.find((l) => protocolSupport(l.protocol)!.portSharing !== sharing.portSharing);
+  if (otherProtocol) {
+    return {
+      reason: 'ProtocolConflict',
+      message: `Listener ${listener.name}: port ${listener.port} is already used with protocol ${otherProtocol.protocol} by ${describeEarlier(otherProtocol)}, which takes precedence; protocol ${listener.protocol} cannot share it`,
+    };
+  }
+  if (listener.protocol === 'TLS' && !TLS_MODE_MIXED_SUPPORTED) {
+    const mode = tlsModeOf(listener.spec);
+    const otherMode = samePort.find((l) => l.protocol === 'TLS' && tlsModeOf(l.spec) !== mode);
+    if (otherMode) {
+      return { reason: 'ProtocolConflict', message: `Listener ${listener.name}: port ${listener.port} mixes TLS modes with ${describeEarlier(otherMode)}, which is not supported` };
+    }
+  }
+  const sameHostname = samePort.find((l) => (l.hostname ?? '') === (listener.hostname ?? ''));
+  if (sameHostname) {
+    return {
+      reason: 'HostnameConflict',
+      message: `Listener ${listener.name}: port ${listener.port} and hostname "${listener.hostname ?? '(none)'}" are already used by ${describeEarlier(sameHostname)}, which takes precedence`,
+    };
+  }
+  return undefined;
+}
+
 export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: Date): EvaluatedListener[] {
+  return evaluateListenerEntries({ kind: 'Gateway', namespace: namespaceOf(gateway) }, gateway.spec?.listeners, index, now);
+}
+
+/**
+ * A Gateway's or a ListenerSet's listeners, each on its own and against its neighbours in the
+ * same object. `conflictWithEarlier` (ListenerSets) checks each listener against listeners that
+ * take precedence first: one that loses there is Accepted=False with that conflict, whatever
+ * else is wrong with it, and takes no part in its own object's conflicts (GEP-1713 merges all
+ * listeners in precedence order, so it never joins the list its siblings are checked against).
+ */
+export function evaluateListenerEntries(
+  owner: ListenerOwner,
+  specs: readonly Listener[] | undefined,
+  index: SnapshotIndex,
+  now: Date,
+  conflictWithEarlier?: (listener: EvaluatedListener) => Problem | undefined,
+): EvaluatedListener[] {
   const seen = new Set<string>();
   const listeners: EvaluatedListener[] = [];
-  for (const spec of objects(gateway.spec?.listeners)) {
+  for (const spec of objects(specs)) {
     // Names are unique, non-empty strings by CEL; a listener without one cannot even have a
     // status (it is keyed by name), and if a duplicate slipped through, the first wins.
     if (typeof spec.name !== 'string' || spec.name === '' || seen.has(spec.name)) continue;
@@ -233,14 +290,24 @@ export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: D
       attachedRoutes: 0,
     });
   }
-  markConflicts(listeners);
+  const losers = new Set<EvaluatedListener>();
+  if (conflictWithEarlier) {
+    for (const l of listeners) {
+      const problem = conflictWithEarlier(l);
+      if (problem) {
+        l.conflict = problem;
+        losers.add(l);
+      }
+    }
+  }
+  markConflicts(losers.size > 0 ? listeners.filter((l) => !losers.has(l)) : listeners);
 
   for (const l of listeners) {
     const support = protocolSupport(l.protocol);
     evaluateKinds(l.spec, l);
     // References are checked for every known protocol, served or not, so that status shows
     // every problem at once; certificates only where TLS is terminated.
-    if (support && needsCertificates(l.spec)) evaluateCertificates(gateway, l.spec, l, index, now);
+    if (support && needsCertificates(l.spec)) evaluateCertificates(owner, l.spec, l, index, now);
 
     if (!(Number.isInteger(l.port) && l.port >= 1 && l.port <= 65535)) {
       l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: port ${JSON.stringify(l.spec.port)} is not a port 1..65535` };
@@ -270,6 +337,7 @@ export function evaluateListeners(gateway: Gateway, index: SnapshotIndex, now: D
         l.notAccepted = { reason: 'UnsupportedValue', message: `Listener ${l.name}: tls.mode ${mode} is not supported` };
       }
     }
+    if (losers.has(l)) l.notAccepted = l.conflict;
     if (l.notAccepted) l.supportedKinds = [];
   }
   return listeners;

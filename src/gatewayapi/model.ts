@@ -14,6 +14,8 @@ import type {
   GatewayStatus,
   HTTPRoute,
   Listener,
+  ListenerSet,
+  ListenerSetStatus,
   Namespace,
   ReferenceGrant,
   RouteGroupKind,
@@ -39,6 +41,8 @@ export interface Snapshot {
   secrets: Secret[];
   namespaces: Namespace[];
   gatewayParameters?: GatewayParameters[];
+  /** Optional so that callers without ListenerSets need not list them. */
+  listenerSets?: ListenerSet[];
 }
 
 /** What the caller knows about a Gateway's data plane. */
@@ -86,6 +90,8 @@ export interface TranslateOutput {
   tlsRoutes: RouteStatusEntry[];
   /** HTTPRoutes, as for `tlsRoutes`. */
   httpRoutes: RouteStatusEntry[];
+  /** ListenerSets whose parent is a Gateway of our classes (we own their status), sorted by namespace/name. */
+  listenerSets: { namespace: string; name: string; status: ListenerSetStatus }[];
   /**
    * One per Gateway we serve, sorted by namespace/name: every Accepted Gateway, and one that is
    * not Accepted only because all its listeners are on unavailable ports (a config with no ports).
@@ -103,7 +109,14 @@ export interface Problem {
 
 export interface EvaluatedListener {
   spec: Listener;
+  /** The name in its Gateway or ListenerSet (what a parentRef's sectionName names). */
   name: string;
+  /**
+   * The name in the proxy config when it differs from `name`: a ListenerSet's listeners are
+   * `namespace/listenerset/name`, because names are unique only within their own object and the
+   * proxy keys metrics, logs and connection limits by listener name.
+   */
+  configName?: string;
   port: number;
   protocol: string;
   /** Normalized hostname, or null for none. */
@@ -188,4 +201,24 @@ export interface GatewayState {
   tlsAttached: Map<EvaluatedListener, Map<string, AttachedTlsRoute>>;
   /** HTTPRoutes per listener, keyed by route namespace/name. */
   httpAttached: Map<EvaluatedListener, Map<string, AttachedHttpRoute>>;
+  /**
+   * ListenerSets whose parentRef is this Gateway, in listener precedence order (oldest first,
+   * then namespace/name). Routes attached to their listeners are recorded in the maps above.
+   */
+  listenerSets: ListenerSetState[];
+}
+
+/** One ListenerSet whose parent is one of our Gateways. */
+export interface ListenerSetState {
+  listenerSet: ListenerSet;
+  namespace: string;
+  name: string;
+  /** namespace/name of the parent Gateway. */
+  gatewayKey: string;
+  /** Its listeners, evaluated even when it is not attached (statuses, sectionName matching). */
+  listeners: EvaluatedListener[];
+  /** Accepted=False problem: NotAllowed, ParentNotAccepted or ListenersNotValid. Undefined when attached. */
+  problem?: Problem;
+  /** Accepted but some listeners are not valid (Accepted=True/ListenersNotValid). */
+  someListenersInvalid?: string;
 }

@@ -72,7 +72,7 @@ function tlsListenerConfig(listener: EvaluatedListener, attached: AttachedTlsRou
     hostname: listener.hostname,
     hostnames,
     mode: listener.mode ?? 'Passthrough',
-    name: listener.name,
+    name: listener.configName ?? listener.name,
     ...(listener.unusable ? { reject: listener.unusable } : {}),
     routes: routeConfigs,
   };
@@ -87,7 +87,7 @@ function httpListenerConfig(listener: EvaluatedListener, attached: AttachedHttpR
     hostnames: [],
     http: buildHttpListenerConfig(attached),
     mode: 'Terminate',
-    name: listener.name,
+    name: listener.configName ?? listener.name,
     protocol: listener.protocol as 'HTTP' | 'HTTPS',
     ...(listener.unusable ? { reject: listener.unusable } : {}),
     routes: [],

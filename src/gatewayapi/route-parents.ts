@@ -5,7 +5,8 @@
  */
 import type { AttachContext, ListenerAttachment } from './attachment.js';
 import { ConditionSet, generationOf } from './conditions.js';
-import type { EvaluatedListener, GatewayState, RouteStatusEntry, ServedHostname } from './model.js';
+import { attachContextOfListenerSet } from './listenersets.js';
+import type { EvaluatedListener, GatewayState, ListenerSetState, RouteStatusEntry, ServedHostname } from './model.js';
 import { objects } from './safe.js';
 import { key, namespaceOf, type SnapshotIndex } from './snapshot-index.js';
 import { GATEWAY_API_GROUP, type HTTPRoute, type ParentReference, type RouteParentStatus, type TLSRoute } from './types.js';
@@ -15,6 +16,8 @@ export interface RouteStepContext {
   nowIso: string;
   /** Gateways of our classes by namespace/name. */
   gateways: ReadonlyMap<string, GatewayState>;
+  /** ListenerSets whose parent is one of those Gateways, by namespace/name. */
+  listenerSets?: ReadonlyMap<string, ListenerSetState>;
   index: SnapshotIndex;
 }
 
@@ -50,15 +53,36 @@ export function attachContextOf(gw: GatewayState): AttachContext {
 }
 
 /**
- * The route's status: one entry of ours per distinct parentRef to one of our Gateways (refs to
- * other kinds, missing Gateways and other controllers' Gateways get none), each with the
- * conditions `decide` sets; other controllers' entries untouched. Undefined when the route has
- * nothing of ours to write or remove.
+ * The parent a parentRef names, when it is ours: a Gateway of our classes, or a ListenerSet
+ * whose parent is one (GEP-1713: a route attaches to its direct parent's listeners only).
+ */
+function ourParent(ref: ParentReference, routeNamespace: string, context: RouteStepContext): { gateway: GatewayState; attach: AttachContext } | undefined {
+  if ((ref.group ?? GATEWAY_API_GROUP) !== GATEWAY_API_GROUP) return undefined;
+  const parentKey = key(ref.namespace || routeNamespace, ref.name);
+  const kind = ref.kind ?? 'Gateway';
+  if (kind === 'Gateway') {
+    const gw = context.gateways.get(parentKey);
+    return gw ? { gateway: gw, attach: attachContextOf(gw) } : undefined;
+  }
+  if (kind === 'ListenerSet') {
+    const listenerSet = context.listenerSets?.get(parentKey);
+    const gw = listenerSet ? context.gateways.get(listenerSet.gatewayKey) : undefined;
+    return listenerSet && gw ? { gateway: gw, attach: attachContextOfListenerSet(listenerSet) } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The route's status: one entry of ours per distinct parentRef to one of our Gateways or their
+ * ListenerSets (refs to other kinds, missing parents and other controllers' get none), each with
+ * the conditions `decide` sets; other controllers' entries untouched. Undefined when the route
+ * has nothing of ours to write or remove. `decide` attaches through `parent` (the Gateway's or
+ * the ListenerSet's listeners) and records on `gateway`, whose proxy serves both.
  */
 export function routeParentStatuses(
   route: TLSRoute | HTTPRoute,
   context: RouteStepContext,
-  decide: (ref: ParentReference, gateway: GatewayState, conditions: ConditionSet) => void,
+  decide: (ref: ParentReference, gateway: GatewayState, conditions: ConditionSet, parent: AttachContext) => void,
 ): RouteStatusEntry | undefined {
   const routeNamespace = namespaceOf(route);
   const generation = generationOf(route.metadata);
@@ -66,14 +90,13 @@ export function routeParentStatuses(
   const ours: RouteParentStatus[] = [];
   const handled: ParentReference[] = [];
   for (const ref of objects(route.spec?.parentRefs)) {
-    if ((ref.group ?? GATEWAY_API_GROUP) !== GATEWAY_API_GROUP || (ref.kind ?? 'Gateway') !== 'Gateway') continue;
-    const gw = context.gateways.get(key(ref.namespace || routeNamespace, ref.name));
-    if (!gw) continue; // missing or another controller's Gateway: no entry of ours
+    const parent = ourParent(ref, routeNamespace, context);
+    if (!parent) continue; // another kind, missing, or another controller's: no entry of ours
     if (handled.some((h) => sameParentRef(h, ref, routeNamespace))) continue;
     handled.push(ref);
     const previous = previousParents.find((p) => p.controllerName === context.controllerName && sameParentRef(p.parentRef, ref, routeNamespace));
     const conditions = new ConditionSet(generation, previous?.conditions, context.nowIso);
-    decide(ref, gw, conditions);
+    decide(ref, parent.gateway, conditions, parent.attach);
     ours.push({ parentRef: echoParentRef(ref), controllerName: context.controllerName, conditions: conditions.list() });
   }
   const others = previousParents.filter((p) => p.controllerName !== context.controllerName);

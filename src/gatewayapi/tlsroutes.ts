@@ -6,7 +6,7 @@
 import { attachParentRef } from './attachment.js';
 import { resolveTlsRouteBackends, type ResolvedBackends } from './backends.js';
 import type { RouteStatusEntry } from './model.js';
-import { attachContextOf, recordAttachments, routeParentStatuses, type RouteStepContext } from './route-parents.js';
+import { recordAttachments, routeParentStatuses, type RouteStepContext } from './route-parents.js';
 import { strings } from './safe.js';
 import { key, namespaceOf } from './snapshot-index.js';
 import type { TLSRoute } from './types.js';
@@ -19,9 +19,9 @@ export function translateTlsRoutes(routes: readonly TLSRoute[], context: RouteSt
     const routeKey = key(routeNamespace, route.metadata.name);
     const hostnames = strings(route.spec?.hostnames);
     let backends: ResolvedBackends | undefined;
-    const status = routeParentStatuses(route, context, (ref, gw, c) => {
+    const status = routeParentStatuses(route, context, (ref, gw, c, parent) => {
       backends ??= resolveTlsRouteBackends(route, context.index);
-      const result = attachParentRef(ref, 'TLSRoute', routeNamespace, hostnames, attachContextOf(gw), context.index);
+      const result = attachParentRef(ref, 'TLSRoute', routeNamespace, hostnames, parent, context.index);
       if (result.accepted && backends.invalidValues.length > 0) {
         c.set('Accepted', 'False', 'UnsupportedValue', backends.invalidValues.join('; '));
       } else if (result.accepted) {

@@ -6,17 +6,19 @@
  *
  * This module only orchestrates the steps, each in its own module:
  * 1. GatewayClasses (gateway-classes.ts);
- * 2. Gateways and their listeners (gateways.ts, listeners.ts);
+ * 2. Gateways and their listeners (gateways.ts, listeners.ts), then the ListenerSets that
+ *    add listeners to them (listenersets.ts);
  * 3. one step per route kind: TLSRoutes (tlsroutes.ts), HTTPRoutes (httproutes.ts), both
  *    attaching through attachment.ts and recording on the Gateway states;
  * 4. statuses of Gateways and listeners, with the proxy-config assembly (gateway-status.ts,
- *    proxy-configs.ts).
+ *    proxy-configs.ts), then the ListenerSets' statuses (listenersets.ts).
  * Shared shapes live in model.ts.
  */
 import { translateGatewayClasses } from './gateway-classes.js';
 import { gatewayStatusesAndConfigs } from './gateway-status.js';
 import { evaluateGateways } from './gateways.js';
 import { translateHttpRoutes } from './httproutes.js';
+import { evaluateListenerSets, listenerSetStatuses } from './listenersets.js';
 import { CONTROLLER_NAME, type Snapshot, type TranslateInput, type TranslateOutput } from './model.js';
 import { key, namespaceOf, SnapshotIndex } from './snapshot-index.js';
 import { translateTlsRoutes } from './tlsroutes.js';
@@ -56,6 +58,7 @@ function wellFormed(snapshot: Snapshot): Snapshot {
     secrets: keep(snapshot.secrets),
     namespaces: keep(snapshot.namespaces),
     gatewayParameters: keep(snapshot.gatewayParameters),
+    listenerSets: keep(snapshot.listenerSets),
   };
 }
 
@@ -75,12 +78,14 @@ export function translate(input: TranslateInput): TranslateOutput {
 
   const classes = translateGatewayClasses(snapshot.gatewayClasses, controllerName, index, nowIso);
   const gatewayStates = evaluateGateways(sortByNamespacedName(snapshot.gateways), classes.states, input, index);
-  const routeContext = { controllerName, nowIso, gateways: gatewayStates, index };
+  const listenerSetStates = evaluateListenerSets(snapshot.listenerSets ?? [], gatewayStates, input, index);
+  const routeContext = { controllerName, nowIso, gateways: gatewayStates, listenerSets: listenerSetStates, index };
   const tlsRoutes = translateTlsRoutes(sortByNamespacedName(snapshot.tlsRoutes), routeContext);
   const httpRoutes = translateHttpRoutes(sortByNamespacedName(snapshot.httpRoutes), routeContext);
   const { gateways, proxyConfigs } = gatewayStatusesAndConfigs(gatewayStates.values(), input.runtime, nowIso);
+  const listenerSets = listenerSetStatuses(listenerSetStates, gateways, nowIso);
 
-  return { gatewayClasses: classes.statuses, gateways, tlsRoutes, httpRoutes, proxyConfigs };
+  return { gatewayClasses: classes.statuses, gateways, tlsRoutes, httpRoutes, listenerSets, proxyConfigs };
 }
 
 /** Conditions of one type, for callers that inspect output (CLI, tests). */

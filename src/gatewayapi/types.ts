@@ -102,10 +102,16 @@ export interface GatewayAddress {
   value: string;
 }
 
+/** Which namespaces' ListenerSets may attach to a Gateway; absent or `None`: none. */
+export interface AllowedListeners {
+  namespaces?: { from?: 'All' | 'Same' | 'Selector' | 'None' | string; selector?: LabelSelector };
+}
+
 export interface Gateway extends KubeObject {
   spec: {
     gatewayClassName: string;
     listeners: Listener[];
+    allowedListeners?: AllowedListeners;
     addresses?: GatewayAddress[];
     infrastructure?: {
       labels?: Record<string, string>;
@@ -125,6 +131,33 @@ export interface ListenerStatus {
 
 export interface GatewayStatus {
   addresses?: { type: 'IPAddress' | 'Hostname' | string; value: string }[];
+  conditions?: Condition[];
+  listeners?: ListenerStatus[];
+  /** ListenerSets attached to this Gateway (allowed by it and Accepted). */
+  attachedListenerSets?: number;
+}
+
+// ---------------------------------------------------------------- ListenerSet
+
+/** ParentGatewayReference: group and kind default to the Gateway API group and `Gateway`. */
+export interface ParentGatewayReference {
+  group?: string;
+  kind?: string;
+  name: string;
+  namespace?: string;
+}
+
+/** gateway.networking.k8s.io/v1 ListenerSet: listeners a team adds to a Gateway that allows it. */
+export interface ListenerSet extends KubeObject {
+  spec: {
+    parentRef: ParentGatewayReference;
+    /** ListenerEntry has the fields of a Gateway Listener; names are unique within the set only. */
+    listeners: Listener[];
+  };
+  status?: ListenerSetStatus;
+}
+
+export interface ListenerSetStatus {
   conditions?: Condition[];
   listeners?: ListenerStatus[];
 }

@@ -37,6 +37,7 @@ export function emptySnapshot(): Snapshot {
     secrets: [],
     namespaces: [],
     gatewayParameters: [],
+    listenerSets: [],
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Rendering translate results as Kubernetes-style documents: every input GatewayClass,
- * Gateway, TLSRoute and HTTPRoute with its computed status, then one `ProxyConfig` document per
+ * Gateway, TLSRoute, HTTPRoute and ListenerSet with its computed status, then one `ProxyConfig` document per
  * Gateway. Used by `tlsgate translate` and the golden tests, so both print the same thing.
  */
 import { stringify } from 'yaml';
@@ -38,8 +38,8 @@ export function proxyConfigDocument(config: ProxyConfig, options: RenderOptions 
 }
 
 /**
- * The documents to print, in a fixed order: GatewayClasses by name, Gateways, TLSRoutes and
- * HTTPRoutes by namespace/name, then proxy configs by Gateway. Objects tlsgate does not own keep the
+ * The documents to print, in a fixed order: GatewayClasses by name, Gateways, TLSRoutes,
+ * HTTPRoutes and ListenerSets by namespace/name, then proxy configs by Gateway. Objects tlsgate does not own keep the
  * status they came with.
  */
 export function renderDocuments(snapshot: Snapshot, output: TranslateOutput, options: RenderOptions = {}): Record<string, unknown>[] {
@@ -54,6 +54,8 @@ export function renderDocuments(snapshot: Snapshot, output: TranslateOutput, opt
   for (const route of [...snapshot.tlsRoutes].sort(byNsName)) docs.push(withStatus(route, routeStatus.get(nsName(route)) ?? route.status));
   const httpRouteStatus = new Map(output.httpRoutes.map((r) => [`${r.namespace}/${r.name}`, r.status]));
   for (const route of [...snapshot.httpRoutes].sort(byNsName)) docs.push(withStatus(route, httpRouteStatus.get(nsName(route)) ?? route.status));
+  const listenerSetStatus = new Map(output.listenerSets.map((l) => [`${l.namespace}/${l.name}`, l.status]));
+  for (const ls of [...(snapshot.listenerSets ?? [])].sort(byNsName)) docs.push(withStatus(ls, listenerSetStatus.get(nsName(ls)) ?? ls.status));
   for (const config of output.proxyConfigs) docs.push(proxyConfigDocument(config, options));
   return docs;
 }

@@ -29,6 +29,7 @@ const KINDS: Record<string, { apiVersions: string[]; into: SnapshotKind }> = {
   Secret: { apiVersions: ['v1'], into: 'secrets' },
   Namespace: { apiVersions: ['v1'], into: 'namespaces' },
   GatewayParameters: { apiVersions: ['tlsgate.dev/v1alpha1'], into: 'gatewayParameters' },
+  ListenerSet: { apiVersions: [`${GATEWAY_API}/v1`], into: 'listenerSets' },
 };
 
 export class FieldError extends Error {
@@ -188,6 +189,35 @@ const valueMatches = (obj: Record<string, Json>, k: string, field: string): void
     optString(m, 'type', mf);
   });
 
+/** Gateway `spec.listeners` and ListenerSet `spec.listeners` (ListenerEntry has the same fields). */
+function listeners(spec: Record<string, Json>): void {
+  need(Array.isArray(spec.listeners), 'spec.listeners', 'is required and must be a list');
+  optArray(spec, 'listeners', 'spec', (l, f) => {
+    reqString(l, 'name', f);
+    reqString(l, 'protocol', f);
+    need(typeof l.port === 'number' && Number.isInteger(l.port), `${f}.port`, 'is required and must be an integer');
+    optString(l, 'hostname', f);
+    if (l.tls !== undefined) {
+      need(isObject(l.tls), `${f}.tls`, 'must be a mapping');
+      const tls = l.tls as Record<string, Json>;
+      optString(tls, 'mode', `${f}.tls`);
+      optArray(tls, 'certificateRefs', `${f}.tls`, ref);
+    }
+    if (l.allowedRoutes !== undefined) {
+      need(isObject(l.allowedRoutes), `${f}.allowedRoutes`, 'must be a mapping');
+      const ar = l.allowedRoutes as Record<string, Json>;
+      optArray(ar, 'kinds', `${f}.allowedRoutes`, (k, kf) => {
+        reqString(k, 'kind', kf);
+        optString(k, 'group', kf);
+      });
+      if (ar.namespaces !== undefined) {
+        need(isObject(ar.namespaces), `${f}.allowedRoutes.namespaces`, 'must be a mapping');
+        optString(ar.namespaces as Record<string, Json>, 'from', `${f}.allowedRoutes.namespaces`);
+      }
+    }
+  });
+}
+
 /** Throws FieldError naming the first field with a wrong type. */
 export function validateObject(kind: SnapshotKind, obj: Record<string, Json>): void {
   need(isObject(obj.metadata), 'metadata', 'is required and must be a mapping');
@@ -215,32 +245,25 @@ export function validateObject(kind: SnapshotKind, obj: Record<string, Json>): v
     case 'gateways': {
       const spec = specOf(obj, true);
       reqString(spec, 'gatewayClassName', 'spec');
-      need(Array.isArray(spec.listeners), 'spec.listeners', 'is required and must be a list');
-      optArray(spec, 'listeners', 'spec', (l, f) => {
-        reqString(l, 'name', f);
-        reqString(l, 'protocol', f);
-        need(typeof l.port === 'number' && Number.isInteger(l.port), `${f}.port`, 'is required and must be an integer');
-        optString(l, 'hostname', f);
-        if (l.tls !== undefined) {
-          need(isObject(l.tls), `${f}.tls`, 'must be a mapping');
-          const tls = l.tls as Record<string, Json>;
-          optString(tls, 'mode', `${f}.tls`);
-          optArray(tls, 'certificateRefs', `${f}.tls`, ref);
-        }
-        if (l.allowedRoutes !== undefined) {
-          need(isObject(l.allowedRoutes), `${f}.allowedRoutes`, 'must be a mapping');
-          const ar = l.allowedRoutes as Record<string, Json>;
-          optArray(ar, 'kinds', `${f}.allowedRoutes`, (k, kf) => {
-            reqString(k, 'kind', kf);
-            optString(k, 'group', kf);
-          });
-          if (ar.namespaces !== undefined) {
-            need(isObject(ar.namespaces), `${f}.allowedRoutes.namespaces`, 'must be a mapping');
-            optString(ar.namespaces as Record<string, Json>, 'from', `${f}.allowedRoutes.namespaces`);
-          }
-        }
-      });
+      listeners(spec);
+      optMapping(spec, 'allowedListeners', 'spec', (a, af) =>
+        optMapping(a, 'namespaces', af, (n, nf) => {
+          optString(n, 'from', nf);
+          optMapping(n, 'selector', nf);
+        }),
+      );
       optArray(spec, 'addresses', 'spec', (a, f) => optString(a, 'value', f));
+      return;
+    }
+    case 'listenerSets': {
+      const spec = specOf(obj, true);
+      need(isObject(spec.parentRef), 'spec.parentRef', 'is required and must be a mapping');
+      const parent = spec.parentRef as Record<string, Json>;
+      reqString(parent, 'name', 'spec.parentRef');
+      optString(parent, 'namespace', 'spec.parentRef');
+      optString(parent, 'group', 'spec.parentRef');
+      optString(parent, 'kind', 'spec.parentRef');
+      listeners(spec);
       return;
     }
     case 'httpRoutes': {
