@@ -66,8 +66,8 @@ test('invalid objects are reported with their reasons while the valid ones serve
   await cli.waitFor(/^ready: /m);
 
   // Each problem is in the table with its reason, and in the Problems list with its message.
-  assert.match(cli.stdout, /^default\s+ghost-route\s+ghost\.example\.com\s+example-gateway\/tls\s+True\s+False\s+BackendNotFound\s*$/m);
-  assert.match(cli.stdout, /^default\s+lost-route\s+lost\.example\.com\s+example-gateway\/no-such-listener\s+False\s+\S+\s+NoMatchingParent\s*$/m);
+  assert.match(cli.stdout, /^TLSRoute\s+default\s+ghost-route\s+ghost\.example\.com\s+example-gateway\/tls\s+True\s+False\s+BackendNotFound\s*$/m);
+  assert.match(cli.stdout, /^TLSRoute\s+default\s+lost-route\s+lost\.example\.com\s+example-gateway\/no-such-listener\s+False\s+\S+\s+NoMatchingParent\s*$/m);
   assert.match(cli.stdout, /^TLSRoute\s+default\s+orphan-route\s+orphan\.example\.com\s+<none>\s+-\s+-\s+NoParent\s*$/m);
   assert.match(cli.stdout, /^default\s+broken-gateway\s+tls-terminate\s+\d+\s+\S+\s+TLS\/Terminate\s+\*\s+\d+\s+\S+\s+\S+\s+InvalidCertificateRef\s*$/m);
   assert.match(cli.stdout, /^Problems:$/m);
@@ -179,7 +179,7 @@ test(`--workers ${workers}: a listener whose port another program holds is PortU
   assert.match(cli.stdout, new RegExp(`^default\\s+blocked-gateway\\s+tls\\s+${takenPort}\\s+<not served>\\s+TLS/Passthrough\\s+\\*\\s+0\\s+False\\s+False\\s+PortUnavailable\\s*$`, 'm'));
   assert.match(cli.stdout, new RegExp(`^default\\s+blocked-gateway\\s+tls-terminate\\s+${blockedTerminatePort}\\s+127\\.0\\.0\\.1:${blockedTerminatePort}\\s+TLS/Terminate\\s+\\*\\s+1\\s+True\\s+True\\s*$`, 'm'));
   assert.match(cli.stdout, new RegExp(`Gateway default/blocked-gateway listener tls: Accepted=False PortUnavailable: Listener tls: port ${takenPort} is unavailable: ${taken}`));
-  assert.match(cli.stdout, /^default\s+blocked-route\s+foo\.example\.com\s+blocked-gateway\/tls\s+False\s+True\s+NotAllowedByListeners\s*$/m);
+  assert.match(cli.stdout, /^TLSRoute\s+default\s+blocked-route\s+foo\.example\.com\s+blocked-gateway\/tls\s+False\s+True\s+NotAllowedByListeners\s*$/m);
   assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
   // Several connections each way, so that with two workers both serve some.
   for (let i = 0; i < 4; i++) {
@@ -267,7 +267,7 @@ test('a Gateway whose only listener is on a port another program holds: not Acce
   assert.match(cli.stdout, /^default\s+lonely-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+False\s+False\s+ListenersNotValid\s*$/m);
   assert.match(cli.stdout, new RegExp(`^default\\s+lonely-gateway\\s+tls\\s+${takenPort}\\s+<not served>\\s+TLS/Passthrough\\s+\\*\\s+0\\s+False\\s+False\\s+PortUnavailable\\s*$`, 'm'));
   assert.match(cli.stdout, new RegExp(`Gateway default/lonely-gateway: Programmed=False Invalid: No listener is served: port ${takenPort} is unavailable: ${taken}`));
-  assert.match(cli.stdout, /^default\s+lonely-route\s+foo\.example\.com\s+lonely-gateway\/tls\s+False\s+True\s+NotAllowedByListeners\s*$/m);
+  assert.match(cli.stdout, /^TLSRoute\s+default\s+lonely-route\s+foo\.example\.com\s+lonely-gateway\/tls\s+False\s+True\s+NotAllowedByListeners\s*$/m);
   assert.match(cli.stdout, /^ready: serving 0 Gateway\(s\), 0 port\(s\) on 127\.0\.0\.1$/m);
   // Nothing is bound and there is no --watch: the pending retry alone keeps the process up.
   await new Promise((resolve) => setTimeout(resolve, 2500));

@@ -47,8 +47,8 @@ test('standalone serves Passthrough with the backend\'s certificate and Terminat
   assert.match(cli.stdout, /^default\s+example-gateway\s+example-gateway-class\s+127\.0\.0\.1\s+True\s+True\s*$/m);
   assert.match(cli.stdout, new RegExp(`^default\\s+example-gateway\\s+tls\\s+${passthroughPort}\\s+127\\.0\\.0\\.1:${passthroughPort + OFFSET}\\s+TLS/Passthrough\\s+\\*\\s+1\\s+True\\s+True`, 'm'));
   assert.match(cli.stdout, new RegExp(`^default\\s+example-gateway\\s+tls-terminate\\s+${terminatePort}\\s+127\\.0\\.0\\.1:${terminatePort + OFFSET}\\s+TLS/Terminate\\s+\\*\\s+1\\s+True\\s+True`, 'm'));
-  assert.match(cli.stdout, /^default\s+foo-route\s+foo\.example\.com\s+example-gateway\/tls\s+True\s+True\s*$/m);
-  assert.match(cli.stdout, /^default\s+bar-route\s+bar\.example\.com\s+example-gateway\/tls-terminate\s+True\s+True\s*$/m);
+  assert.match(cli.stdout, /^TLSRoute\s+default\s+foo-route\s+foo\.example\.com\s+example-gateway\/tls\s+True\s+True\s*$/m);
+  assert.match(cli.stdout, /^TLSRoute\s+default\s+bar-route\s+bar\.example\.com\s+example-gateway\/tls-terminate\s+True\s+True\s*$/m);
   assert.doesNotMatch(cli.stdout, /Problems:/);
 
   const passthrough = await tlsExchange(passthroughPort + OFFSET, 'foo.example.com', pki.ca.certificatePem);

@@ -52,7 +52,7 @@ for (const workers of [1, 2]) {
     // The change: both routes move to other hostnames.
     writeFileSync(routesFile, routes('foo2.example.com', 'baz.example.com'));
     await cli.waitForReadyCount(2);
-    assert.match(cli.stdout, /^default\s+bar-route\s+baz\.example\.com\s+example-gateway\/tls-terminate\s+True\s+True\s*$/m);
+    assert.match(cli.stdout, /^TLSRoute\s+default\s+bar-route\s+baz\.example\.com\s+example-gateway\/tls-terminate\s+True\s+True\s*$/m);
 
     const moved = await tlsExchange(terminatePort, 'baz.example.com', pki.ca.certificatePem);
     assert.match(moved.greeting, /^bar-svc: plain TCP echo/);
