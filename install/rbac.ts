@@ -12,12 +12,12 @@ export interface PolicyRule {
 
 export const CLUSTER_RULES: PolicyRule[] = [
   // Informers (list + watch) over everything translate reads.
-  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses', 'gateways', 'tlsroutes', 'httproutes', 'referencegrants'], verbs: ['list', 'watch'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses', 'gateways', 'tlsroutes', 'httproutes', 'referencegrants', 'listenersets'], verbs: ['list', 'watch'] },
   { apiGroups: ['tlsgate.dev'], resources: ['gatewayparameters'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
-  // Status: GatewayClass and Gateway by merge patch; TLSRoute and HTTPRoute parents by get + replace (update).
-  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses/status', 'gateways/status'], verbs: ['patch'] },
+  // Status: GatewayClass, Gateway and ListenerSet by merge patch; TLSRoute and HTTPRoute parents by get + replace (update).
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses/status', 'gateways/status', 'listenersets/status'], verbs: ['patch'] },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['tlsroutes/status', 'httproutes/status'], verbs: ['get', 'update'] },
   // Per-Gateway infrastructure: server-side apply (patch; and create, which the API server
   // checks when an apply creates the object: verified, without it the first apply is a 403),

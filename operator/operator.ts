@@ -455,7 +455,7 @@ export class Operator {
       try {
         const params = referencedParameters(gateway, classes.get(gateway.spec.gatewayClassName), stores.gatewayParameters as GatewayParametersObject[]);
         const objects: AppliableObject[] = renderProxyInfrastructure({
-          gateway,
+          gateway: withListenerSetPorts(gateway, config),
           parameters: effectiveParameters(params.fromClass, params.fromGateway),
           image: this.options.proxyImage,
           imagePullPolicy: this.options.proxyImagePullPolicy,
@@ -474,6 +474,18 @@ export class Operator {
   }
 }
 
+/**
+ * The Gateway as its proxy Service sees it: attached ListenerSets' listeners share the Gateway's
+ * proxy (translate merged them into its config), so their ports must be Service ports too.
+ */
+function withListenerSetPorts(gateway: GatewayObject, config: ProxyConfig): GatewayObject {
+  const own = new Set(gateway.spec.listeners.map((l) => l.port));
+  const extra = config.ports.map((p) => p.port).filter((port) => !own.has(port));
+  if (extra.length === 0) return gateway;
+  const listeners = [...gateway.spec.listeners, ...extra.map((port) => ({ name: `listenerset-${port}`, port, protocol: 'TCP' }))];
+  return { ...gateway, spec: { ...gateway.spec, listeners } };
+}
+
 function findSecret(stores: Stores, namespace: string, name: string): SecretLike | undefined {
   return (stores.secrets as SecretLike[]).find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
 }
@@ -482,10 +494,12 @@ function cachedStatuses(stores: Stores): CachedStatuses {
   const index = (items: KubeObject[]) => new Map(items.map((o) => [objectKey(o.metadata?.namespace, o.metadata?.name), o as KubeObject & { status?: unknown }]));
   const classes = index(stores.gatewayClasses);
   const gateways = index(stores.gateways);
+  const listenerSets = index(stores.listenerSets ?? []);
   const routes = { TLSRoute: index(stores.tlsRoutes), HTTPRoute: index(stores.httpRoutes) };
   return {
     gatewayClass: (name) => classes.get(objectKey(undefined, name))?.status as ObjectStatusWithConditions | undefined,
     gateway: (namespace, name) => gateways.get(objectKey(namespace, name))?.status as ObjectStatusWithConditions | undefined,
+    listenerSet: (namespace, name) => listenerSets.get(objectKey(namespace, name))?.status as ObjectStatusWithConditions | undefined,
     routeParents: (kind, namespace, name) => (routes[kind].get(objectKey(namespace, name))?.status as { parents?: RouteParentStatus[] } | undefined)?.parents,
   };
 }

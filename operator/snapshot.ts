@@ -25,6 +25,7 @@ export function buildSnapshot(stores: Stores): Snapshot {
     secrets: stores.secrets as unknown as Snapshot['secrets'],
     namespaces: stores.namespaces as unknown as Snapshot['namespaces'],
     gatewayParameters: stores.gatewayParameters as unknown as Snapshot['gatewayParameters'],
+    listenerSets: (stores.listenerSets ?? []) as unknown as Snapshot['listenerSets'],
   };
 }
 

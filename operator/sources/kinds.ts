@@ -14,7 +14,8 @@ export type SnapshotField =
   | 'endpointSlices'
   | 'secrets'
   | 'namespaces'
-  | 'gatewayParameters';
+  | 'gatewayParameters'
+  | 'listenerSets';
 
 export interface SnapshotKind extends WatchedKind {
   field: SnapshotField;
@@ -39,6 +40,8 @@ export function watchedKinds(kubeConfig: k8s.KubeConfig): SnapshotKind[] {
     customKind('gateways', GATEWAY_GROUP, 'v1', 'Gateway', 'gateways'),
     customKind('tlsRoutes', GATEWAY_GROUP, 'v1', 'TLSRoute', 'tlsroutes'),
     customKind('httpRoutes', GATEWAY_GROUP, 'v1', 'HTTPRoute', 'httproutes'),
+    // Optional: a cluster without the (standard-channel) ListenerSet CRD still runs everything else.
+    customKind('listenerSets', GATEWAY_GROUP, 'v1', 'ListenerSet', 'listenersets', true),
     customKind('referenceGrants', GATEWAY_GROUP, 'v1', 'ReferenceGrant', 'referencegrants'),
     customKind('gatewayParameters', TLSGATE_GROUP, GATEWAY_PARAMETERS_VERSION, 'GatewayParameters', 'gatewayparameters', true),
     { field: 'services', kind: 'Service', apiVersion: 'v1', path: '/api/v1/services', list: async () => (await core.listServiceForAllNamespaces()) as AnyList },

@@ -1,8 +1,9 @@
 /**
  * Writes the statuses translate computed, only where they differ from the server's.
  *
- * - GatewayClass and Gateway: tlsgate owns their whole status (a Gateway of our class is
- *   ours), so a JSON merge patch of /status with the fields we compute is enough.
+ * - GatewayClass, Gateway and ListenerSet: tlsgate owns their whole status (a Gateway of our
+ *   class is ours, and so is a ListenerSet whose parent is one), so a JSON merge patch of
+ *   /status with the fields we compute is enough.
  * - TLSRoute and HTTPRoute: `status.parents` is an atomic list shared with other controllers, so it is a
  *   GET, a merge of our entries into the fresh list, and a replace carrying the
  *   resourceVersion we read; a 409 (someone wrote in between) re-reads and retries.
@@ -23,6 +24,8 @@ export interface DesiredStatuses {
   gateways: { namespace: string; name: string; status: ObjectStatusWithConditions }[];
   tlsRoutes: RouteStatuses;
   httpRoutes: RouteStatuses;
+  /** ListenerSets whose parent is one of our Gateways (translate's `listenerSets`). */
+  listenerSets?: { namespace: string; name: string; status: ObjectStatusWithConditions }[];
 }
 
 type RouteStatuses = { namespace: string; name: string; status: { parents: RouteParentStatus[] } }[];
@@ -35,12 +38,13 @@ const ROUTE_PLURALS: Record<RouteKind, string> = { TLSRoute: 'tlsroutes', HTTPRo
 export interface CachedStatuses {
   gatewayClass(name: string): ObjectStatusWithConditions | undefined;
   gateway(namespace: string, name: string): ObjectStatusWithConditions | undefined;
+  listenerSet?(namespace: string, name: string): ObjectStatusWithConditions | undefined;
   routeParents(kind: RouteKind, namespace: string, name: string): RouteParentStatus[] | undefined;
 }
 
 /** A status that was written, with what it replaced (for events). */
 export interface StatusChange {
-  kind: 'GatewayClass' | 'Gateway' | RouteKind;
+  kind: 'GatewayClass' | 'Gateway' | 'ListenerSet' | RouteKind;
   namespace?: string;
   name: string;
   before: ObjectStatusWithConditions | { parents?: RouteParentStatus[] } | undefined;
@@ -89,6 +93,11 @@ export class StatusWriter {
         this.writeGateway(gw.namespace, gw.name, gw.status, cached.gateway(gw.namespace, gw.name)),
       );
     }
+    for (const ls of desired.listenerSets ?? []) {
+      await attempt(`ListenerSet ${objectKey(ls.namespace, ls.name)}`, () =>
+        this.writeListenerSet(ls.namespace, ls.name, ls.status, cached.listenerSet?.(ls.namespace, ls.name)),
+      );
+    }
     const routes: [RouteKind, RouteStatuses][] = [
       ['TLSRoute', desired.tlsRoutes],
       ['HTTPRoute', desired.httpRoutes],
@@ -128,6 +137,21 @@ export class StatusWriter {
       MERGE_PATCH,
     );
     return { kind: 'Gateway', namespace, name, before: current, after: status, object };
+  }
+
+  async writeListenerSet(
+    namespace: string,
+    name: string,
+    desired: ObjectStatusWithConditions,
+    current: ObjectStatusWithConditions | undefined,
+  ): Promise<StatusChange | undefined> {
+    const status = carryStatusTimes(desired, current);
+    if (statusUpToDate(status, current)) return undefined;
+    const object = await this.custom.patchNamespacedCustomObjectStatus(
+      { group: GATEWAY_GROUP, version: 'v1', plural: 'listenersets', namespace, name, body: { status } },
+      MERGE_PATCH,
+    );
+    return { kind: 'ListenerSet', namespace, name, before: current, after: status, object };
   }
 
   /** A fresh read of a route (with its status and resourceVersion). */
