@@ -8,8 +8,8 @@ import { GATEWAY_GROUP } from './validation/patterns.js';
 import type { ValidationIssue } from './validation/issues.js';
 
 export interface GrantRequest {
-  /** `Gateway` (certificates) or `TLSRoute` / `HTTPRoute` (backends, mirror backends). */
-  readonly fromKind: 'Gateway' | 'TLSRoute' | 'HTTPRoute';
+  /** `Gateway` / `ListenerSet` (certificates) or `TLSRoute` / `HTTPRoute` (backends, mirror backends). */
+  readonly fromKind: 'Gateway' | 'ListenerSet' | 'TLSRoute' | 'HTTPRoute';
   readonly fromNamespace: string;
   /** `Secret` or `Service` (core group). */
   readonly toKind: 'Secret' | 'Service';

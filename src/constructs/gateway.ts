@@ -100,6 +100,16 @@ export interface GatewayInfrastructureOptions {
   readonly parametersRef?: { readonly group: string; readonly kind: string; readonly name: string };
 }
 
+/**
+ * Which namespaces' ListenerSets may add listeners to the Gateway (`spec.allowedListeners`):
+ * none (the default), the Gateway's own, all, or those matching a selector.
+ */
+export type ListenerSetNamespaces =
+  | { readonly from: 'None' }
+  | { readonly from: 'Same' }
+  | { readonly from: 'All' }
+  | { readonly from: 'Selector'; readonly selector: NamespaceLabelSelector };
+
 export interface GatewayProps {
   readonly metadata?: ApiObjectMetadata;
   /** The class: a GatewayClass construct or the name of one. */
@@ -107,6 +117,8 @@ export interface GatewayProps {
   readonly listeners?: readonly GatewayListenerOptions[];
   readonly addresses?: readonly GatewayAddressOptions[];
   readonly infrastructure?: GatewayInfrastructureOptions;
+  /** ListenerSets from these namespaces may attach. @default none (the CRD default; left out of the manifest) */
+  readonly allowedListeners?: ListenerSetNamespaces;
   /**
    * Write ReferenceGrants for certificates in other namespaces when the Secret is a
    * construct of this app (a `SecretReference` decides with its own `referenceGrant`).
@@ -194,78 +206,101 @@ export class Gateway extends Construct {
 
   /** The listeners as they will be synthesized. */
   renderListeners(): gwapi.GatewaySpecListeners[] {
-    return this.listenerOptions.map((o) => this.renderListener(o));
+    return this.listenerOptions.map((o) => renderListener(o, this.namespace));
+  }
+
+  /** Which ListenerSets the Gateway allows (`None` when not given, as the CRD defaults it). */
+  get allowedListeners(): ListenerSetNamespaces {
+    return this.props.allowedListeners ?? { from: 'None' };
   }
 
   /** The spec as it will be synthesized. */
   renderSpec(): gwapi.GatewaySpec {
-    const { addresses, infrastructure } = this.props;
+    const { addresses, infrastructure, allowedListeners } = this.props;
     return {
       gatewayClassName: this.gatewayClassName,
       listeners: this.renderListeners(),
+      ...(allowedListeners !== undefined ? { allowedListeners: { namespaces: structuredClone(allowedListeners) as gwapi.GatewaySpecAllowedListenersNamespaces } } : {}),
       ...(addresses !== undefined ? { addresses: addresses.map((a) => ({ ...a })) } : {}),
       ...(infrastructure !== undefined ? { infrastructure: structuredClone(infrastructure) as gwapi.GatewaySpecInfrastructure } : {}),
     };
   }
 
-  private renderListener(o: GatewayListenerOptions): gwapi.GatewaySpecListeners {
-    const tls = this.renderTls(o);
-    const allowedRoutes = renderAllowedRoutes(o.allowedRoutes);
-    return {
-      name: o.name,
-      port: o.port,
-      protocol: o.protocol ?? 'TLS',
-      ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
-      ...(tls ? { tls } : {}),
-      ...(allowedRoutes ? { allowedRoutes } : {}),
-    };
-  }
-
-  private renderTls(o: GatewayListenerOptions): gwapi.GatewaySpecListenersTls | undefined {
-    const certificateRefs = (o.certificates ?? []).map((c) => this.renderCertificateRef(c));
-    const options = o.tlsOptions;
-    if (o.mode === undefined && certificateRefs.length === 0 && options === undefined) return undefined;
-    // A TLS listener's manifest says which of its two modes it uses; HTTPS has only Terminate.
-    const mode = o.mode ?? ((o.protocol ?? 'TLS') === 'TLS' ? 'Terminate' : undefined);
-    return {
-      ...(mode !== undefined ? { mode: mode as gwapi.GatewaySpecListenersTlsMode } : {}),
-      ...(certificateRefs.length > 0 ? { certificateRefs } : {}),
-      ...(options !== undefined ? { options: { ...options } } : {}),
-    };
-  }
-
-  private renderCertificateRef(cert: CertificateSource): gwapi.GatewaySpecListenersTlsCertificateRefs {
-    if (cert instanceof kplus.Secret) {
-      const namespace = referenceNamespace(this.namespace, cert.metadata.namespace);
-      return { name: cert.name, ...(namespace ? { namespace } : {}) };
-    }
-    if (cert instanceof Construct) return { name: cert.name }; // an imported ISecret: same namespace
-    const ref = cert as SecretReference;
-    return {
-      name: ref.name,
-      ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
-      ...(ref.group !== undefined ? { group: ref.group } : {}),
-      ...(ref.kind !== undefined ? { kind: ref.kind } : {}),
-    };
-  }
-
   /** Writes the ReferenceGrant a certificate in another namespace needs, when asked to. */
   private grantCertificate(cert: CertificateSource, field: string): void {
-    let target: GrantTarget;
-    if (cert instanceof kplus.Secret) target = { namespace: cert.metadata.namespace, name: cert.name, wanted: this.props.referenceGrants ?? true };
-    else if (cert instanceof Construct) return;
-    else {
-      const ref = cert as SecretReference;
-      if ((ref.group ?? '') !== '' || (ref.kind ?? 'Secret') !== 'Secret') return;
-      target = { namespace: ref.namespace, name: ref.name, wanted: ref.referenceGrant ?? false };
-    }
-    const issue = grantCrossNamespace(this, { fromKind: 'Gateway', fromNamespace: this.namespace, toKind: 'Secret' }, target, field, {
-      target: 'certificate Secret',
-      owner: 'Gateway',
-      ownerInFix: 'the Gateway',
-    });
+    const issue = grantListenerCertificate(this, 'Gateway', this.namespace, this.props.referenceGrants ?? true, cert, field);
     if (issue) this.buildIssues.push(issue);
   }
+}
+
+/** A listener as it will be synthesized, certificates referred to from `ownerNamespace` (a Gateway's or a ListenerSet's). */
+export function renderListener(o: GatewayListenerOptions, ownerNamespace: string | undefined): gwapi.GatewaySpecListeners {
+  const tls = renderTls(o, ownerNamespace);
+  const allowedRoutes = renderAllowedRoutes(o.allowedRoutes);
+  return {
+    name: o.name,
+    port: o.port,
+    protocol: o.protocol ?? 'TLS',
+    ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
+    ...(tls ? { tls } : {}),
+    ...(allowedRoutes ? { allowedRoutes } : {}),
+  };
+}
+
+function renderTls(o: GatewayListenerOptions, ownerNamespace: string | undefined): gwapi.GatewaySpecListenersTls | undefined {
+  const certificateRefs = (o.certificates ?? []).map((c) => renderCertificateRef(c, ownerNamespace));
+  const options = o.tlsOptions;
+  if (o.mode === undefined && certificateRefs.length === 0 && options === undefined) return undefined;
+  // A TLS listener's manifest says which of its two modes it uses; HTTPS has only Terminate.
+  const mode = o.mode ?? ((o.protocol ?? 'TLS') === 'TLS' ? 'Terminate' : undefined);
+  return {
+    ...(mode !== undefined ? { mode: mode as gwapi.GatewaySpecListenersTlsMode } : {}),
+    ...(certificateRefs.length > 0 ? { certificateRefs } : {}),
+    ...(options !== undefined ? { options: { ...options } } : {}),
+  };
+}
+
+function renderCertificateRef(cert: CertificateSource, ownerNamespace: string | undefined): gwapi.GatewaySpecListenersTlsCertificateRefs {
+  if (cert instanceof kplus.Secret) {
+    const namespace = referenceNamespace(ownerNamespace, cert.metadata.namespace);
+    return { name: cert.name, ...(namespace ? { namespace } : {}) };
+  }
+  if (cert instanceof Construct) return { name: cert.name }; // an imported ISecret: same namespace
+  const ref = cert as SecretReference;
+  return {
+    name: ref.name,
+    ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
+    ...(ref.group !== undefined ? { group: ref.group } : {}),
+    ...(ref.kind !== undefined ? { kind: ref.kind } : {}),
+  };
+}
+
+/**
+ * Writes the ReferenceGrant a listener certificate in another namespace needs, when asked to
+ * (`grantsForConstructs` for Secret constructs; a SecretReference decides with its own
+ * `referenceGrant`). A ListenerSet's grants name the ListenerSet: a Gateway's are not inherited.
+ */
+export function grantListenerCertificate(
+  owner: Construct,
+  ownerKind: 'Gateway' | 'ListenerSet',
+  ownerNamespace: string | undefined,
+  grantsForConstructs: boolean,
+  cert: CertificateSource,
+  field: string,
+): ValidationIssue | undefined {
+  let target: GrantTarget;
+  if (cert instanceof kplus.Secret) target = { namespace: cert.metadata.namespace, name: cert.name, wanted: grantsForConstructs };
+  else if (cert instanceof Construct) return undefined;
+  else {
+    const ref = cert as SecretReference;
+    if ((ref.group ?? '') !== '' || (ref.kind ?? 'Secret') !== 'Secret') return undefined;
+    target = { namespace: ref.namespace, name: ref.name, wanted: ref.referenceGrant ?? false };
+  }
+  return grantCrossNamespace(owner, { fromKind: ownerKind, fromNamespace: ownerNamespace, toKind: 'Secret' }, target, field, {
+    target: 'certificate Secret',
+    owner: ownerKind,
+    ownerInFix: `the ${ownerKind}`,
+  });
 }
 
 function renderAllowedRoutes(a: AllowedRoutesOptions | undefined): gwapi.GatewaySpecListenersAllowedRoutes | undefined {

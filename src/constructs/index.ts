@@ -16,7 +16,9 @@ export {
   type NamespaceLabelSelector,
   type CertificateSource,
   type SecretReference,
+  type ListenerSetNamespaces,
 } from './gateway.js';
+export { ListenerSet, ListenerSetListener, ListenerSetPort, type ListenerSetProps, type ParentGatewayReferenceOptions } from './listener-set.js';
 export {
   TlsRoute,
   type TlsRouteProps,
@@ -57,4 +59,5 @@ export { validateGatewaySpec } from './validation/gateway-rules.js';
 export { validateTlsRouteSpec } from './validation/tls-route-rules.js';
 export { validateHttpRouteSpec } from './validation/http-route-rules.js';
 export { validateReferenceGrantSpec } from './validation/reference-grant-rules.js';
+export { validateListenerSetSpec } from './validation/listener-set-rules.js';
 export { hostnameIntersection } from './validation/hostnames.js';

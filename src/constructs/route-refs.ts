@@ -6,6 +6,7 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { grantCrossNamespace, type GrantTarget } from './auto-grants.js';
 import { Gateway, GatewayListener, GatewayPort } from './gateway.js';
+import { ListenerSet, ListenerSetListener, ListenerSetPort } from './listener-set.js';
 import { findInApp, referenceNamespace } from './namespaces.js';
 import { checkAttachment, type AttachingRouteKind, type ParentGatewayView } from './validation/attachment.js';
 import type { ValidationIssue } from './validation/issues.js';
@@ -27,10 +28,10 @@ export interface ParentReferenceOptions {
 
 /**
  * Where a route attaches: a whole Gateway, one listener of it (`gateway.listener('tls')`,
- * or what `addListener` returned), its listeners on one port (`gateway.port(443)`), or a
- * reference by name.
+ * or what `addListener` returned), its listeners on one port (`gateway.port(443)`), the same
+ * for a ListenerSet (its own listeners only, never its Gateway's), or a reference by name.
  */
-export type RouteParent = Gateway | GatewayListener | GatewayPort | ParentReferenceOptions;
+export type RouteParent = Gateway | GatewayListener | GatewayPort | ListenerSet | ListenerSetListener | ListenerSetPort | ParentReferenceOptions;
 
 /** A cdk8s-plus Service with the port to use and a weight. */
 export interface ServiceBackendOptions {
@@ -71,6 +72,9 @@ export function renderParentRef(route: RouteContext, parent: RouteParent): Paren
   if (parent instanceof Gateway) return gatewayRef(route, parent);
   if (parent instanceof GatewayListener) return { ...gatewayRef(route, parent.gateway), sectionName: parent.name };
   if (parent instanceof GatewayPort) return { ...gatewayRef(route, parent.gateway), port: parent.port };
+  if (parent instanceof ListenerSet) return listenerSetRef(route, parent);
+  if (parent instanceof ListenerSetListener) return { ...listenerSetRef(route, parent.listenerSet), sectionName: parent.name };
+  if (parent instanceof ListenerSetPort) return { ...listenerSetRef(route, parent.listenerSet), port: parent.port };
   const { name, namespace, sectionName, port, group, kind } = parent;
   return {
     ...(group !== undefined ? { group } : {}),
@@ -85,6 +89,11 @@ export function renderParentRef(route: RouteContext, parent: RouteParent): Paren
 function gatewayRef(route: RouteContext, gateway: Gateway): ParentRefSpec {
   const namespace = referenceNamespace(route.namespace, gateway.namespace);
   return { name: gateway.name, ...(namespace ? { namespace } : {}) };
+}
+
+function listenerSetRef(route: RouteContext, listenerSet: ListenerSet): ParentRefSpec {
+  const namespace = referenceNamespace(route.namespace, listenerSet.namespace);
+  return { group: GATEWAY_GROUP, kind: 'ListenerSet', name: listenerSet.name, ...(namespace ? { namespace } : {}) };
 }
 
 /** The Service construct behind a backend, if it is one. */
@@ -147,10 +156,9 @@ export function checkParents(route: RouteContext, parents: readonly RouteParent[
   let labels: { value: Record<string, string> | undefined } | undefined;
   const routeNamespaceLabels = (): Record<string, string> | undefined => (labels ??= { value: namespaceLabels(route) }).value;
   parents.forEach((parent, i) => {
-    const gateway = resolveGateway(route, parent);
-    if (!gateway) return;
+    const view = resolveParent(route, parent);
+    if (!view) return;
     const ref = renderParentRef(route, parent);
-    const view: ParentGatewayView = { name: gateway.name, namespace: gateway.namespace, listeners: gateway.renderListeners() };
     const problem = checkAttachment(view, {
       routeKind: route.kind,
       field: `spec.parentRefs[${i}]`,
@@ -165,12 +173,27 @@ export function checkParents(route: RouteContext, parents: readonly RouteParent[
   return issues;
 }
 
-function resolveGateway(route: RouteContext, parent: RouteParent): Gateway | undefined {
-  if (parent instanceof Gateway) return parent;
-  if (parent instanceof GatewayListener || parent instanceof GatewayPort) return parent.gateway;
-  if ((parent.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (parent.kind ?? 'Gateway') !== 'Gateway') return undefined;
+/** The parent as attachment checks see it, when it is a Gateway or ListenerSet of this app. */
+function resolveParent(route: RouteContext, parent: RouteParent): ParentGatewayView | undefined {
+  const gatewayView = (g: Gateway): ParentGatewayView => ({ name: g.name, namespace: g.namespace, listeners: g.renderListeners() });
+  // A ListenerSet's listeners only: a route attaches to its direct parent's listeners (GEP-1713).
+  const setView = (s: ListenerSet): ParentGatewayView => ({ kind: 'ListenerSet', name: s.name, namespace: s.namespace, listeners: s.renderListeners() });
+  if (parent instanceof Gateway) return gatewayView(parent);
+  if (parent instanceof GatewayListener || parent instanceof GatewayPort) return gatewayView(parent.gateway);
+  if (parent instanceof ListenerSet) return setView(parent);
+  if (parent instanceof ListenerSetListener || parent instanceof ListenerSetPort) return setView(parent.listenerSet);
+  if ((parent.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP) return undefined;
   const namespace = parent.namespace ?? route.namespace;
-  return Gateway.allInApp(route.scope).find((g) => g.name === parent.name && g.namespace === namespace);
+  const kind = parent.kind ?? 'Gateway';
+  if (kind === 'Gateway') {
+    const gateway = Gateway.allInApp(route.scope).find((g) => g.name === parent.name && g.namespace === namespace);
+    return gateway && gatewayView(gateway);
+  }
+  if (kind === 'ListenerSet') {
+    const listenerSet = ListenerSet.allInApp(route.scope).find((l) => l.name === parent.name && l.namespace === namespace);
+    return listenerSet && setView(listenerSet);
+  }
+  return undefined;
 }
 
 /** Labels of the route's namespace when the app defines that Namespace (for Selector listeners). */

@@ -10,6 +10,8 @@ import type { ValidationIssue } from './issues.js';
 import { GATEWAY_GROUP } from './patterns.js';
 
 export interface ParentGatewayView {
+  /** @default "Gateway" (a ListenerSet parent offers its own listeners, `Same` meaning its namespace) */
+  readonly kind?: 'Gateway' | 'ListenerSet';
   readonly name: string;
   readonly namespace: string | undefined;
   readonly listeners: readonly GatewaySpecListeners[];
@@ -37,7 +39,7 @@ export interface AttachmentRequest {
 }
 
 export function checkAttachment(gateway: ParentGatewayView, req: AttachmentRequest): ValidationIssue | undefined {
-  const gw = `Gateway "${gateway.namespace ? `${gateway.namespace}/` : ''}${gateway.name}"`;
+  const gw = `${gateway.kind ?? 'Gateway'} "${gateway.namespace ? `${gateway.namespace}/` : ''}${gateway.name}"`;
   const names = gateway.listeners.map((l) => `"${l.name}" (port ${l.port})`).join(', ') || 'none';
   let candidates = gateway.listeners;
   if (req.sectionName !== undefined) {

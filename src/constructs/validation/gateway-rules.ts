@@ -31,6 +31,7 @@ export const MSG_ANNOTATION_KEY_PREFIX = "If specified, the annotation key's pre
 
 const TLS_MODES = ['Terminate', 'Passthrough'] as const;
 const ROUTE_NAMESPACES_FROM = ['All', 'Selector', 'Same'] as const;
+const LISTENER_NAMESPACES_FROM = ['All', 'Selector', 'Same', 'None'] as const;
 
 export function validateGatewaySpec(spec: GatewaySpec): ValidationIssue[] {
   const c = new IssueCollector();
@@ -38,9 +39,16 @@ export function validateGatewaySpec(spec: GatewaySpec): ValidationIssue[] {
     c.string('spec.gatewayClassName', spec.gatewayClassName, { minLength: 1, maxLength: 253 });
   }
   if (c.required('spec.listeners', spec.listeners, 'add at least one listener')) {
-    c.count('spec.listeners', spec.listeners, 1, 64, 'listeners');
-    spec.listeners.forEach((listener, i) => validateListenerFields(c, listener, `spec.listeners[${i}]`));
-    validateListenerListRules(c, spec.listeners);
+    validateListenerList(c, spec.listeners);
+  }
+  const allowedListeners = spec.allowedListeners?.namespaces;
+  if (allowedListeners) {
+    c.allowedValue('spec.allowedListeners.namespaces.from', allowedListeners.from, LISTENER_NAMESPACES_FROM);
+    (allowedListeners.selector?.matchExpressions ?? []).forEach((expr, i) => {
+      const g = `spec.allowedListeners.namespaces.selector.matchExpressions[${i}]`;
+      c.required(`${g}.key`, expr.key, 'set the label key');
+      c.required(`${g}.operator`, expr.operator, 'set operator: In, NotIn, Exists or DoesNotExist');
+    });
   }
   if (spec.addresses) validateAddresses(c, spec.addresses);
   if (spec.infrastructure) validateInfrastructure(c, spec.infrastructure);
@@ -140,6 +148,16 @@ function reportDuplicates(
       c.add(`spec.listeners[${i}]`, message, fix);
     }
   });
+}
+
+/**
+ * The schema and CEL rules of `spec.listeners` shared by Gateway and ListenerSet (the v1.6.1
+ * ListenerSet CRD repeats the Gateway's listener rules and messages word for word).
+ */
+export function validateListenerList(c: IssueCollector, listeners: readonly GatewaySpecListeners[]): void {
+  c.count('spec.listeners', listeners, 1, 64, 'listeners');
+  listeners.forEach((listener, i) => validateListenerFields(c, listener, `spec.listeners[${i}]`));
+  validateListenerListRules(c, listeners);
 }
 
 function validateAddresses(c: IssueCollector, addresses: readonly GatewaySpecAddresses[]): void {

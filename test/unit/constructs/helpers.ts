@@ -33,6 +33,7 @@ const CRD_FILES: Record<string, string> = {
   TLSRoute: 'gateway.networking.k8s.io_tlsroutes.yaml',
   ReferenceGrant: 'gateway.networking.k8s.io_referencegrants.yaml',
   HTTPRoute: 'gateway.networking.k8s.io_httproutes.yaml',
+  ListenerSet: 'gateway.networking.k8s.io_listenersets.yaml',
 };
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
