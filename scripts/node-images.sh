@@ -141,6 +141,8 @@ build_tlsgate_image() {
     buildah_ push --quiet tlsgate.test/tlsgate:dev "oci-archive:$out.tmp:tlsgate.test/tlsgate:dev" >&2
     mv "$out.tmp" "$out"
     remove_others tlsgate "$out"
+    # The previous build lost its tag to this one: drop it (and the intermediate stage).
+    buildah_ rmi --prune >/dev/null 2>&1 || true
   fi
   echo "tlsgate.test/tlsgate:dev $out"
 }

@@ -9,7 +9,9 @@ for pair in openssl:openssl curl:curl ip:iproute2 unshare:util-linux; do
 done
 # nginx (with its stream module) and HAProxy: the benchmark's references, whose generated
 # configurations the benchmark's own tests check with `nginx -t` and `haproxy -c`.
-for pkg in nginx libnginx-mod-stream haproxy "${EXTRA_DEBIAN_PACKAGES[@]:-}"; do
+# containerd, runc, buildah, mmdebstrap: the opt-in real node (scripts/real-node.sh) and its
+# locally built images (scripts/node-images.sh).
+for pkg in nginx libnginx-mod-stream haproxy containerd runc buildah mmdebstrap "${EXTRA_DEBIAN_PACKAGES[@]:-}"; do
   [[ -n "$pkg" ]] && ! dpkg -s "$pkg" >/dev/null 2>&1 && needed+=("$pkg")
 done
 if ((${#needed[@]})); then
