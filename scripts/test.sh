@@ -10,12 +10,15 @@ npm run build
 # that a registry outage fails the run at once instead of after it.
 node22=$(bash scripts/fetch-node.sh 22)
 node24=$(bash scripts/fetch-node.sh 24)
+# The upstream conformance suite and its backends (echo-basic, CoreDNS), cached by the pins'
+# hash: built before the long run for the same reason, and the cluster's pods need the images.
+bash scripts/build-conformance.sh all
 
 # Test files compiled from the sources as they are now: a test deleted or renamed in the
 # sources leaves its old .js in dist/ (tsc never removes output), and listing dist/ would run it.
 compiled_tests() { find "$@" -name '*.test.ts' | sort | sed -E 's#^#dist/#; s#\.ts$#.js#'; }
 
-suites=(test/unit test/e2e bench)
+suites=(test/unit test/e2e test/conformance bench)
 integration=false
 cluster_was_up=false
 if [[ -d test/integration ]] && ls test/integration/*.test.ts >/dev/null 2>&1; then
@@ -81,6 +84,11 @@ if $integration; then
     head -n 6 <<<"test.sh: proxy pods started without $proxy_flags: $unflagged" >&2
     failed+=("$("$node24" -v) (the proxies' V8 flags)")
   fi
+  # The upstream Gateway API conformance suite, unmodified, on the same cluster (pods on the
+  # image's Node): GATEWAY-TLS and GATEWAY-HTTP with the features the GatewayClass claims.
+  # It fails on a non-zero exit or a `--- FAIL` in its log (docs/conformance.md).
+  echo "== upstream Gateway API conformance suite (GATEWAY-TLS, GATEWAY-HTTP)"
+  node scripts/conformance.mjs --profiles GATEWAY-TLS,GATEWAY-HTTP || failed+=("$("$node24" -v) (upstream conformance)")
   if $cluster_was_up; then
     npm run cluster:down
     npm run cluster:up
