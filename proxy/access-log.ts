@@ -13,6 +13,7 @@ export interface AccessLogSink {
 /** What a log line says about a connection (a Connection has all of it). */
 export interface AccessLogSubject {
   startedAt: number;
+  /** `address:port`; '' when the peer was gone before it could be read (logged as null). */
   clientAddress: string;
   table: PortTable;
   listener: CompiledListener | null;
@@ -50,7 +51,7 @@ function jsonOrNull(value: string | null): string {
 export function accessLogLine(conn: AccessLogSubject, bytesFromClient: number, bytesToClient: number, now: number): string {
   const { listener, hello, route, backend, endpoint } = conn;
   return (
-    `{"time":"${isoNow()}","client":${JSON.stringify(conn.clientAddress)},"gateway":${conn.table.gatewayJson},"port":${conn.table.port}` +
+    `{"time":"${isoNow()}","client":${jsonOrNull(conn.clientAddress)},"gateway":${conn.table.gatewayJson},"port":${conn.table.port}` +
     `,"listener":${listener !== null ? listener.nameJson : 'null'},"mode":${listener !== null ? `"${listener.mode}"` : 'null'}` +
     `,"sni":${hello !== null ? jsonOrNull(hello.sni) : 'null'},"alpn":${hello !== null ? JSON.stringify(hello.alpn) : 'null'}` +
     `,"route":${route !== null ? route.nameJson : 'null'},"backend":${backend !== null ? backend.refJson : 'null'}` +

@@ -64,6 +64,11 @@ const enum Phase {
   Handshake,
   Connecting,
   Relaying,
+  /**
+   * The backend has closed; its last bytes are flushed to the client before it is closed too.
+   * Idle checks go on: a client that stops reading would otherwise hold the connection forever.
+   */
+  Draining,
   /** Handed to the HTTP front: its servers own the socket's reads; requests log themselves. */
   Http,
   Closing,
@@ -116,9 +121,19 @@ export class Connection {
     this.slot = slot;
     // Read now (it is gone once the socket closes), and only when it will be logged: a
     // getpeername() syscall per connection is not free.
-    this.clientAddress = host.accessLog !== null ? `${client.remoteAddress}:${client.remotePort}` : '';
+    this.clientAddress = host.accessLog !== null ? peerAddress(client) : '';
     this.assembler = new ClientHelloAssembler(this.table.settings.maxClientHelloBytes);
   }
+}
+
+/**
+ * `address:port` of the peer, or '' when the kernel no longer knows it: a client that reset
+ * while its connection waited in the accept queue is accepted with no peer (getpeername()
+ * fails with ENOTCONN), and no later read can recover it.
+ */
+function peerAddress(socket: net.Socket): string {
+  const address = socket.remoteAddress;
+  return address === undefined ? '' : `${address}:${socket.remotePort}`;
 }
 
 /** Entry point for every accepted socket. */
@@ -187,6 +202,7 @@ function onTimer(conn: Connection): void {
       connectFailed(conn, conn.upstream as net.Socket, 'timeout');
       return;
     case Phase.Relaying:
+    case Phase.Draining:
       idleCheck(conn);
       return;
     case Phase.Http:
@@ -196,9 +212,13 @@ function onTimer(conn: Connection): void {
   }
 }
 
-/** Bytes read so far on both sockets: any byte relayed either way moves it. */
+/**
+ * Progress on both sockets: bytes read either way, and bytes the client's kernel buffer took
+ * from ours (what moves while the backend is gone and the last bytes drain to the client).
+ */
 function bytesSeen(conn: Connection): number {
-  return conn.front.bytesRead + (conn.upstream as net.Socket).bytesRead;
+  const front = conn.front;
+  return front.bytesRead + (conn.upstream as net.Socket).bytesRead + front.bytesWritten - front.writableLength;
 }
 
 function idleCheck(conn: Connection): void {
@@ -302,7 +322,20 @@ function startTermination(conn: Connection, listener: CompiledListener): void {
   conn.front = secure;
   secure.on('error', onSecureError);
   secure.on('close', onSecureClose);
+  secure.on('end', onHandshakeEnd);
   secure.once('secure', onSecure);
+}
+
+/**
+ * The client's FIN before the handshake completed. The accepted socket allows half-open
+ * connections (the relay passes half-closes on), so the TLSSocket only emits 'end' and would
+ * wait for the rest of the handshake until the deadline; the handshake cannot finish.
+ */
+function onHandshakeEnd(this: tls.TLSSocket): void {
+  const conn = connOf(this);
+  if (conn.phase !== Phase.Handshake) return;
+  conn.host.metrics.handshakeErrors.inc({ reason: 'client_closed' });
+  fail(conn, 'handshake_failed', 'client_closed');
 }
 
 /** ALPN for HTTPS listeners, in the server's order of preference. */
@@ -310,6 +343,7 @@ const HTTP_ALPN = ['h2', 'http/1.1'];
 
 function onSecure(this: tls.TLSSocket): void {
   const conn = connOf(this);
+  this.removeListener('end', onHandshakeEnd);
   conn.host.metrics.handshakeDuration.observe((performance.now() - conn.handshakeStartedAt) / 1000);
   if ((conn.listener as CompiledListener).protocol === 'HTTPS') {
     serveHttp(conn, this, conn.hello?.sni ?? null);
@@ -333,7 +367,7 @@ function serveHttp(conn: Connection, socket: net.Socket, sni: string | null): vo
     secure: socket !== client,
     sni,
     clientIp: ip,
-    clientAddress: conn.clientAddress !== '' ? conn.clientAddress : `${ip}:${client.remotePort}`,
+    clientAddress: conn.clientAddress !== '' ? conn.clientAddress : peerAddress(client),
     localPort: client.localPort ?? 0,
   };
   if (socket === client) conn.host.http.servePlain(socket, facts);
@@ -474,12 +508,8 @@ function onUpstreamError(this: net.Socket, err: NodeJS.ErrnoException): void {
     conn.phase = Phase.Closing;
     // Mirror a backend reset as a reset toward the client, so it cannot mistake the cut
     // for a clean end of stream.
-    if (err.code === 'ECONNRESET' && !conn.client.destroyed) {
-      if (conn.secure !== null) conn.secure.destroy();
-      conn.client.resetAndDestroy();
-    } else {
-      destroyFront(conn);
-    }
+    if (err.code === 'ECONNRESET') resetFront(conn);
+    else destroyFront(conn);
   }
 }
 
@@ -522,7 +552,7 @@ function onUpstreamClose(this: net.Socket): void {
   if (!conn.frontClosed) {
     // The backend is gone; once its data is flushed to the client, close the client too.
     if (conn.phase === Phase.Relaying) {
-      conn.phase = Phase.Closing;
+      conn.phase = Phase.Draining;
       const front = conn.front;
       if (!front.writableEnded) front.end();
       front.destroySoon();
@@ -608,6 +638,24 @@ function destroyFront(conn: Connection): void {
   if (conn.front !== conn.client && !conn.client.destroyed) conn.client.destroy();
 }
 
+/**
+ * Closes the client with a reset (RST), or plainly when a reset cannot be had. libuv refuses to
+ * reset a socket whose shutdown is pending (end() was called and the client is not reading,
+ * so the FIN waits behind unsent data), and Node then drops the handle without closing it: no
+ * 'close' ever comes and the file descriptor leaks. Once the front's writable side has ended,
+ * a FIN is already promised, so destroy() (close) is what is left.
+ */
+function resetFront(conn: Connection): void {
+  const client = conn.client;
+  const shutdownPending = client.writableEnded || (conn.secure !== null && conn.secure.writableEnded);
+  if (client.destroyed || shutdownPending) {
+    destroyFront(conn);
+    return;
+  }
+  if (conn.secure !== null) conn.secure.destroy();
+  client.resetAndDestroy();
+}
+
 // ---- The end ------------------------------------------------------------------------------
 
 /** The outcome counters for the connection's labels, cached on the compiled route/listener/port. */
@@ -619,6 +667,30 @@ function outcomeCounts(conn: Connection): OutcomeCounts {
   const route = conn.route;
   if (route === null) return (listener.outcomes ??= metrics.outcomeCounts(table.gateway, listener.name, ''));
   return (route.outcomes ??= metrics.outcomeCounts(table.gateway, listener.name, route.name));
+}
+
+/**
+ * True when every socket of the connection is destroyed and yet it has not finished: its
+ * 'close' was lost (the watchdog's test; a destroyed socket closes within an event-loop turn).
+ */
+export function closeLost(conn: Connection): boolean {
+  if (conn.finished || !conn.client.destroyed || !conn.front.destroyed) return false;
+  return conn.upstream === null || conn.upstream.destroyed;
+}
+
+/**
+ * Ends a connection that did not end by itself (the watchdog, or shutdown past its grace
+ * period): destroys whatever socket is left, then accounts for it and logs it at once,
+ * whether or not a 'close' ever comes.
+ */
+export function abandon(conn: Connection, reason: string): void {
+  if (conn.finished) return;
+  conn.phase = Phase.Closing;
+  if (conn.result === 'ok') conn.result = 'error';
+  conn.reason = conn.reason === '' ? reason : `${conn.reason}, ${reason}`;
+  destroyFront(conn);
+  if (conn.upstream !== null && !conn.upstream.destroyed) conn.upstream.destroy();
+  finish(conn);
 }
 
 function finish(conn: Connection): void {

@@ -6,7 +6,7 @@ import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
 import { BatchedAccessLog } from './access-log.js';
 import { CertificateCache, setTicketKeys } from './certificates.js';
 import { HttpFront } from './http/front.js';
-import { acceptConnection, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
+import { abandon, acceptConnection, closeLost, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
 import type { Metrics } from './metrics.js';
 import { describePortFailure, PortBindError, PortsUnavailableError, type PortFailure } from './port-failures.js';
 import { compileConfig, gatewayKey, type CertificateLoader, type CompiledConfig, type ListenerLoad } from './routing.js';
@@ -22,6 +22,16 @@ export interface EngineOptions {
   /** Logs operational events (bind errors, accept errors); never key material. */
   log?: (message: string) => void;
 }
+
+/**
+ * How often the watchdog looks for connections whose sockets are all destroyed but whose
+ * 'close' never came. Such a connection is ended at its second sighting, so a close that is
+ * merely in flight (it takes one event-loop turn) is never mistaken for a lost one.
+ */
+export const WATCHDOG_INTERVAL_MS = 5_000;
+
+/** After shutdown's grace period and forced close, how long 'close' events get before the rest are abandoned. */
+const FORCED_CLOSE_WAIT_MS = 1_000;
 
 export interface BoundPort {
   gateway: string;
@@ -91,6 +101,9 @@ export class ProxyEngine implements ConnectionHost {
   private applyChain: Promise<void> = Promise.resolve();
   private stopping = false;
   private drained: (() => void) | null = null;
+  /** Connections seen with every socket destroyed and no 'close' at the last watchdog run. */
+  private closeLostOnce = new Set<Connection>();
+  private readonly watchdog: NodeJS.Timeout;
   appliedOnce = false;
 
   constructor(options: EngineOptions) {
@@ -99,6 +112,29 @@ export class ProxyEngine implements ConnectionHost {
     this.accessLog = options.accessLog !== null ? new BatchedAccessLog(options.accessLog) : null;
     this.http = new HttpFront(this.metrics, this.accessLog);
     this.ticketKeys = options.ticketKeys;
+    this.watchdog = setInterval(() => this.endLostConnections(), WATCHDOG_INTERVAL_MS).unref();
+  }
+
+  /**
+   * Ends connections whose sockets are gone but which never heard their 'close' (a path that
+   * destroyed a socket in a state where no close followed): without this, each would hold its
+   * connection slot, its file descriptor count and its access-log line for ever.
+   */
+  endLostConnections(): number {
+    const seen = new Set<Connection>();
+    let ended = 0;
+    for (const conn of this.connections) {
+      if (!closeLost(conn)) continue;
+      if (this.closeLostOnce.has(conn)) {
+        this.log(`watchdog: ended a connection whose sockets were destroyed without a close (${conn.clientAddress || 'client address unknown'})`);
+        abandon(conn, 'close_lost');
+        ended++;
+      } else {
+        seen.add(conn);
+      }
+    }
+    this.closeLostOnce = seen;
+    return ended;
   }
 
   /** Open connections per Gateway, for the active-connections gauge. */
@@ -296,8 +332,12 @@ export class ProxyEngine implements ConnectionHost {
         conn.client.destroy();
         conn.upstream?.destroy();
       }
-      await Promise.race([left, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      await Promise.race([left, new Promise((resolve) => setTimeout(resolve, FORCED_CLOSE_WAIT_MS).unref())]);
     }
+    // Whatever is still open did not close when destroyed: account for it and log it now, so
+    // that shutdown ends on time and no line is lost.
+    for (const conn of [...this.connections]) abandon(conn, 'shutdown');
+    clearInterval(this.watchdog);
     this.http.close();
     // The last connections' lines, which would otherwise wait for the next turn (the
     // process may exit before it comes).
