@@ -77,10 +77,22 @@ export function parseDocuments(file: string, text: string): unknown[] {
     if (doc.errors.length > 0) {
       throw new ManifestError(file, i, undefined, `invalid YAML/JSON: ${doc.errors[0]!.message.split('\n')[0]}`);
     }
-    values.push(doc.toJS({ maxAliasCount: 100 }));
+    try {
+      values.push(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+    } catch (err) {
+      // The yaml library's own words (e.g. "Excessive alias count indicates a resource
+      // exhaustion attack") say what; the file and document say where.
+      throw new ManifestError(file, i, undefined, `cannot be read: ${(err as Error).message}`);
+    }
   });
   return values;
 }
+
+/**
+ * Aliases a document may resolve: a "billion laughs" document (aliases of aliases) would
+ * otherwise expand to gigabytes. Real manifests use a handful, if any.
+ */
+export const MAX_ALIAS_COUNT = 100;
 
 /** Add the objects of one parsed document (an object, or a kubectl List) to the snapshot. */
 export function addDocument(snapshot: Snapshot, warnings: string[], value: unknown, location: ObjectLocation): void {
@@ -118,7 +130,10 @@ export async function loadManifests(paths: string[]): Promise<{ snapshot: Snapsh
     } catch (err) {
       throw new ManifestError(file, undefined, undefined, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    parseDocuments(file, text).forEach((doc, i) => addDocument(snapshot, warnings, doc, { file, document: i }));
+    const documents = parseDocuments(file, text);
+    // An empty file is most likely a mistake (a truncated save, the wrong path): say so.
+    if (documents.every((doc) => doc === null || doc === undefined)) warnings.push(`${file}: no Kubernetes object in the file (it is empty), nothing loaded from it`);
+    documents.forEach((doc, i) => addDocument(snapshot, warnings, doc, { file, document: i }));
   }
   return { snapshot, warnings };
 }
