@@ -83,7 +83,25 @@ export type HttpExtendedFeature =
  * its conformance test: the suite runs exactly the tests of the claimed features, and a claim
  * the data plane does not keep is a failed report.
  */
-export const HTTP_EXTENDED_FEATURES_CLAIMED: readonly HttpExtendedFeature[] = [];
+export const HTTP_EXTENDED_FEATURES_CLAIMED: readonly HttpExtendedFeature[] = [
+  'HTTPRoute303RedirectStatusCode',
+  'HTTPRoute307RedirectStatusCode',
+  'HTTPRoute308RedirectStatusCode',
+  'HTTPRouteBackendProtocolWebSocket',
+  'HTTPRouteBackendRequestHeaderModification',
+  'HTTPRouteBackendTimeout',
+  'HTTPRouteHostRewrite',
+  'HTTPRouteMethodMatching',
+  'HTTPRouteNamedRouteRule',
+  'HTTPRouteParentRefPort',
+  'HTTPRoutePathRedirect',
+  'HTTPRoutePathRewrite',
+  'HTTPRoutePortRedirect',
+  'HTTPRouteQueryParamMatching',
+  'HTTPRouteRequestTimeout',
+  'HTTPRouteResponseHeaderModification',
+  'HTTPRouteSchemeRedirect',
+];
 
 const CORE_AND_TLS_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant', 'TLSRoute', 'TLSRouteModeMixed', 'TLSRouteModeTerminate'] as const;
 
