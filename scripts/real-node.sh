@@ -37,7 +37,7 @@ bridge=tlsgn0
 # Pods' cgroups go under this top-level cgroup in every v1 hierarchy, so `down` can find and
 # kill whatever still runs there.
 cgroup_root=/tlsgate-node
-cgroup_controllers=(cpu cpuacct cpuset memory devices freezer blkio pids systemd)
+cgroup_controllers=(cpu cpuacct cpuset memory devices freezer blkio pids systemd unified)
 
 run=$root/.cache/real-node/run
 cluster=$root/.cache/cluster

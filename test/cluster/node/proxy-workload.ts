@@ -15,6 +15,7 @@ import { effectiveParameters } from '../../../operator/infra/parameters.js';
 import type { GatewayObject } from '../../../operator/objects.js';
 
 export const realNodeName = 'tlsgate-real-node';
+const managedByLabel = 'app.kubernetes.io/managed-by';
 export const realNodeToleration = { key: 'tlsgate.test/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' };
 
 function main(): void {
@@ -37,8 +38,13 @@ function main(): void {
     configServerUrl: 'wss://tlsgate-config.tlsgate-system.svc:9443',
   });
   for (const object of objects) {
+    // An operator running in the shared cluster (integration or conformance tests) deletes
+    // every object labelled as managed by tlsgate that it did not render itself; it removed
+    // the first demo's Deployment within minutes. Not a selector label, so nothing else moves.
+    if (object.metadata.labels?.[managedByLabel]) object.metadata.labels[managedByLabel] = 'tlsgate-real-node-demo';
     if (object.kind !== 'Deployment') continue;
-    const deployment = object as RenderedObject & { spec: { template: { spec: Record<string, unknown> } } };
+    const deployment = object as RenderedObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } } };
+    deployment.spec.template.metadata.labels[managedByLabel] = 'tlsgate-real-node-demo';
     deployment.spec.template.spec.nodeName = realNodeName;
   }
   process.stdout.write(objects.map((object) => stringify(object)).join('---\n'));
