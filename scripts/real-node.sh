@@ -306,7 +306,10 @@ down() {
     for d in $(find "/sys/fs/cgroup/$c$cgroup_root" -depth -type d); do rmdir "$d" 2>/dev/null || true; done
   done
   rm -rf "$run"
-  [[ -f $cluster/kubeconfig ]] && kubectl_ delete node "$node_name" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  if [[ -f $cluster/kubeconfig ]]; then
+    kubectl_ delete node "$node_name" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    kubectl_ delete clusterrolebinding "$node_name" --ignore-not-found >/dev/null 2>&1 || true
+  fi
   log "down"
 }
 
