@@ -163,7 +163,15 @@ export function renderProxyInfrastructure(options: ProxyInfraOptions): RenderedO
           { number: PROXY_ADMIN_PORT, name: 'admin', protocol: kplus.Protocol.TCP },
         ],
         readiness: kplus.Probe.fromHttpGet('/readyz', { port: PROXY_ADMIN_PORT, periodSeconds: Duration.seconds(2), failureThreshold: 2 }),
-        liveness: kplus.Probe.fromHttpGet('/healthz', { port: PROXY_ADMIN_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+        // A restart drops every connection, so only a proxy that stays unresponsive is killed: a
+        // Node process starting on a CPU-starved node answered /healthz past the 1 s default
+        // three times in a row and was restarted for nothing.
+        liveness: kplus.Probe.fromHttpGet('/healthz', {
+          port: PROXY_ADMIN_PORT,
+          periodSeconds: Duration.seconds(10),
+          timeoutSeconds: Duration.seconds(5),
+          failureThreshold: 3,
+        }),
         resources: {},
         securityContext: {
           user: PROXY_UID,
