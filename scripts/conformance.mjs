@@ -109,7 +109,16 @@ const installYaml = path.join(root, 'dist', 'install.yaml');
 
 // 2. Cluster.
 step('cluster in a box (npm run cluster:up; already up is fine)');
-run('bash', ['scripts/cluster-up.sh']);
+// A cluster that is up keeps its pods' Node (npm test runs the suite on the cluster it restarted
+// with --node, the image's Node); cluster:up refuses a running cluster with another one.
+const podNode = (() => {
+  try {
+    return JSON.parse(readFileSync(path.join(root, '.cache', 'cluster', 'state.json'), 'utf8')).podNode?.path;
+  } catch {
+    return undefined;
+  }
+})();
+run('bash', ['scripts/cluster-up.sh', ...(podNode ? ['--node', podNode] : [])]);
 
 // 3. Install, as a user would: server-side apply of the manifest (taking over the CRDs
 // cluster:up applied), then wait for the operator and its GatewayClass.
