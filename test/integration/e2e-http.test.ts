@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
-import { condition, createObject, eventually, getCustom, selfSigned, GATEWAY_GROUP } from './operator-support.js';
+import { condition, createObject, eventually, getCustom, selfSigned, GATEWAY_GROUP, waitForReadyEndpoints } from './operator-support.js';
 import { installOperator, uninstallOperator, gatewayEndpoint, INSTALL_GATEWAY_CLASS } from './install-support.js';
 import { opensslSClient } from '../helpers/traffic.js';
 
@@ -85,14 +85,6 @@ async function createEchoBasic(kc: k8s.KubeConfig, namespace: string, app: strin
     },
   });
   await core.createNamespacedService({ namespace, body: { metadata: { name: app }, spec: { selector: { app }, ports: [{ port: 8080, targetPort: 3000 }] } } });
-}
-
-async function waitForReadyEndpoints(kc: k8s.KubeConfig, namespace: string, service: string): Promise<void> {
-  const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-  await eventually(`a ready endpoint of Service ${namespace}/${service}`, async () => {
-    const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-    return slices.items.some((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready !== false));
-  }, 90_000);
 }
 
 describe('e2e: HTTPRoute through the installed operator\'s proxy pods', () => {

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
-import { applyUpstreamExample, condition, createObject, eventually, getCustom, selfSigned, GATEWAY_GROUP } from './operator-support.js';
+import { applyUpstreamExample, condition, createObject, eventually, getCustom, selfSigned, GATEWAY_GROUP, waitForReadyEndpoints } from './operator-support.js';
 import { installOperator, uninstallOperator, operatorDiagnostics, gatewayEndpoint, INSTALL_GATEWAY_CLASS } from './install-support.js';
 import { tlsProbe, expectSilentClose, opensslSClient, type TlsProbeResult } from '../helpers/traffic.js';
 
@@ -96,14 +96,6 @@ async function createTlsSecret(kc: k8s.KubeConfig, namespace: string, name: stri
     body: { metadata: { name }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(cert), 'tls.key': b64(key) } },
   });
   return cert;
-}
-
-async function waitForReadyEndpoints(kc: k8s.KubeConfig, namespace: string, service: string): Promise<void> {
-  const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-  await eventually(`a ready endpoint of Service ${namespace}/${service}`, async () => {
-    const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-    return slices.items.some((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready !== false));
-  }, 90_000);
 }
 
 function tlsRoute(namespace: string, name: string, gateway: string, sectionName: string, hostnames: string[], backendRefs: Record<string, unknown>[]): any {

@@ -300,3 +300,12 @@ export async function eventsAbout(
     throw new Error(`${(err as Error).message}; reasons seen: ${JSON.stringify(seen.map((e) => e.reason))}`);
   }
 }
+
+/** Waits until the Service has a ready endpoint in an EndpointSlice, so that a proxy has somewhere to send traffic. */
+export async function waitForReadyEndpoints(kc: k8s.KubeConfig, namespace: string, service: string): Promise<void> {
+  const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+  await eventually(`a ready endpoint of Service ${namespace}/${service}`, async () => {
+    const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+    return slices.items.some((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready !== false));
+  }, 90_000);
+}
