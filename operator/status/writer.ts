@@ -90,12 +90,12 @@ export class StatusWriter {
     }
     for (const gw of desired.gateways) {
       await attempt(`Gateway ${objectKey(gw.namespace, gw.name)}`, () =>
-        this.writeGateway(gw.namespace, gw.name, gw.status, cached.gateway(gw.namespace, gw.name)),
+        this.writeOwnedStatus('Gateway', gw.namespace, gw.name, gw.status, cached.gateway(gw.namespace, gw.name)),
       );
     }
     for (const ls of desired.listenerSets ?? []) {
       await attempt(`ListenerSet ${objectKey(ls.namespace, ls.name)}`, () =>
-        this.writeListenerSet(ls.namespace, ls.name, ls.status, cached.listenerSet?.(ls.namespace, ls.name)),
+        this.writeOwnedStatus('ListenerSet', ls.namespace, ls.name, ls.status, cached.listenerSet?.(ls.namespace, ls.name)),
       );
     }
     const routes: [RouteKind, RouteStatuses][] = [
@@ -124,7 +124,12 @@ export class StatusWriter {
     return { kind: 'GatewayClass', name, before: current, after: status, object };
   }
 
-  async writeGateway(
+  /**
+   * Gateway and ListenerSet: objects whose whole status is ours, written by a merge patch of
+   * /status when it differs from the server's.
+   */
+  async writeOwnedStatus(
+    kind: 'Gateway' | 'ListenerSet',
     namespace: string,
     name: string,
     desired: ObjectStatusWithConditions,
@@ -132,26 +137,12 @@ export class StatusWriter {
   ): Promise<StatusChange | undefined> {
     const status = carryStatusTimes(desired, current);
     if (statusUpToDate(status, current)) return undefined;
+    const plural = kind === 'Gateway' ? 'gateways' : 'listenersets';
     const object = await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GATEWAY_GROUP, version: 'v1', plural: 'gateways', namespace, name, body: { status } },
+      { group: GATEWAY_GROUP, version: 'v1', plural, namespace, name, body: { status } },
       MERGE_PATCH,
     );
-    return { kind: 'Gateway', namespace, name, before: current, after: status, object };
-  }
-
-  async writeListenerSet(
-    namespace: string,
-    name: string,
-    desired: ObjectStatusWithConditions,
-    current: ObjectStatusWithConditions | undefined,
-  ): Promise<StatusChange | undefined> {
-    const status = carryStatusTimes(desired, current);
-    if (statusUpToDate(status, current)) return undefined;
-    const object = await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GATEWAY_GROUP, version: 'v1', plural: 'listenersets', namespace, name, body: { status } },
-      MERGE_PATCH,
-    );
-    return { kind: 'ListenerSet', namespace, name, before: current, after: status, object };
+    return { kind, namespace, name, before: current, after: status, object };
   }
 
   /** A fresh read of a route (with its status and resourceVersion). */
