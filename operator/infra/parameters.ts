@@ -22,6 +22,7 @@ export interface GatewayParametersSpec {
     nodeSelector?: Record<string, string>;
     tolerations?: Record<string, unknown>[];
     affinity?: Record<string, unknown>;
+    drain?: DrainParameters;
   };
   service?: {
     type?: ServiceType;
@@ -31,6 +32,17 @@ export interface GatewayParametersSpec {
   };
   podDisruptionBudget?: { minAvailable?: number | string; maxUnavailable?: number | string };
   autoscaling?: { minReplicas?: number; maxReplicas: number; targetCPUUtilizationPercentage?: number };
+}
+
+/**
+ * How a proxy pod leaves: `preStopSeconds` it keeps serving after its deletion (a preStop
+ * sleep) while the endpoint controllers and load balancers stop sending it new connections;
+ * then SIGTERM, and established connections get `seconds` to finish before the proxy closes
+ * what is left.
+ */
+export interface DrainParameters {
+  preStopSeconds?: number;
+  seconds?: number;
 }
 
 export interface GatewayParametersObject extends KubeObject {
@@ -43,6 +55,16 @@ export const DEFAULT_RESOURCES: ResourceRequirements = {
   limits: { cpu: '1', memory: '512Mi' },
 };
 
+/**
+ * Endpoint removal takes a few seconds to reach every kube-proxy and load balancer; 5 s keeps
+ * the default termination grace period at Kubernetes' own 30 s (5 + 20 + DRAIN_EXIT_MARGIN).
+ */
+export const DEFAULT_PRE_STOP_SECONDS = 5;
+/** The proxy's own default (--drain-seconds). */
+export const DEFAULT_DRAIN_SECONDS = 20;
+/** After the drain the proxy closes what is left and exits; the kubelet's SIGKILL waits this much longer. */
+export const DRAIN_EXIT_MARGIN_SECONDS = 5;
+
 /** Everything the renderer needs, with defaults applied. */
 export interface EffectiveParameters {
   replicas: number;
@@ -50,6 +72,7 @@ export interface EffectiveParameters {
   nodeSelector?: Record<string, string>;
   tolerations?: Record<string, unknown>[];
   affinity?: Record<string, unknown>;
+  drain: { preStopSeconds: number; seconds: number };
   serviceType: ServiceType;
   serviceAnnotations: Record<string, string>;
   externalTrafficPolicy?: 'Cluster' | 'Local';
@@ -87,9 +110,12 @@ export function effectiveParameters(fromClass?: GatewayParametersSpec, fromGatew
   const pdb = fromGateway?.podDisruptionBudget ?? fromClass?.podDisruptionBudget;
   const autoscaling = fromGateway?.autoscaling ?? fromClass?.autoscaling;
   const replicas = deployment.replicas ?? 1;
+  // Field by field too: a Gateway that sets only `seconds` keeps the class's preStopSeconds.
+  const drain = { ...fromClass?.deployment?.drain, ...fromGateway?.deployment?.drain };
   const effective: EffectiveParameters = {
     replicas,
     resources: deployment.resources ?? DEFAULT_RESOURCES,
+    drain: { preStopSeconds: drain.preStopSeconds ?? DEFAULT_PRE_STOP_SECONDS, seconds: drain.seconds ?? DEFAULT_DRAIN_SECONDS },
     serviceType: service.type ?? 'LoadBalancer',
     // Class annotations and Gateway annotations combine; a key set by both takes the Gateway's.
     serviceAnnotations: { ...fromClass?.service?.annotations, ...fromGateway?.service?.annotations },

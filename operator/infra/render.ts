@@ -7,7 +7,7 @@
 import { App, Chart, Duration, type OwnerReference } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { GatewayObject } from '../objects.js';
-import type { EffectiveParameters } from './parameters.js';
+import { DRAIN_EXIT_MARGIN_SECONDS, type EffectiveParameters } from './parameters.js';
 import { PROXY_GLIBC_TUNABLES, PROXY_NODE_FLAGS } from '../../src/proxy-process-env.js';
 import {
   COMPONENT_LABEL,
@@ -155,6 +155,7 @@ export function renderProxyInfrastructure(options: ProxyInfraOptions): RenderedO
           '--key', `${CLIENT_CERT_MOUNT}/tls.key`,
           '--ca', `${CLIENT_CERT_MOUNT}/ca.crt`,
           '--admin-address', `0.0.0.0:${PROXY_ADMIN_PORT}`,
+          '--drain-seconds', String(parameters.drain.seconds),
         ],
         // glibc reads it at start: see PROXY_GLIBC_TUNABLES for why the relay needs it.
         envVariables: { GLIBC_TUNABLES: kplus.EnvValue.fromValue(PROXY_GLIBC_TUNABLES) },
@@ -256,6 +257,13 @@ function finish(object: RenderedObject, gatewayName: string, parameters: Effecti
       const container = pod.containers[0] as Record<string, any>;
       container.resources = structuredClone(parameters.resources);
       container.securityContext.capabilities = { drop: ['ALL'] };
+      // Deletion first removes the pod from its Service's endpoints, but kube-proxies and load
+      // balancers learn that a little later: the preStop sleep keeps the listeners open for
+      // them (a sleep action needs no binary in the image). SIGTERM then drops readiness and
+      // closes the listeners, and established connections get drain.seconds. The grace period
+      // covers both plus the forced close and exit, so the kubelet's SIGKILL never cuts a drain.
+      if (parameters.drain.preStopSeconds > 0) container.lifecycle = { preStop: { sleep: { seconds: parameters.drain.preStopSeconds } } };
+      pod.terminationGracePeriodSeconds = parameters.drain.preStopSeconds + parameters.drain.seconds + DRAIN_EXIT_MARGIN_SECONDS;
       break;
     }
     case 'Service':

@@ -4,7 +4,15 @@ import { DEFAULT_RESOURCES, effectiveParameters, referencedParameters } from '..
 import type { GatewayClassObject, GatewayObject } from '../../../operator/objects.js';
 
 test('no parameters: one replica, default resources, a LoadBalancer Service, nothing optional', () => {
-  assert.deepEqual(effectiveParameters(), { replicas: 1, resources: DEFAULT_RESOURCES, serviceType: 'LoadBalancer', serviceAnnotations: {} });
+  assert.deepEqual(effectiveParameters(), {
+    replicas: 1, resources: DEFAULT_RESOURCES, drain: { preStopSeconds: 5, seconds: 20 }, serviceType: 'LoadBalancer', serviceAnnotations: {},
+  });
+});
+
+test('drain settings merge field by field: the Gateway sets seconds, the class preStopSeconds', () => {
+  const merged = effectiveParameters({ deployment: { drain: { preStopSeconds: 2, seconds: 60 } } }, { deployment: { drain: { seconds: 7 } } });
+  assert.deepEqual(merged.drain, { preStopSeconds: 2, seconds: 7 });
+  assert.deepEqual(effectiveParameters(undefined, { deployment: { drain: { preStopSeconds: 0 } } }).drain, { preStopSeconds: 0, seconds: 20 });
 });
 
 test("the Gateway's parameters win field by field over the class's", () => {

@@ -152,6 +152,21 @@ test('GatewayParameters shape replicas, resources, scheduling and the Service', 
   assert.equal(deployment.metadata.annotations?.['lb.example.com/internal'], undefined, 'Service annotations stay on the Service');
 });
 
+test('drain: a preStop sleep, --drain-seconds, and a grace period that covers both and the exit', () => {
+  const pod = (parameters = effectiveParameters()) => byKind(render(exampleGateway, parameters), 'Deployment').spec.template.spec;
+  const defaults = pod();
+  assert.deepEqual(defaults.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
+  assert.deepEqual(defaults.containers[0].args.slice(-2), ['--drain-seconds', '20']);
+  assert.equal(defaults.terminationGracePeriodSeconds, 30, "Kubernetes' own default, so the defaults change nothing for the kubelet's SIGKILL");
+  const set = pod(effectiveParameters(undefined, { deployment: { drain: { preStopSeconds: 3, seconds: 45 } } }));
+  assert.deepEqual(set.containers[0].lifecycle, { preStop: { sleep: { seconds: 3 } } });
+  assert.deepEqual(set.containers[0].args.slice(-2), ['--drain-seconds', '45']);
+  assert.equal(set.terminationGracePeriodSeconds, 53);
+  const none = pod(effectiveParameters(undefined, { deployment: { drain: { preStopSeconds: 0, seconds: 0 } } }));
+  assert.equal(none.containers[0].lifecycle, undefined, 'a zero sleep needs a newer feature gate: no hook at all');
+  assert.equal(none.terminationGracePeriodSeconds, 5);
+});
+
 test('a ClusterIP Service gets neither externalTrafficPolicy nor loadBalancerClass', () => {
   const service = byKind(render(exampleGateway, effectiveParameters({ service: { type: 'ClusterIP', externalTrafficPolicy: 'Local', loadBalancerClass: 'x/y' } })), 'Service');
   assert.equal(service.spec.type, 'ClusterIP');
