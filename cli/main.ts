@@ -4,9 +4,14 @@
 // Subcommand modules are loaded only when their command runs: `tlsgate proxy` must not load
 // the Kubernetes client (the proxy has no API access, and loading it costs seconds and
 // tens of MB at every proxy start). Top-level help loads them all to list them.
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 
 type Register = (program: Command) => void;
+
+// package.json sits two levels above dist/cli/main.js, in the checkout and in the image alike.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const VERSION_FLAGS = new Set(['--version', '-V']);
 
 const SUBCOMMANDS: Record<string, () => Promise<Register>> = {
   translate: async () => (await import('./translate.js')).registerTranslate,
@@ -18,10 +23,12 @@ const SUBCOMMANDS: Record<string, () => Promise<Register>> = {
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('tlsgate')
     .description('Gateway API TLSRoute for Kubernetes: translate, standalone proxy, operator')
+    .version(version, '-V, --version', 'print the tlsgate version')
     .showHelpAfterError()
     .exitOverride();
   const requested = argv[2];
-  const names = requested !== undefined && requested in SUBCOMMANDS ? [requested] : Object.keys(SUBCOMMANDS);
+  // --version needs no subcommand: loading them all would cost seconds for one line.
+  const names = requested !== undefined && requested in SUBCOMMANDS ? [requested] : requested !== undefined && VERSION_FLAGS.has(requested) ? [] : Object.keys(SUBCOMMANDS);
   for (const name of names) (await SUBCOMMANDS[name]!())(program);
   return program;
 }
