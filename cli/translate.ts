@@ -30,10 +30,13 @@ export function registerTranslate(program: Command): void {
     .option('--now <iso-date>', 'evaluate certificate expiry at this time instead of the current time')
     .action(async (opts: TranslateOptions) => {
       const now = parseNow(opts.now);
-      const { snapshot, warnings } = await loadManifests(opts.file);
+      const { snapshot, warnings, rejected } = await loadManifests(opts.file);
       for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
       const output = translate({ snapshot, now });
       const docs = renderDocuments(snapshot, output, { showSecrets: opts.showSecrets === true });
       process.stdout.write(opts.output === 'json' ? toJsonList(docs) : toYamlStream(docs));
+      // Like `kubectl apply -f`: the rest is translated and printed, and the exit code says that
+      // some objects were refused (their refusals are among the warnings above).
+      if (rejected.length > 0) process.exitCode = 1;
     });
 }

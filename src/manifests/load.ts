@@ -8,7 +8,10 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Snapshot } from '../gatewayapi/translate.js';
+import { admit, type LoadedObject, type RejectedObject } from './admission.js';
 import { classifyObject, FieldError, validateObject, type ObjectLocation } from './validate.js';
+
+export type { RejectedObject } from './admission.js';
 
 export class ManifestError extends Error {
   constructor(
@@ -94,15 +97,18 @@ export function parseDocuments(file: string, text: string): unknown[] {
  */
 export const MAX_ALIAS_COUNT = 100;
 
-/** Add the objects of one parsed document (an object, or a kubectl List) to the snapshot. */
-export function addDocument(snapshot: Snapshot, warnings: string[], value: unknown, location: ObjectLocation): void {
+/**
+ * Add the objects of one parsed document (an object, or a kubectl List) to the snapshot, and
+ * to `loaded` with their locations when given (for the admission checks of loadManifests).
+ */
+export function addDocument(snapshot: Snapshot, warnings: string[], value: unknown, location: ObjectLocation, loaded?: LoadedObject[]): void {
   if (value === null || value === undefined) return; // empty document ("---" at the end)
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ManifestError(location.file, location.document, undefined, 'expected a Kubernetes object (a mapping)');
   }
   const obj = value as Record<string, unknown>;
   if (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items)) {
-    obj.items.forEach((item, i) => addDocument(snapshot, warnings, item, { ...location, itemPath: `${location.itemPath ?? ''}items[${i}].` }));
+    obj.items.forEach((item, i) => addDocument(snapshot, warnings, item, { ...location, itemPath: `${location.itemPath ?? ''}items[${i}].` }, loaded));
     return;
   }
   let kind;
@@ -117,12 +123,23 @@ export function addDocument(snapshot: Snapshot, warnings: string[], value: unkno
   const meta = obj.metadata as { namespace?: string };
   if (kind !== 'gatewayClasses' && kind !== 'namespaces' && !meta.namespace) meta.namespace = 'default';
   (snapshot[kind] as unknown[]).push(obj);
+  loaded?.push({ kind, object: obj, location });
 }
 
-export async function loadManifests(paths: string[]): Promise<{ snapshot: Snapshot; warnings: string[] }> {
+export interface LoadedManifests {
+  /** The objects the API server would have accepted. */
+  snapshot: Snapshot;
+  /** Skipped kinds, empty files, what the constructs would refuse, and each refusal (also in `rejected`). */
+  warnings: string[];
+  /** Objects left out of the snapshot, as the API server would have refused them (admission.ts). */
+  rejected: RejectedObject[];
+}
+
+export async function loadManifests(paths: string[]): Promise<LoadedManifests> {
   if (paths.length === 0) throw new ManifestError('(no paths)', undefined, undefined, 'no manifest files given');
   const snapshot = emptySnapshot();
   const warnings: string[] = [];
+  const loaded: LoadedObject[] = [];
   for (const file of await expandPaths(paths)) {
     let text: string;
     try {
@@ -133,7 +150,17 @@ export async function loadManifests(paths: string[]): Promise<{ snapshot: Snapsh
     const documents = parseDocuments(file, text);
     // An empty file is most likely a mistake (a truncated save, the wrong path): say so.
     if (documents.every((doc) => doc === null || doc === undefined)) warnings.push(`${file}: no Kubernetes object in the file (it is empty), nothing loaded from it`);
-    documents.forEach((doc, i) => addDocument(snapshot, warnings, doc, { file, document: i }));
+    documents.forEach((doc, i) => addDocument(snapshot, warnings, doc, { file, document: i }, loaded));
   }
-  return { snapshot, warnings };
+  const admission = admit(loaded);
+  // The refusals go with the warnings too, so that every caller that prints warnings shows
+  // them; callers that decide an exit code or a status read `rejected`.
+  warnings.push(...admission.warnings, ...admission.errors);
+  const refused = new Set(loaded.filter((_, i) => admission.refusedIndexes.has(i)).map((entry) => entry.object));
+  if (refused.size > 0) {
+    for (const key of Object.keys(snapshot) as (keyof Snapshot)[]) {
+      (snapshot[key] as unknown[]) = (snapshot[key] as unknown[]).filter((obj) => !refused.has(obj as Record<string, unknown>));
+    }
+  }
+  return { snapshot, warnings, rejected: admission.rejected };
 }

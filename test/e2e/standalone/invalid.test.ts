@@ -286,7 +286,8 @@ test('a Gateway whose only listener is on a port another program holds: not Acce
 
 test('nothing to serve and no --watch: a clear error and exit 1, with one worker and with two', async (t) => {
   const { dir, pki, foo, bar } = await setUpExample(t);
-  // A Gateway whose only listener is invalid for good (no tls.mode): nothing can ever be bound.
+  // A Gateway whose only listener is invalid for good (no tls.mode): the API server would refuse
+  // it (a CEL rule), so standalone refuses it too and nothing can ever be bound.
   const invalidOnly = stringify({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
@@ -299,7 +300,7 @@ test('nothing to serve and no --watch: a clear error and exit 1, with one worker
     const exit = await cli.exited;
     assert.equal(exit.code, 1, cli.output());
     assert.match(cli.stderr, /^tlsgate: nothing to serve: no Gateway of our class has a listener that can be served \(see the status above\); with --watch, tlsgate would wait for changes$/m);
-    assert.match(cli.stdout, /^default\s+empty-gateway\s+.*\s+False\s+/m, 'the status table says why');
+    assert.match(cli.stderr, /nothing\.yaml, document 0: Gateway default\/empty-gateway is refused .*: spec\.listeners\[0\]\.tls\.mode: tls mode must be set for protocol TLS/, 'the refusal says why');
   }
   // With --watch it waits for changes instead.
   const watching = startCli(t, ['standalone', '-f', manifest, '--workers', '1', '--watch']);
