@@ -105,8 +105,14 @@ export const HTTP_EXTENDED_FEATURES_CLAIMED: readonly HttpExtendedFeature[] = [
 
 const CORE_AND_TLS_FEATURES = ['Gateway', 'HTTPRoute', 'ReferenceGrant', 'TLSRoute', 'TLSRouteModeMixed', 'TLSRouteModeTerminate'] as const;
 
+/**
+ * ListenerSet (GEP-1713): claimed because the suite's 13 ListenerSet tests (GATEWAY-TLS and
+ * GATEWAY-HTTP extended) pass against the operator; the claim makes npm test run them.
+ */
+const LISTENER_SET_FEATURES = ['ListenerSet'] as const;
+
 /** The features tlsgate claims in GatewayClass status (sorted by name, GEP-2162). */
-export const SUPPORTED_FEATURES: readonly string[] = [...CORE_AND_TLS_FEATURES, ...HTTP_EXTENDED_FEATURES_CLAIMED].sort();
+export const SUPPORTED_FEATURES: readonly string[] = [...CORE_AND_TLS_FEATURES, ...LISTENER_SET_FEATURES, ...HTTP_EXTENDED_FEATURES_CLAIMED].sort();
 
 export const TLS_MODE_TERMINATE_SUPPORTED = SUPPORTED_FEATURES.includes('TLSRouteModeTerminate');
 export const TLS_MODE_MIXED_SUPPORTED = SUPPORTED_FEATURES.includes('TLSRouteModeMixed');
