@@ -2,9 +2,11 @@
 # Shows what the opt-in real node (scripts/real-node.sh) does with two workloads, and prints
 # the evidence (pod status, logs, exec, port-forward, the container's process as the kernel
 # sees it). Run under the cluster lock, with the real node up:
-#   flock /tmp/tlsgate-cluster.lock bash scripts/real-node-demo.sh hello|proxy|clean
+#   flock /tmp/tlsgate-cluster.lock bash scripts/real-node-demo.sh hello|service|proxy|clean
 #
 #   hello   the hello image (static Go binary) as non-root with a read-only root and no capabilities
+#   service a Deployment of hello on the real node behind a LoadBalancer Service: its ClusterIP and
+#           ingress address from the host, the ClusterIP and the kubernetes Service from a pod there
 #   proxy   the tlsgate image (built from the Dockerfile by scripts/node-images.sh tlsgate) as the
 #           operator renders the proxy Deployment (test/cluster/node/proxy-workload.ts) for a
 #           Gateway whose class no controller serves, so nothing else acts on it
@@ -116,13 +118,50 @@ EOF
       .listen(443, function () { console.log("listening on :443 as uid", process.getuid()); this.close(); });' || true
 }
 
+# The tlsgate image for the client pod: the one in the node's containerd, else the newest archive
+# scripts/node-images.sh built (not rebuilt here: that follows the working tree).
+ensure_tlsgate_image() {
+  ctr_ images ls -q | grep -qx 'tlsgate.test/tlsgate:dev' && return 0
+  local archive
+  archive=$(ls -t "$root"/.cache/real-node/images/tlsgate-*.tar 2>/dev/null | head -n1)
+  [[ -n $archive ]] || { echo "real-node-demo: no tlsgate image: bash scripts/node-images.sh tlsgate" >&2; return 1; }
+  bash scripts/real-node.sh import "$archive"
+}
+
+service() {
+  ensure_ns
+  ensure_tlsgate_image
+  local start=$SECONDS cluster_ip ingress i
+  k -n "$ns" delete pod hello-client --ignore-not-found >/dev/null
+  k -n "$ns" apply -f test/cluster/node/manifests/hello-service.yaml >/dev/null
+  k -n "$ns" rollout status deploy/hello --timeout=120s >/dev/null
+  say "Deployment hello available in $((SECONDS - start)) s"
+  k -n "$ns" get pods,services,endpointslices -o wide
+  cluster_ip=$(k -n "$ns" get service hello -o jsonpath='{.spec.clusterIP}')
+  for i in $(seq 1 30); do
+    ingress=$(k -n "$ns" get service hello -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
+    [[ -n $ingress ]] && break
+    sleep 1
+  done
+  say "from the host: the ClusterIP $cluster_ip and the LoadBalancer ingress $ingress (round-robin over both pods)"
+  for i in 1 2 3 4; do
+    printf '%s -> %s' "$cluster_ip" "$(curl -sS --max-time 5 "http://$cluster_ip/")"; echo
+    printf '%s -> %s' "$ingress" "$(curl -sS --max-time 5 "http://$ingress/")"; echo
+  done
+  say "from a pod on the real node (hello-client): the Service by HELLO_SERVICE_HOST, the API by the kubernetes Service"
+  k -n "$ns" wait pod/hello-client --for=jsonpath='{.status.phase}'=Succeeded --timeout=90s >/dev/null \
+    || { k -n "$ns" logs hello-client || true; return 1; }
+  k -n "$ns" logs hello-client
+}
+
 clean() {
   k delete namespace "$ns" --ignore-not-found --wait=false
 }
 
 case "${1:-}" in
   hello) hello ;;
+  service) service ;;
   proxy) proxy ;;
   clean) clean ;;
-  *) echo "usage: scripts/real-node-demo.sh hello|proxy|clean" >&2; exit 2 ;;
+  *) echo "usage: scripts/real-node-demo.sh hello|service|proxy|clean" >&2; exit 2 ;;
 esac

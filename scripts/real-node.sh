@@ -34,6 +34,9 @@ ns_ip=10.245.255.2
 pod_cidr=10.245.0.0/24
 pod_gateway=10.245.0.1
 bridge=tlsgn0
+# The cluster's Service range and the process agent's bridge address (test/cluster/state.ts).
+service_cidr=10.96.0.0/16
+agent_bridge_ip=10.244.0.1
 # Pods' cgroups go under this top-level cgroup in every v1 hierarchy, so `down` can find and
 # kill whatever still runs there.
 cgroup_root=/tlsgate-node
@@ -81,6 +84,12 @@ setup_network() {
   # The namespace forwards between the host's veth and the pod bridge.
   ip netns exec "$netns" sysctl -qw net.ipv4.ip_forward=1
   ip route add "$pod_cidr" via "$ns_ip" dev "$host_veth"
+  # Toward the host, only addresses the host itself owns (it does not forward): the Service
+  # ClusterIPs, which the process agent puts on its bridge and relays to the ready endpoints
+  # wherever they run (its kube-proxy), and that bridge's own address, where in-process
+  # operators in the integration tests serve their config server.
+  ip -n "$netns" route add "$service_cidr" via "$host_ip" dev eth0
+  ip -n "$netns" route add "$agent_bridge_ip/32" via "$host_ip" dev eth0
 }
 
 setup_cgroups() {
