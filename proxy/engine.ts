@@ -9,8 +9,9 @@ import { HttpFront } from './http/front.js';
 import { abandon, acceptConnection, closeLost, type AccessLogSink, type Connection, type ConnectionHost, type PortSlot } from './connection.js';
 import type { Metrics } from './metrics.js';
 import { describePortFailure, PortBindError, PortsUnavailableError, type PortFailure } from './port-failures.js';
-import { compileConfig, gatewayKey, type CertificateLoader, type CompiledConfig, type ListenerLoad } from './routing.js';
-import { validateProxyConfigs } from './validate.js';
+import { compileConfigSteps, gatewayKey, type CertificateLoader, type CompiledConfig, type ListenerLoad } from './routing.js';
+import { finish, inSlices, type Steps } from './time-slices.js';
+import { proxyConfigChecks } from './validate.js';
 
 export interface EngineOptions {
   address: string;
@@ -64,7 +65,18 @@ export function prepareConfigs(
   loadCertificate: CertificateLoader,
   loadFor: (gateway: string, listener: string | null) => ListenerLoad,
 ): Map<string, CompiledConfig> {
-  validateProxyConfigs(configs);
+  return finish(prepareConfigSteps(configs, portOffset, settings, loadCertificate, loadFor));
+}
+
+/** prepareConfigs as steps: the engine runs them in slices between its connections' events. */
+export function* prepareConfigSteps(
+  configs: ProxyConfig[],
+  portOffset: number,
+  settings: ProxySettings | undefined,
+  loadCertificate: CertificateLoader,
+  loadFor: (gateway: string, listener: string | null) => ListenerLoad,
+): Steps<Map<string, CompiledConfig>> {
+  yield* proxyConfigChecks(configs);
   const owners = new Map<string, string>();
   for (const config of configs) {
     const gateway = gatewayKey(config);
@@ -81,7 +93,7 @@ export function prepareConfigs(
     });
   }
   const compiled = new Map<string, CompiledConfig>();
-  for (const config of configs) compiled.set(gatewayKey(config), compileConfig(config, settings, loadCertificate, loadFor));
+  for (const config of configs) compiled.set(gatewayKey(config), yield* compileConfigSteps(config, settings, loadCertificate, loadFor));
   return compiled;
 }
 
@@ -167,7 +179,9 @@ export class ProxyEngine implements ConnectionHost {
     this.certificates.begin();
     let compiled: Map<string, CompiledConfig>;
     try {
-      compiled = prepareConfigs(configs, portOffset, this.options.settings, (c, w) => this.certificates.load(c, w), (g, l) => this.loadFor(g, l));
+      // In slices: a big config compiles while the current tables keep serving, then swaps whole.
+      compiled = await inSlices(prepareConfigSteps(configs, portOffset, this.options.settings, (c, w) => this.certificates.load(c, w), (g, l) => this.loadFor(g, l)));
+      if (this.stopping) throw new Error('apply: the proxy is shutting down');
     } catch (err) {
       this.certificates.abort();
       throw err;

@@ -9,6 +9,7 @@ import { HostnameTable } from './hostname-table.js';
 import { compileHttpListener, type CompiledHttpListener } from './http/compile.js';
 import type { OutcomeCounts } from './metrics.js';
 import { resolveSettings, type ResolvedSettings } from './settings.js';
+import { finish, type Steps } from './time-slices.js';
 import type { ProxySettings } from '../src/proxy-config.js';
 
 /** Live connection count of one listener; survives config swaps (keyed by gateway/listener). */
@@ -100,18 +101,31 @@ export function compileConfig(
   loadCertificate: CertificateLoader,
   loadFor: (gateway: string, listener: string | null) => ListenerLoad,
 ): CompiledConfig {
+  return finish(compileConfigSteps(config, runtimeSettings, loadCertificate, loadFor));
+}
+
+/** compileConfig as steps (one per route and hostname), for a process that must keep relaying meanwhile. */
+export function* compileConfigSteps(
+  config: ProxyConfig,
+  runtimeSettings: ProxySettings | undefined,
+  loadCertificate: CertificateLoader,
+  loadFor: (gateway: string, listener: string | null) => ListenerLoad,
+): Steps<CompiledConfig> {
   const gateway = gatewayKey(config);
   const settings = resolveSettings(runtimeSettings, config.settings);
   const certificates: CompiledConfig['certificates'] = [];
-  const ports = config.ports.map((port, portIndex): PortTable => {
+  const ports: PortTable[] = [];
+  for (let portIndex = 0; portIndex < config.ports.length; portIndex++) {
+    const port = config.ports[portIndex]!;
     const listeners = new HostnameTable<CompiledListener>();
-    port.listeners.forEach((listener, listenerIndex) => {
+    for (let listenerIndex = 0; listenerIndex < port.listeners.length; listenerIndex++) {
+      const listener = port.listeners[listenerIndex]!;
       const where = `proxy config ${gateway}: ports[${portIndex}].listeners[${listenerIndex}] (${listener.name})`;
-      const compiled = compileListener(gateway, listener, loadCertificate, where, loadFor(gateway, listener.name));
+      const compiled = yield* compileListener(gateway, listener, loadCertificate, where, loadFor(gateway, listener.name));
       for (const cert of compiled.certificates) certificates.push({ listener: listener.name, cert });
       listeners.add(listener.hostname, compiled);
-    });
-    return {
+    }
+    ports.push({
       gateway,
       gatewayJson: JSON.stringify(gateway),
       port: port.port,
@@ -121,20 +135,23 @@ export function compileConfig(
       settings,
       gatewayLoad: loadFor(gateway, null),
       outcomes: null,
-    };
-  });
+    });
+  }
   return { config, gateway, settings, ports, certificates };
 }
 
-function compileListener(gateway: string, listener: ListenerConfig, loadCertificate: CertificateLoader, where: string, load: ListenerLoad): CompiledListener {
-  const routes = listener.routes.map(
-    (route): CompiledRoute => {
-      const name = `${route.namespace}/${route.name}`;
-      return { name, nameJson: JSON.stringify(name), backends: route.backends.map(compileBackend), outcomes: null };
-    },
-  );
+function* compileListener(gateway: string, listener: ListenerConfig, loadCertificate: CertificateLoader, where: string, load: ListenerLoad): Steps<CompiledListener> {
+  const routes: CompiledRoute[] = [];
+  for (const route of listener.routes) {
+    yield;
+    const name = `${route.namespace}/${route.name}`;
+    routes.push({ name, nameJson: JSON.stringify(name), backends: route.backends.map(compileBackend), outcomes: null });
+  }
   const table = new HostnameTable<CompiledRoute>();
-  for (const entry of listener.hostnames) table.add(entry.hostname, routes[entry.route] as CompiledRoute);
+  for (const entry of listener.hostnames) {
+    yield;
+    table.add(entry.hostname, routes[entry.route] as CompiledRoute);
+  }
   let certificates: ServingCertificate[] = [];
   if (listener.mode === 'Terminate' && !listener.reject) {
     certificates = listener.certificates.map((cert, i) => loadCertificate(cert, `${where}.certificates[${i}]`));

@@ -4,6 +4,7 @@
 import { PROXY_CONFIG_SCHEMA, SESSION_TICKET_KEY_BYTES, type ProxyConfig } from '../src/proxy-config.js';
 import { settingsProblem } from './settings.js';
 import { httpListenerProblem } from './http/validate.js';
+import { finish, type Steps } from './time-slices.js';
 
 const HOSTNAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
@@ -17,21 +18,27 @@ function isPort(value: unknown, allowZero: boolean): boolean {
 
 /** Throws an Error naming the config and field of the first problem found. */
 export function validateProxyConfigs(configs: readonly ProxyConfig[]): void {
+  finish(proxyConfigChecks(configs));
+}
+
+/** validateProxyConfigs as steps (one per route), for a process that must keep relaying meanwhile. */
+export function* proxyConfigChecks(configs: readonly ProxyConfig[]): Steps<void> {
   if (!Array.isArray(configs)) throw new Error('apply: configs must be an array of proxy configs');
   const seen = new Set<string>();
   let ring: { gateway: string; keys: string } | null = null;
-  configs.forEach((config, index) => {
-    const problem = configProblem(config);
+  for (let index = 0; index < configs.length; index++) {
+    const config = configs[index]!;
+    const problem = yield* configProblem(config);
     const name = isObject(config) && isObject(config.gateway) ? `${config.gateway.namespace}/${config.gateway.name}` : `#${index}`;
     if (problem !== null) throw new Error(`proxy config ${name}: ${problem}`);
     if (seen.has(name)) throw new Error(`proxy config ${name}: the Gateway appears twice in one apply`);
     seen.add(name);
     // One process holds one ring (every certificate context of every Gateway uses it).
-    if (config.sessionTicketKeys === undefined) return;
+    if (config.sessionTicketKeys === undefined) continue;
     const keys = config.sessionTicketKeys.join(',');
     if (ring !== null && ring.keys !== keys) throw new Error(`proxy config ${name}: sessionTicketKeys: differ from those of Gateway ${ring.gateway}; one proxy process serves one ring`);
     ring ??= { gateway: name, keys };
-  });
+  }
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -49,7 +56,7 @@ export function sessionTicketKeysProblem(keys: unknown): string | null {
   return null;
 }
 
-function configProblem(config: ProxyConfig): string | null {
+function* configProblem(config: ProxyConfig): Steps<string | null> {
   if (!isObject(config)) return 'must be an object';
   if (config.schema !== PROXY_CONFIG_SCHEMA) return `schema: expected ${PROXY_CONFIG_SCHEMA}, got ${JSON.stringify(config.schema)}`;
   if (!isObject(config.gateway) || typeof config.gateway.namespace !== 'string' || typeof config.gateway.name !== 'string' || !config.gateway.name) {
@@ -72,14 +79,14 @@ function configProblem(config: ProxyConfig): string | null {
     ports.add(port.port);
     if (!Array.isArray(port.listeners)) return `${at}.listeners: must be an array`;
     for (let l = 0; l < port.listeners.length; l++) {
-      const problem = listenerProblem(port.listeners[l], `${at}.listeners[${l}]`);
+      const problem = yield* listenerProblem(port.listeners[l], `${at}.listeners[${l}]`);
       if (problem !== null) return problem;
     }
   }
   return null;
 }
 
-function listenerProblem(listener: unknown, at: string): string | null {
+function* listenerProblem(listener: unknown, at: string): Steps<string | null> {
   if (!isObject(listener)) return `${at}: must be an object`;
   if (typeof listener.name !== 'string' || listener.name === '') return `${at}.name: must be a non-empty string`;
   at = `${at} (${listener.name})`;
@@ -109,12 +116,14 @@ function listenerProblem(listener: unknown, at: string): string | null {
   if (!Array.isArray(listener.routes)) return `${at}.routes: must be an array`;
   const routes = listener.routes as unknown[];
   for (let r = 0; r < routes.length; r++) {
+    yield;
     const problem = routeProblem(routes[r], `${at}.routes[${r}]`);
     if (problem !== null) return problem;
   }
   if (!Array.isArray(listener.hostnames)) return `${at}.hostnames: must be an array`;
   const hostnames = listener.hostnames as unknown[];
   for (let h = 0; h < hostnames.length; h++) {
+    yield;
     const entry = hostnames[h];
     const hat = `${at}.hostnames[${h}]`;
     if (!isObject(entry)) return `${hat}: must be an object`;

@@ -61,8 +61,8 @@ async function runStandaloneCommand(options: StandaloneCommandOptions): Promise<
   const settingsNotice = missingProcessSettingsNotice(process, options.workers);
   if (settingsNotice !== undefined) log(`notice: ${settingsNotice}`);
   // Loaded on use: the other subcommands should not pay for the proxy engine at startup.
-  const { StandaloneGateway } = await import('./standalone.js');
-  const gateway = await StandaloneGateway.start({
+  const { startThreadedStandalone } = await import('./threaded.js');
+  const gateway = await startThreadedStandalone({
     paths: options.file,
     address: options.address,
     portOffset: options.portOffset,
@@ -78,7 +78,7 @@ async function runStandaloneCommand(options: StandaloneCommandOptions): Promise<
     const host = options.adminAddress.slice(0, options.adminAddress.lastIndexOf(':'));
     process.stdout.write(`admin: http://${host}:${adminPort}/ (/healthz /readyz /metrics /config_dump)\n`);
   }
-  const refused = gateway.firstOutcome?.applyErrors.size ?? 0;
+  const refused = gateway.firstApplyErrorCount;
   if (!options.watch && gateway.runtime.boundPorts().length === 0 && !gateway.retryingPorts) {
     // Nothing is served and, without --watch or a port to try again, nothing ever will be.
     // (Left to itself the process would also end, since no socket holds it: with Node's

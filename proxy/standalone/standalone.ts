@@ -57,7 +57,15 @@ export interface StandaloneOptions {
   /** Access log stream for the runtime (JSON lines); null = none; undefined = runtime default. */
   accessLog?: NodeJS.WritableStream | null;
   controllerName?: string;
+  /** Starts the runtime once the first load succeeded; default: startProxyRuntime in this thread. */
+  startRuntime?: () => Promise<StandaloneRuntime>;
 }
+
+/**
+ * What standalone needs of the proxy runtime: the runtime itself, or (when the manifests are
+ * read and translated on their own thread, threaded.ts) its stand-in on that thread.
+ */
+export type StandaloneRuntime = Pick<ProxyRuntime, 'apply' | 'appliedVersions' | 'boundPorts' | 'adminPort' | 'shutdown'>;
 
 export interface ReloadOutcome {
   /** false when the manifests could not be loaded (the previous config keeps serving). */
@@ -94,14 +102,14 @@ export class StandaloneGateway {
 
   private constructor(
     private readonly options: StandaloneOptions,
-    readonly runtime: ProxyRuntime,
+    readonly runtime: StandaloneRuntime,
   ) {}
 
   /** Loads, applies and prints once (throwing if the first load fails), then watches if asked. */
   static async start(options: StandaloneOptions): Promise<StandaloneGateway> {
     // Fail before binding anything when the manifests cannot be read at all.
     const first = await loadManifests(options.paths);
-    const runtime = await startProxyRuntime({
+    const runtime = options.startRuntime ? await options.startRuntime() : await startProxyRuntime({
       address: options.address,
       portOffset: options.portOffset,
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
