@@ -1,11 +1,12 @@
 /**
- * The status table standalone prints after every (re)load: Gateways, listeners and routes in
+ * The status table standalone prints after every (re)load: Gateways, ListenerSets, listeners and routes in
  * the spirit of `kubectl get`, so that a user sees at a glance what is served and why
  * something is not. It reads the statuses translate computed (never re-deriving semantics)
  * and the specs for the columns statuses do not carry (class, port, mode, hostnames).
  */
+import { parentGatewayKey } from '../../src/gatewayapi/listenersets.js';
 import type { Snapshot, TranslateOutput } from '../../src/gatewayapi/translate.js';
-import type { Condition, Gateway, ParentReference } from '../../src/gatewayapi/types.js';
+import type { Condition, Gateway, Listener, ListenerStatus, ParentReference } from '../../src/gatewayapi/types.js';
 
 export interface StatusTableContext {
   snapshot: Snapshot;
@@ -47,6 +48,24 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
 
   const gatewayRows: string[][] = [];
   const listenerRows: string[][] = [];
+  /** One listener row; `servedBy` is the Gateway whose proxy serves the port (a ListenerSet's parent). */
+  const listenerRow = (object: string, namespace: string, parent: string, servedBy: string, listener: ListenerStatus, listenerSpec: Listener | undefined): void => {
+    collectProblems(`${object} listener ${listener.name}`, listener.conditions, problems);
+    const port = listenerSpec?.port;
+    listenerRows.push([
+      namespace,
+      parent,
+      listener.name,
+      port === undefined ? '' : String(port),
+      port === undefined ? '' : context.servedOn.get(`${servedBy}:${port}`) ?? '<not served>',
+      listenerSpec ? modeOf(listenerSpec.protocol, listenerSpec.tls?.mode) : '',
+      listenerSpec?.hostname ?? '*',
+      String(listener.attachedRoutes),
+      conditionStatus(listener.conditions, 'Accepted'),
+      conditionStatus(listener.conditions, 'Programmed'),
+      firstUnhealthyReason(listener.conditions),
+    ]);
+  };
   for (const gateway of context.output.gateways) {
     const key = `${gateway.namespace}/${gateway.name}`;
     const spec = gatewaySpecs.get(key);
@@ -62,22 +81,30 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
       firstUnhealthyReason(conditions),
     ]);
     for (const listener of gateway.status.listeners ?? []) {
-      const listenerSpec = spec?.spec.listeners.find((l) => l.name === listener.name);
-      collectProblems(`Gateway ${key} listener ${listener.name}`, listener.conditions, problems);
-      const port = listenerSpec?.port;
-      listenerRows.push([
-        gateway.namespace,
-        gateway.name,
-        listener.name,
-        port === undefined ? '' : String(port),
-        port === undefined ? '' : context.servedOn.get(`${key}:${port}`) ?? '<not served>',
-        listenerSpec ? modeOf(listenerSpec.protocol, listenerSpec.tls?.mode) : '',
-        listenerSpec?.hostname ?? '*',
-        String(listener.attachedRoutes),
-        conditionStatus(listener.conditions, 'Accepted'),
-        conditionStatus(listener.conditions, 'Programmed'),
-        firstUnhealthyReason(listener.conditions),
-      ]);
+      listenerRow(`Gateway ${key}`, gateway.namespace, gateway.name, key, listener, spec?.spec.listeners.find((l) => l.name === listener.name));
+    }
+  }
+
+  // ListenerSets (translate writes a status only for those whose parent is a Gateway of ours);
+  // their listeners are rows of the listener table, served on their parent Gateway's ports.
+  const listenerSetSpecs = new Map((context.snapshot.listenerSets ?? []).map((s) => [keyOf(s.metadata), s]));
+  const listenerSetRows: string[][] = [];
+  for (const listenerSet of context.output.listenerSets ?? []) {
+    const key = `${listenerSet.namespace}/${listenerSet.name}`;
+    const spec = listenerSetSpecs.get(key);
+    const gatewayKey = spec ? parentGatewayKey(spec) ?? '' : '';
+    const conditions = listenerSet.status.conditions ?? [];
+    collectProblems(`ListenerSet ${key}`, conditions, problems);
+    listenerSetRows.push([
+      listenerSet.namespace,
+      listenerSet.name,
+      gatewayKey,
+      conditionStatus(conditions, 'Accepted'),
+      conditionStatus(conditions, 'Programmed'),
+      firstUnhealthyReason(conditions),
+    ]);
+    for (const listener of listenerSet.status.listeners ?? []) {
+      listenerRow(`ListenerSet ${key}`, listenerSet.namespace, `ListenerSet/${listenerSet.name}`, gatewayKey, listener, spec?.spec.listeners.find((l) => l.name === listener.name));
     }
   }
 
@@ -89,8 +116,10 @@ export function renderStatusReport(context: StatusTableContext): StatusReport {
   const sections = [
     formatTable(['GATEWAYCLASS', 'CONTROLLER', 'ACCEPTED', 'REASON'], classRows, 'No GatewayClass of ours.'),
     formatTable(['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'ACCEPTED', 'PROGRAMMED', 'REASON'], gatewayRows, 'No Gateways of our class.'),
+    // Printed only when there are some: most standalone setups have none.
+    ...(listenerSetRows.length > 0 ? [formatTable(['NAMESPACE', 'LISTENERSET', 'GATEWAY', 'ACCEPTED', 'PROGRAMMED', 'REASON'], listenerSetRows, '')] : []),
     formatTable(
-      ['NAMESPACE', 'GATEWAY', 'LISTENER', 'PORT', 'SERVED-ON', 'MODE', 'HOSTNAME', 'ATTACHED', 'ACCEPTED', 'PROGRAMMED', 'REASON'],
+      ['NAMESPACE', 'PARENT', 'LISTENER', 'PORT', 'SERVED-ON', 'MODE', 'HOSTNAME', 'ATTACHED', 'ACCEPTED', 'PROGRAMMED', 'REASON'],
       listenerRows,
       'No listeners.',
     ),
@@ -211,6 +240,7 @@ function namespaceOf(meta: { namespace?: string }): string {
 function describeParent(ref: ParentReference, route: AnyRoute): string {
   const namespace = ref.namespace ?? namespaceOf(route.metadata);
   let text = namespace === namespaceOf(route.metadata) ? ref.name : `${namespace}/${ref.name}`;
+  if (ref.kind === 'ListenerSet') text = `ListenerSet/${text}`;
   if (ref.sectionName) text += `/${ref.sectionName}`;
   if (ref.port !== undefined) text += `:${ref.port}`;
   return text;
@@ -219,7 +249,8 @@ function describeParent(ref: ParentReference, route: AnyRoute): string {
 function describeParents(route: AnyRoute): string {
   const refs = route.spec.parentRefs ?? [];
   if (refs.length === 0) return 'the route has no parentRefs';
-  return refs.map((r) => `${r.kind ?? 'Gateway'} ${describeParent(r, route)}`).join(', ');
+  // describeParent already names a ListenerSet's kind.
+  return refs.map((r) => (r.kind === 'ListenerSet' ? describeParent(r, route) : `${r.kind ?? 'Gateway'} ${describeParent(r, route)}`)).join(', ');
 }
 
 /** Gateways in the manifests that no GatewayClass of ours claims: worth a warning, never an error. */

@@ -119,6 +119,19 @@ test('a ListenerSet adds Passthrough, Terminate and HTTPS listeners beside the G
   await cli.waitFor(/^ready: /m);
   await cli.waitFor(/^admin: /m);
   assert.match(cli.stdout, /^platform\s+shared\s+shared-class\s+127\.0\.0\.1\s+True\s+True\s*$/m, cli.output());
+  // The status table: the ListenerSets with their parent, their listeners served on the Gateway's
+  // port, routes with the ListenerSet as parent, and the loser of the conflict among the problems.
+  assert.match(cli.stdout, /^NAMESPACE\s+LISTENERSET\s+GATEWAY\s+ACCEPTED\s+PROGRAMMED\s+REASON$/m, cli.output());
+  assert.match(cli.stdout, /^team-a\s+apps\s+platform\/shared\s+True\s+True$/m, cli.output());
+  assert.match(cli.stdout, /^team-b\s+thief\s+platform\/shared\s+False\s+False\s+ListenersNotValid$/m, cli.output());
+  for (const [listener, mode, hostname] of [['pass', 'TLS/Passthrough', 'foo2'], ['mq', 'TLS/Terminate', 'mq.a'], ['web', 'HTTPS/Terminate', 'a']]) {
+    const row = new RegExp(`^team-a\\s+ListenerSet/apps\\s+${listener}\\s+${port}\\s+127\\.0\\.0\\.1:${port}\\s+${mode}\\s+${hostname.replace('.', '\\.')}\\.example\\.com\\s+1\\s+True\\s+True$`, 'm');
+    assert.match(cli.stdout, row, cli.output());
+  }
+  assert.match(cli.stdout, new RegExp(`^team-b\\s+ListenerSet/thief\\s+www\\s+${port}\\s+127\\.0\\.0\\.1:${port}\\s+HTTPS/Terminate\\s+www\\.example\\.com\\s+0\\s+False\\s+False\\s+HostnameConflict$`, 'm'), cli.output());
+  assert.match(cli.stdout, /^TLSRoute\s+team-a\s+mq\s+mq\.a\.example\.com\s+ListenerSet\/apps\/mq\s+True\s+True$/m, cli.output());
+  assert.match(cli.stdout, /^HTTPRoute\s+team-a\s+web\s+<none>\s+ListenerSet\/apps\s+True\s+True$/m, cli.output());
+  assert.match(cli.stdout, /^ {2}ListenerSet team-b\/thief listener www: Conflicted=True HostnameConflict: /m, cli.output());
 
   const fingerprint = (c: IssuedCertificate) => new X509Certificate(c.certificatePem).fingerprint256;
 
