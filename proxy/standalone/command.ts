@@ -10,6 +10,8 @@ import { missingProcessSettingsNotice } from '../../src/proxy-process-env.js';
 export const DEFAULT_ADDRESS = '127.0.0.1';
 export const DEFAULT_GRACE_SECONDS = 10;
 export const DEFAULT_PORT_RETRY_SECONDS = 30;
+/** As DEFAULT_MAX_FILE_BYTES (manifest-size.ts); here so --help loads no more than the command. */
+export const DEFAULT_MAX_FILE_MIB = 16;
 
 interface StandaloneCommandOptions {
   file: string[];
@@ -20,6 +22,7 @@ interface StandaloneCommandOptions {
   workers: number;
   gracePeriod: number;
   portRetry: number;
+  maxFileMib: number;
 }
 
 export function registerStandaloneCommand(program: Command): void {
@@ -47,6 +50,11 @@ export function registerStandaloneCommand(program: Command): void {
         .argParser(parseInteger('--port-retry', 1, 3600)),
     )
     .addOption(
+      new Option('--max-file-mib <n>', 'a manifest file larger than this many MiB is refused (parsing YAML takes about 35 times a file\'s size in memory)')
+        .default(DEFAULT_MAX_FILE_MIB)
+        .argParser(parseInteger('--max-file-mib', 1, 1024)),
+    )
+    .addOption(
       new Option('--grace-period <seconds>', 'on SIGTERM/SIGINT, how long established connections may drain')
         .default(DEFAULT_GRACE_SECONDS)
         .argParser(parseInteger('--grace-period', 0, 3600)),
@@ -70,6 +78,7 @@ async function runStandaloneCommand(options: StandaloneCommandOptions): Promise<
     workers: options.workers,
     watch: options.watch,
     portRetryMs: options.portRetry * 1000,
+    maxFileBytes: options.maxFileMib * 1024 * 1024,
     out: (text) => void process.stdout.write(text),
     log,
   });

@@ -25,6 +25,7 @@ import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
 import { converge } from '../../src/converge.js';
 import { claimPorts, type PortConflict } from './port-claims.js';
 import { foreignGateways, renderStatusReport, type Problem } from './status-table.js';
+import { checkManifestSizes, DEFAULT_MAX_FILE_BYTES } from './manifest-size.js';
 import { watchManifestPaths, type ManifestWatcher } from './watcher.js';
 
 /** Editors save in bursts of a few events within milliseconds; 100 ms is Istio's minimum batch too. */
@@ -57,6 +58,8 @@ export interface StandaloneOptions {
   /** Access log stream for the runtime (JSON lines); null = none; undefined = runtime default. */
   accessLog?: NodeJS.WritableStream | null;
   controllerName?: string;
+  /** A manifest file larger than this is refused, naming it (default DEFAULT_MAX_FILE_BYTES). */
+  maxFileBytes?: number;
   /** Starts the runtime once the first load succeeded; default: startProxyRuntime in this thread. */
   startRuntime?: () => Promise<StandaloneRuntime>;
 }
@@ -108,7 +111,7 @@ export class StandaloneGateway {
   /** Loads, applies and prints once (throwing if the first load fails), then watches if asked. */
   static async start(options: StandaloneOptions): Promise<StandaloneGateway> {
     // Fail before binding anything when the manifests cannot be read at all.
-    const first = await loadManifests(options.paths);
+    const first = await loadWithinLimits(options);
     const runtime = options.startRuntime ? await options.startRuntime() : await startProxyRuntime({
       address: options.address,
       portOffset: options.portOffset,
@@ -191,7 +194,7 @@ export class StandaloneGateway {
     let loaded;
     try {
       const timedRetry = retryPorts && !retryRefused;
-      loaded = timedRetry && !this.options.watch && this.lastSnapshot ? { snapshot: this.lastSnapshot, warnings: [] } : await loadManifests(this.options.paths);
+      loaded = timedRetry && !this.options.watch && this.lastSnapshot ? { snapshot: this.lastSnapshot, warnings: [] } : await loadWithinLimits(this.options);
     } catch (error) {
       this.options.log(`reload failed, still serving the last good config: ${(error as Error).message}`);
       return { loaded: false, changed: false, applyErrors: new Map(), conflicts: [], problems: [] };
@@ -423,6 +426,10 @@ export class StandaloneGateway {
     await this.reloading?.catch(() => undefined);
     await this.runtime.shutdown(graceMs);
   }
+}
+
+function loadWithinLimits(options: StandaloneOptions): ReturnType<typeof loadManifests> {
+  return checkManifestSizes(options.paths, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES).then(() => loadManifests(options.paths));
 }
 
 function countPorts(ports: UnavailablePorts): number {

@@ -17,6 +17,7 @@ export interface ManifestThreadOptions {
   debounceMs?: number;
   portRetryMs?: number;
   controllerName?: string;
+  maxFileBytes?: number;
 }
 
 /** What the manifest thread's stand-in for the runtime knows between calls. */

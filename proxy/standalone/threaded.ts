@@ -41,6 +41,7 @@ export function startThreadedStandalone(options: StandaloneOptions): Promise<Thr
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     ...(options.portRetryMs !== undefined ? { portRetryMs: options.portRetryMs } : {}),
     ...(options.controllerName !== undefined ? { controllerName: options.controllerName } : {}),
+    ...(options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {}),
   };
   const worker = new Worker(new URL('./manifest-thread.js', import.meta.url), { workerData: threadOptions });
   const send = (message: ToManifestThread): void => worker.postMessage(message);
