@@ -1,8 +1,10 @@
 /**
- * The install manifest as a cdk8s app: Gateway API CRDs (vendored in crds/), our
- * GatewayParameters CRD, the tlsgate-system namespace, the operator (2 replicas) with its
+ * The install as a cdk8s app, the one source of every release artifact: Gateway API CRDs
+ * (vendored in crds/), the upstream safe-upgrades ValidatingAdmissionPolicy, our
+ * GatewayParameters CRD, the operator's namespace, the operator (2 replicas) with its
  * ServiceAccount and least-privilege RBAC, the config-server Service, and GatewayClass
- * `tlsgate`. `npm run synth:install` writes it to dist/install.yaml.
+ * `tlsgate`. install/release.ts splits it into release manifests, install/chart.ts turns it
+ * into the Helm chart; `npm run synth:install` writes them all.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -26,11 +28,24 @@ export interface InstallOptions {
   image: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   replicas?: number;
+  /** The operator's namespace (tlsgate-system unless given). */
+  namespace?: string;
+  /** The operator's --log-level; its own default when not given. */
+  logLevel?: string;
+  /** The operator container's resources (DEFAULT_RESOURCES unless given). */
+  resources?: Record<string, unknown>;
+  /** Operator pod scheduling, copied verbatim into the pod spec when given. */
+  nodeSelector?: Record<string, string>;
+  tolerations?: Record<string, unknown>[];
+  affinity?: Record<string, unknown>;
 }
+
+export const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 
 const operatorLabels = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/part-of': 'tlsgate' };
 
 export function buildInstall(options: InstallOptions): App {
+  const namespace = options.namespace ?? OPERATOR_NAMESPACE;
   const app = new App();
   const crds = new Chart(app, 'crds', { disableResourceNameHashes: true });
   const crdFiles = readdirSync(path.join(options.root, 'crds'))
@@ -38,22 +53,22 @@ export function buildInstall(options: InstallOptions): App {
     .sort();
   for (const file of crdFiles) new Include(crds, file.replace(/\.yaml$/, ''), { url: path.join(options.root, 'crds', file) });
 
-  const chart = new Chart(app, 'operator', { namespace: OPERATOR_NAMESPACE, disableResourceNameHashes: true, labels: { 'app.kubernetes.io/part-of': 'tlsgate' } });
+  const chart = new Chart(app, 'operator', { namespace, disableResourceNameHashes: true, labels: { 'app.kubernetes.io/part-of': 'tlsgate' } });
   chart.addDependency(crds);
-  new kplus.k8s.KubeNamespace(chart, 'namespace', { metadata: { name: OPERATOR_NAMESPACE, namespace: undefined } });
+  new kplus.k8s.KubeNamespace(chart, 'namespace', { metadata: { name: namespace, namespace: undefined } });
 
   const serviceAccount = new kplus.k8s.KubeServiceAccount(chart, 'service-account', { metadata: { name: OPERATOR_NAME } });
   new kplus.k8s.KubeClusterRole(chart, 'cluster-role', { metadata: { name: OPERATOR_NAME }, rules: CLUSTER_RULES });
   new kplus.k8s.KubeClusterRoleBinding(chart, 'cluster-role-binding', {
     metadata: { name: OPERATOR_NAME },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
-    subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: OPERATOR_NAMESPACE }],
+    subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace }],
   });
   new kplus.k8s.KubeRole(chart, 'role', { metadata: { name: OPERATOR_NAME }, rules: NAMESPACE_RULES });
   new kplus.k8s.KubeRoleBinding(chart, 'role-binding', {
     metadata: { name: OPERATOR_NAME },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OPERATOR_NAME },
-    subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: OPERATOR_NAMESPACE }],
+    subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace }],
   });
 
   const deployment = new kplus.Deployment(chart, 'deployment', {
@@ -73,11 +88,12 @@ export function buildInstall(options: InstallOptions): App {
         imagePullPolicy: (options.imagePullPolicy ?? 'IfNotPresent') as kplus.ImagePullPolicy,
         args: [
           'operator',
-          '--namespace', OPERATOR_NAMESPACE,
+          '--namespace', namespace,
           '--proxy-image', options.image,
           '--config-server-address', `0.0.0.0:${CONFIG_PORT}`,
-          '--config-server-url', `wss://${CONFIG_SERVICE}.${OPERATOR_NAMESPACE}.svc:${CONFIG_PORT}`,
+          '--config-server-url', `wss://${CONFIG_SERVICE}.${namespace}.svc:${CONFIG_PORT}`,
           '--admin-address', `0.0.0.0:${ADMIN_PORT}`,
+          ...(options.logLevel === undefined ? [] : ['--log-level', options.logLevel]),
         ],
         envVariables: {
           POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
@@ -127,9 +143,13 @@ export function installObjects(options: InstallOptions): Record<string, any>[] {
   for (const object of objects) {
     if (object.kind === 'Deployment' && object.metadata?.name === OPERATOR_NAME) {
       const container = object.spec.template.spec.containers[0];
-      container.resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
+      container.resources = options.resources ?? DEFAULT_RESOURCES;
       container.securityContext.capabilities = { drop: ['ALL'] };
-      object.spec.template.spec.securityContext.seccompProfile = { type: 'RuntimeDefault' };
+      const pod = object.spec.template.spec;
+      pod.securityContext.seccompProfile = { type: 'RuntimeDefault' };
+      if (options.nodeSelector !== undefined) pod.nodeSelector = options.nodeSelector;
+      if (options.tolerations !== undefined) pod.tolerations = options.tolerations;
+      if (options.affinity !== undefined) pod.affinity = options.affinity;
     }
     if (object.kind === 'Service') delete object.spec.externalIPs;
     // Cluster-scoped objects must not carry the chart's namespace.
