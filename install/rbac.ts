@@ -21,11 +21,16 @@ export const CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['tlsroutes/status', 'httproutes/status'], verbs: ['get', 'update'] },
   // Per-Gateway infrastructure: server-side apply (patch; and create, which the API server
   // checks when an apply creates the object: verified, without it the first apply is a 403),
-  // deletion, and the label-selected
-  // list of the garbage sweep. Secrets and Services are also watched (certificates, backends).
-  { apiGroups: [''], resources: ['secrets', 'services'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list', 'create', 'patch', 'delete'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'create', 'patch', 'delete'] },
+  // deletion, the label-selected list of the garbage sweep, and a label-selected watch of what
+  // we own, so a deleted or edited object is applied again at once (drift).
+  // Secrets: list and watch cover the two selectors the operator uses (type kubernetes.io/tls,
+  // and its own label); RBAC cannot restrict either, nor writes, by label, and each Gateway's
+  // proxy client-certificate Secret must live in the Gateway's namespace (a pod mounts only
+  // Secrets of its own), so create/patch/delete are cluster-wide. There is no get or update of
+  // Secrets here: the only Secrets read one by one or updated are in the operator's namespace
+  // (the Role below, by name).
+  { apiGroups: [''], resources: ['secrets', 'services', 'serviceaccounts'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'create', 'patch', 'delete'] },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'create', 'patch', 'delete'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
@@ -44,6 +49,8 @@ export const NAMESPACE_RULES: PolicyRule[] = [
   // The session-ticket master secret: read, created by the first replica (create is in the
   // cluster rules), never changed by the operator.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [TICKET_KEYS_SECRET] },
-  // The leader labels its own pod so that the config-server Service routes proxies to it.
+  // The leader labels its own pod so that the config-server Service routes proxies to it. Only
+  // here, in the operator's namespace (pod names are generated, so no resourceNames); no pod
+  // anywhere else can be patched.
   { apiGroups: [''], resources: ['pods'], verbs: ['patch'] },
 ];

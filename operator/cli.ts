@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startAdminServer } from './admin.js';
 import { Operator } from './operator.js';
+import { jsonLogger, LOG_LEVELS, type LogLevel } from './log.js';
 
 export const DEFAULT_IMAGE = 'ghcr.io/tlsgate/tlsgate:0.1.0';
 
@@ -45,6 +46,7 @@ interface OperatorFlags {
   resyncSeconds: number;
   debounceMs: number;
   ticketKeyRotationSeconds: number;
+  logLevel: LogLevel;
 }
 
 export function registerOperator(program: Command): void {
@@ -67,7 +69,8 @@ export function registerOperator(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .option('--admin-address <host:port>', 'plain-HTTP /healthz, /readyz and /leader', '0.0.0.0:8081')
+    .option('--admin-address <host:port>', 'plain-HTTP /healthz, /readyz, /leader and /metrics (Prometheus)', '0.0.0.0:8081')
+    .addOption(new Option('--log-level <level>', 'least severe level logged (JSON lines on stderr)').choices([...LOG_LEVELS]).default('info'))
     .option('--lease-name <name>', 'name of the leader-election Lease', 'tlsgate-operator')
     .option('--lease-duration <seconds>', 'how long a silent leader keeps the lease before others take over', positiveInt, 15)
     .option('--renew-deadline <seconds>', 'a leader that could not renew for this long steps down', positiveInt, 10)
@@ -87,6 +90,7 @@ export function registerOperator(program: Command): void {
 
 async function runOperator(flags: OperatorFlags): Promise<void> {
   if (flags.renewDeadline >= flags.leaseDuration) throw new Error('--renew-deadline must be shorter than --lease-duration');
+  const logger = jsonLogger(flags.logLevel);
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const identity = flags.identity ?? process.env.POD_NAME ?? `${os.hostname()}-${process.pid}`;
   const listen = hostPort('--config-server-address', flags.configServerAddress);
@@ -115,18 +119,24 @@ async function runOperator(flags: OperatorFlags): Promise<void> {
     resyncMs: flags.resyncSeconds * 1000,
     debounceMs: flags.debounceMs,
     ticketKeyRotationMs: flags.ticketKeyRotationSeconds * 1000,
+    logger,
   });
-  const admin = await startAdminServer(adminAddress.host, adminAddress.port, { synced: () => operator.synced, leader: () => operator.isLeader });
+  const admin = await startAdminServer(adminAddress.host, adminAddress.port, {
+    synced: () => operator.synced,
+    leader: () => operator.isLeader,
+    metrics: () => operator.metrics.exposition(),
+    warn: (message) => logger.warn(message, { component: 'admin' }),
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`operator: ${signal}, stopping\n`);
+    logger.info(`${signal}: stopping`, { component: 'operator' });
     admin.close();
     operator.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`operator: stop failed: ${(err as Error).message}\n`);
+        logger.error(`stop failed: ${(err as Error).message}`, { component: 'operator' });
         process.exit(1);
       },
     );
@@ -134,7 +144,7 @@ async function runOperator(flags: OperatorFlags): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   await operator.start();
-  process.stderr.write(`operator: started as ${identity}; config server on ${listen.host}:${operator.configServerPort}, proxies dial ${advertisedUrl}\n`);
+  logger.info(`started as ${identity}; config server on ${listen.host}:${operator.configServerPort}, proxies dial ${advertisedUrl}`, { component: 'operator' });
   // Keep running until a signal: the informers, timers and servers hold the event loop.
   await new Promise<void>(() => undefined);
 }

@@ -8,6 +8,8 @@ export interface CoalescerOptions {
   delayMs: number;
   maxDelayMs: number;
   onError: (err: unknown) => void;
+  /** Each run's start, with how long its burst's first trigger waited for it. */
+  onStart?: (waitedMs: number) => void;
 }
 
 export class Coalescer {
@@ -50,6 +52,11 @@ export class Coalescer {
     this.timer = setTimeout(() => this.runNow(), delay);
   }
 
+  /** Runs waiting or in progress: at most 2 (one running, one more asked for). */
+  get depth(): number {
+    return (this.running ? 1 : 0) + (this.timer || this.pendingWhileRunning ? 1 : 0);
+  }
+
   /** Resolves when no run is scheduled or in progress. */
   idle(): Promise<void> {
     if (!this.running && !this.timer) return Promise.resolve();
@@ -64,6 +71,7 @@ export class Coalescer {
 
   private runNow(): void {
     this.timer = undefined;
+    if (this.firstTriggerAt !== undefined) this.options.onStart?.(this.clock() - this.firstTriggerAt);
     this.firstTriggerAt = undefined;
     // `running` must be set before the job starts: a job that triggers before its first await
     // (the operator's publish emits the config server's status event synchronously) has to

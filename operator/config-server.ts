@@ -47,6 +47,14 @@ export interface ConfigServerOptions {
   heartbeatIntervalMs?: number;
   /** Structured log sink; default JSON lines on stderr. Never receives key material. */
   log?: DeliveryLog;
+  /** Told of each new version published for a Gateway, and of each proxy's first answer to a version sent. */
+  observer?: DeliveryObserver;
+}
+
+export interface DeliveryObserver {
+  published(gateway: string): void;
+  /** `seconds` from sending the version to that proxy until its ACK or NACK of it. */
+  answered(gateway: string, result: 'ack' | 'nack', seconds: number): void;
 }
 
 export interface ProxyNack {
@@ -88,6 +96,8 @@ interface ProxyConnection {
   alive: boolean;
   /** The version last sent on this connection; NACKs without a version refer to it. */
   sentVersion?: string;
+  /** When `sentVersion` was sent, until the proxy answered it (for the answer latency). */
+  sentAt?: bigint;
   /**
    * The newest ACK (what the proxy serves: a NACKed config changes nothing there) and the NACK
    * since then, if any; `order` finds the newest across connections.
@@ -120,6 +130,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
   private readonly lastEmitted = new Map<string, string>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly log: DeliveryLog;
+  private readonly observer: DeliveryObserver | undefined;
   /** The accepted CAs, parsed: checked again at upgrade time (see `upgrade`). */
   private trustedCas: X509Certificate[];
   private generation = 0;
@@ -135,6 +146,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
   private constructor(options: ConfigServerOptions) {
     super();
     this.log = options.log ?? defaultLog;
+    this.observer = options.observer;
     this.trustedCas = parseBundle(options.tls.trustBundlePem);
     this.https = https.createServer({
       ...secureContextOptions(options.tls),
@@ -184,6 +196,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     const entry = { config, generation: ++this.generation };
     this.configs.set(key, entry);
     this.log('config_published', { gateway: key, version: config.version, generation: entry.generation });
+    this.observer?.published(key);
     for (const connection of this.connections) {
       if (connection.gateway === key) this.send(connection, entry);
     }
@@ -339,6 +352,7 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
   private send(connection: ProxyConnection, entry: GatewayEntry): void {
     const message: ConfigMessage = { type: 'config', epoch: this.epoch, generation: entry.generation, config: entry.config };
     connection.sentVersion = entry.config.version;
+    connection.sentAt = process.hrtime.bigint();
     connection.socket.send(JSON.stringify(message), (err) => {
       // A failed send means the connection is going away; 'close' cleans up.
       if (err) this.log('send_failed', { gateway: connection.gateway, error: err.message });
@@ -354,6 +368,11 @@ export class ConfigServer extends EventEmitter<ConfigServerEvents> {
     }
     const message = parsed.message;
     const order = ++this.answerOrder;
+    const answersSent = message.version === undefined || message.version === null || message.version === connection.sentVersion;
+    if (connection.sentAt !== undefined && answersSent) {
+      this.observer?.answered(connection.gateway, message.type === 'ack' ? 'ack' : 'nack', Number(process.hrtime.bigint() - connection.sentAt) / 1e9);
+      connection.sentAt = undefined;
+    }
     if (message.type === 'ack') {
       connection.acked = { version: message.version, order };
       connection.nacked = undefined;

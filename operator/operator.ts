@@ -14,7 +14,7 @@ import { ConfigServer, type GatewayDeliveryStatus } from './config-server.js';
 import { Coalescer } from './coalescer.js';
 import { CA_SECRET_NAME, CaSecretStore, clientSecretData, needsRenewal, serverCertificate, trustBundlePem, type AuthorityState, type SecretLike } from './credentials.js';
 import { EventRecorder, planEvents } from './events.js';
-import { InfraClient, type AppliableObject } from './infra/apply.js';
+import { InfraClient, type AppliableObject, type InfraKind } from './infra/apply.js';
 import { proxyNames } from './infra/names.js';
 import { effectiveParameters, referencedParameters, type GatewayParametersObject } from './infra/parameters.js';
 import { listenerPorts, PROXY_ADMIN_PORT, renderClientCertSecret, renderProxyInfrastructure } from './infra/render.js';
@@ -29,7 +29,10 @@ import { awaitDelivery } from './ack-wait.js';
 import { converge } from '../src/converge.js';
 import { absorbDeliveryReports, adminPortConflicts, mergeUnavailable, PortAvailability, type PortAvailabilityChange } from './port-availability.js';
 import { ResilientInformer } from './sources/informer.js';
-import { watchedKinds, type SnapshotField } from './sources/kinds.js';
+import { Backoff } from './sources/backoff.js';
+import { ownedKinds, watchedKinds, type SnapshotField } from './sources/kinds.js';
+import { jsonLogger, lineLogger, type Logger } from './log.js';
+import { OperatorMetrics } from './metrics.js';
 import type { RouteParentStatus, ObjectStatusWithConditions } from './status/merge.js';
 import { StatusWriter, describe, type CachedStatuses } from './status/writer.js';
 import { DEFAULT_TICKET_KEY_ROTATION_MS, msUntilNextPeriod, TICKET_KEYS_SECRET_NAME, TicketKeySecretStore, ticketKeyRing, translatedVersionOf, withTicketKeys } from './ticket-keys.js';
@@ -70,13 +73,31 @@ export interface OperatorOptions {
   resyncMs?: number;
   /** Session-ticket keys of every Gateway change this often (ticket-keys.ts); default 1 hour. */
   ticketKeyRotationMs?: number;
+  /** Where the operator logs (default: JSON lines on stderr at info, see log.ts). */
+  logger?: Logger;
+  /** Plain lines instead of `logger` (tests search them); every level. */
   log?: (message: string) => void;
+  /** The metrics to record into (default: a registry of its own). */
+  metrics?: OperatorMetrics;
+  /** Backoff of a reconcile whose writes failed (default 1 s doubling to 5 min, with jitter). */
+  writeRetry?: { initialMs?: number; maxMs?: number };
+}
+
+/** A snapshot field and the informer filling it (Secrets have two: see sources/kinds.ts). */
+interface SnapshotInformer {
+  field: SnapshotField;
+  informer: ResilientInformer;
 }
 
 export class Operator {
   readonly controllerName: string;
-  private readonly log: (message: string) => void;
-  private readonly informers: Map<SnapshotField, ResilientInformer>;
+  private readonly logger: Logger;
+  readonly metrics: OperatorMetrics;
+  private readonly informers: SnapshotInformer[];
+  /** Label-selected watches of the proxy objects we own, for drift (infra/sync.ts). */
+  private readonly ownedInformers: ResilientInformer[];
+  private readonly writeRetryBackoff: Backoff;
+  private writeRetryTimer: NodeJS.Timeout | undefined;
   private readonly coalescer: Coalescer;
   private readonly elector: LeaderElector;
   private readonly statusWriter: StatusWriter;
@@ -106,19 +127,42 @@ export class Operator {
 
   constructor(private readonly options: OperatorOptions) {
     this.controllerName = options.controllerName ?? CONTROLLER_NAME;
-    this.log = options.log ?? ((message) => process.stderr.write(`${new Date().toISOString()} operator ${message}\n`));
+    this.logger = options.logger ?? (options.log ? lineLogger(options.log) : defaultLogger());
+    const logger = this.logger;
+    const at = (level: 'info' | 'warn', component: string) => {
+      const child = logger.child({ component });
+      return (message: string) => child[level](message);
+    };
+    this.metrics = options.metrics ?? new OperatorMetrics();
+    const metrics = this.metrics;
     const resyncMs = options.resyncMs ?? 5 * 60_000;
     this.coalescer = new Coalescer(() => this.reconcile(), {
       delayMs: options.debounceMs ?? 75,
       maxDelayMs: options.maxDebounceMs ?? 1000,
-      onError: (err) => this.log(`reconcile failed: ${describe(err)}`),
+      onError: (err) => logger.error(`reconcile failed: ${describe(err)}`, { component: 'reconcile' }),
+      onStart: (waitedMs) => metrics.debounceDelay.observe(waitedMs / 1000),
     });
-    this.informers = new Map(
-      watchedKinds(options.kubeConfig).map((kind) => [
-        kind.field,
-        new ResilientInformer(options.kubeConfig, kind, { resyncMs, log: this.log, onChange: () => this.coalescer.trigger() }),
-      ]),
+    this.informers = watchedKinds(options.kubeConfig).map((kind) => ({
+      field: kind.field,
+      informer: new ResilientInformer(options.kubeConfig, kind, {
+        resyncMs,
+        log: at('warn', 'informer'),
+        onChange: () => this.coalescer.trigger(),
+        onRestart: (reason) => metrics.watchRestarts.inc({ kind: kind.kind, reason }),
+      }),
+    }));
+    this.ownedInformers = ownedKinds(options.kubeConfig).map(
+      (kind) =>
+        new ResilientInformer(options.kubeConfig, kind, {
+          resyncMs,
+          log: at('warn', 'informer'),
+          // Changes that are not drift need no reconcile: the snapshot's informers cover those.
+          onChange: () => undefined,
+          onRestart: (reason) => metrics.watchRestarts.inc({ kind: `owned ${kind.kind}`, reason }),
+          onObject: (event, object, previous) => this.noticeOwnedChange(kind.infraKind, event, object, previous),
+        }),
     );
+    this.writeRetryBackoff = new Backoff(options.writeRetry?.initialMs ?? 1000, options.writeRetry?.maxMs ?? 5 * 60_000);
     this.elector = new LeaderElector(options.kubeConfig, {
       namespace: options.namespace,
       name: options.lease.name,
@@ -126,15 +170,52 @@ export class Operator {
       leaseDurationSeconds: options.lease.durationSeconds,
       renewDeadlineSeconds: options.lease.renewDeadlineSeconds,
       retryPeriodSeconds: options.lease.retryPeriodSeconds,
-      log: this.log,
+      log: at('info', 'leader'),
     });
     this.unavailablePorts = new PortAvailability(options.portRetry);
-    this.statusWriter = new StatusWriter(options.kubeConfig, { controllerName: this.controllerName, log: this.log });
-    this.events = new EventRecorder(options.kubeConfig, this.controllerName, options.identity, this.log);
-    this.infra = new InfrastructureSync(new InfraClient(options.kubeConfig), this.log);
-    this.caStore = new CaSecretStore(options.kubeConfig, options.namespace, this.log);
-    this.ticketKeyStore = new TicketKeySecretStore(options.kubeConfig, options.namespace, this.log);
+    this.statusWriter = new StatusWriter(options.kubeConfig, {
+      controllerName: this.controllerName,
+      log: at('warn', 'status'),
+      record: (kind, result) => metrics.statusWrites.inc({ kind, result }),
+    });
+    this.events = new EventRecorder(options.kubeConfig, this.controllerName, options.identity, at('warn', 'events'));
+    this.infra = new InfrastructureSync(new InfraClient(options.kubeConfig), at('info', 'infrastructure'), {
+      applied: (kind, result) => metrics.infrastructureApplies.inc({ kind, result }),
+      deleted: (kind, result) => metrics.infrastructureDeletes.inc({ kind, result }),
+    });
+    this.caStore = new CaSecretStore(options.kubeConfig, options.namespace, at('info', 'ca'));
+    this.ticketKeyStore = new TicketKeySecretStore(options.kubeConfig, options.namespace, at('info', 'ticket-keys'));
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    metrics.observe({
+      leader: () => this.elector.isLeader,
+      queueDepth: () => this.coalescer.depth,
+      connectedProxies: () => {
+        const counts = new Map<string, number>();
+        for (const proxy of this.server?.proxies() ?? []) counts.set(proxy.gateway, (counts.get(proxy.gateway) ?? 0) + 1);
+        return counts;
+      },
+    });
+  }
+
+  /** Info-level lines of the operator itself. */
+  private log(message: string): void {
+    this.logger.info(message, { component: 'operator' });
+  }
+
+  private warn(message: string): void {
+    this.logger.warn(message, { component: 'operator' });
+  }
+
+  /** An owned proxy object changed: when someone else undid what we applied, apply it again now. */
+  private noticeOwnedChange(kind: InfraKind, event: 'upsert' | 'delete', object: KubeObject, previous: KubeObject | undefined): void {
+    if (!this.elector.isLeader) return;
+    const drift = this.infra.noticeChange(kind, event, object, previous);
+    if (!drift) return;
+    this.metrics.driftRepairs.inc({ kind });
+    this.logger.warn(`${drift.id.kind} ${drift.id.namespace}/${drift.id.name} of Gateway ${drift.gateway} was ${drift.what} by someone else; applying it again`, {
+      component: 'infrastructure',
+    });
+    this.coalescer.trigger();
   }
 
   get isLeader(): boolean {
@@ -151,7 +232,7 @@ export class Operator {
 
   /** True once every informer has listed (the readiness of the operator). */
   get synced(): boolean {
-    return [...this.informers.values()].every((informer) => informer.synced);
+    return this.informers.every(({ informer }) => informer.synced) && this.ownedInformers.every((informer) => informer.synced);
   }
 
   async start(): Promise<void> {
@@ -172,7 +253,7 @@ export class Operator {
     });
     // A restarted container of a former leader's pod may still carry the label.
     this.follow();
-    await Promise.all([...this.informers.values()].map((informer) => informer.start()));
+    await Promise.all([...this.informers.map(({ informer }) => informer.start()), ...this.ownedInformers.map((informer) => informer.start())]);
     this.elector.start();
     const resyncMs = this.options.resyncMs ?? 5 * 60_000;
     this.resyncTimer = setInterval(() => {
@@ -189,8 +270,10 @@ export class Operator {
     clearInterval(this.resyncTimer);
     clearTimeout(this.portRetryTimer);
     clearTimeout(this.ticketKeyTimer);
+    clearTimeout(this.writeRetryTimer);
     this.coalescer.stop();
-    for (const informer of this.informers.values()) informer.stop();
+    for (const { informer } of this.informers) informer.stop();
+    for (const informer of this.ownedInformers) informer.stop();
     if (this.elector.isLeader && options.releaseLease !== false) await this.labelOwnPod(false);
     await this.elector.stop({ release: options.releaseLease });
     await this.coalescer.idle();
@@ -225,7 +308,14 @@ export class Operator {
       host: this.options.configServer.host,
       port: this.options.configServer.port,
       tls,
-      log: (event, fields) => this.log(`config-server ${event} ${JSON.stringify(fields)}`),
+      log: (event, fields) => {
+        const level = QUIET_DELIVERY_EVENTS.has(event) ? 'debug' : WARN_DELIVERY_EVENTS.has(event) ? 'warn' : 'info';
+        this.logger[level](`config-server ${event}`, { component: 'config-server', ...fields });
+      },
+      observer: {
+        published: (gateway) => this.metrics.configPushes.inc({ gateway }),
+        answered: (gateway, result, seconds) => this.metrics.configAnswerLatency.observe({ gateway, result }, seconds),
+      },
     });
     server.on('status', () => this.coalescer.trigger());
     return server;
@@ -240,7 +330,7 @@ export class Operator {
       proxiesConnected: () => (this.server?.proxies().length ?? 0) > 0,
       handOverProxies: () => this.restartConfigServer(),
       stillFollowing: () => !this.stopped && !this.elector.isLeader && term === this.leadershipTerm,
-    }).catch((err: unknown) => this.log(`handing proxies over to the leader failed: ${describe(err)}`));
+    }).catch((err: unknown) => this.warn(`handing proxies over to the leader failed: ${describe(err)}`));
   }
 
   /** Proxies connected to a former leader must reconnect (through the Service) to the new one. */
@@ -279,20 +369,62 @@ export class Operator {
       );
       return true;
     } catch (err) {
-      this.log(`label pod ${this.options.namespace}/${this.options.podName}: ${describe(err)}`);
+      this.warn(`label pod ${this.options.namespace}/${this.options.podName}: ${describe(err)}`);
       return false;
     }
   }
 
   private stores(): Stores {
     const stores = {} as Stores;
-    for (const [field, informer] of this.informers) stores[field] = informer.list();
+    for (const { field, informer } of this.informers) {
+      const items = informer.list();
+      stores[field] = stores[field] ? mergeByKey(stores[field], items) : items;
+    }
     return stores;
   }
 
   private async reconcile(): Promise<void> {
     if (this.stopped || !this.synced) return;
     this.reconciles++;
+    const end = this.metrics.reconcileDuration.startTimer();
+    try {
+      const failedWrites = await this.reconcileOnce();
+      this.metrics.reconciles.inc({ result: 'success' });
+      this.scheduleWriteRetry(failedWrites);
+    } catch (err) {
+      this.metrics.reconciles.inc({ result: 'error' });
+      this.scheduleWriteRetry(['the reconcile itself']);
+      throw err;
+    } finally {
+      end();
+    }
+  }
+
+  /**
+   * A reconcile whose writes failed (an API server that refused or was away) runs again after
+   * an exponential backoff with jitter, as controller-runtime requeues: without it, a failed
+   * status or infrastructure write would wait for the next change or the full resync.
+   */
+  private scheduleWriteRetry(failed: string[]): void {
+    clearTimeout(this.writeRetryTimer);
+    this.writeRetryTimer = undefined;
+    if (failed.length === 0) {
+      this.writeRetryBackoff.reset();
+      return;
+    }
+    if (this.stopped) return;
+    const delayMs = this.writeRetryBackoff.next();
+    this.metrics.writeRetries.inc({ operation: 'reconcile' });
+    this.warn(`writes failed (${failed.slice(0, 5).join(', ')}${failed.length > 5 ? `, and ${failed.length - 5} more` : ''}); reconciling again in ${delayMs} ms`);
+    this.writeRetryTimer = setTimeout(() => {
+      this.writeRetryTimer = undefined;
+      this.coalescer.trigger();
+    }, delayMs);
+    this.writeRetryTimer.unref?.();
+  }
+
+  /** One reconcile; returns what it failed to write (the leader's writes only). */
+  private async reconcileOnce(): Promise<string[]> {
     const full = this.fullSyncDue;
     this.fullSyncDue = false;
     const stores = this.stores();
@@ -318,7 +450,7 @@ export class Operator {
       // A NACK of that reduced config is left to the next reconcile (learned at its start).
       maxReplans: 1,
       unavailablePorts: () => this.unavailablePortsInput(snapshot),
-      plan: (unavailablePorts) => translate({ snapshot, now, controllerName: this.controllerName, runtime, unavailablePorts }),
+      plan: (unavailablePorts) => this.translateTimed({ snapshot, now, controllerName: this.controllerName, runtime, unavailablePorts }),
       deliver: async (planned, { replanAllowed }) => {
         const changed = this.publish(this.withTicketKeys(planned.proxyConfigs, gateways));
         this.schedulePortRetry();
@@ -331,15 +463,25 @@ export class Operator {
         return { learnedUnavailablePorts: replanAllowed && this.absorbPortReports(snapshot).length > 0 };
       },
       settle: ({ plan, unavailablePorts }) =>
-        answered ? translate({ snapshot, now, controllerName: this.controllerName, runtime: buildRuntime(snapshot, delivery), unavailablePorts }) : plan,
+        answered ? this.translateTimed({ snapshot, now, controllerName: this.controllerName, runtime: buildRuntime(snapshot, delivery), unavailablePorts }) : plan,
     });
     this.lastOutput = output;
-    if (!leading) return;
+    if (!leading) return [];
     if (full) await this.maintainCa(stores.secrets as SecretLike[], now);
     const desired = this.desiredInfrastructure(output.proxyConfigs, stores, now);
-    await this.infra.sync(desired, full);
-    const changes = await this.statusWriter.write(output, cachedStatuses(stores));
-    await this.events.record(planEvents(changes, this.controllerName));
+    const infra = await this.infra.sync(desired, full);
+    const statuses = await this.statusWriter.writeAll(output, cachedStatuses(stores));
+    await this.events.record(planEvents(statuses.changes, this.controllerName));
+    return [...infra.failedGateways.map((g) => `infrastructure of Gateway ${g}`), ...statuses.failed.map((what) => `status of ${what}`)];
+  }
+
+  private translateTimed(input: Parameters<typeof translate>[0]): TranslateOutput {
+    const end = this.metrics.translateDuration.startTimer();
+    try {
+      return translate(input);
+    } finally {
+      end();
+    }
   }
 
   /** Learns port failures from the proxies' NACKs (and forgets them when a retry is ACKed); logs what changed. */
@@ -405,7 +547,11 @@ export class Operator {
       if (this.server.status(key).currentVersion !== config.version) changed.push(key);
       this.server.publish(config);
     }
-    for (const key of this.published) if (!current.has(key)) this.server.withdraw(key);
+    for (const key of this.published) {
+      if (current.has(key)) continue;
+      this.server.withdraw(key);
+      this.metrics.forgetGateway(key);
+    }
     this.published = current;
     return changed;
   }
@@ -431,7 +577,7 @@ export class Operator {
     try {
       await this.caStore.maintain(caSecret, now, liveLeaves);
     } catch (err) {
-      this.log(`CA maintenance: ${describe(err)}`);
+      this.warn(`CA maintenance: ${describe(err)}`);
     }
   }
 
@@ -467,7 +613,7 @@ export class Operator {
         objects.unshift(renderClientCertSecret(gateway, credentials.data));
         result.push({ gateway: key, objects });
       } catch (err) {
-        this.log(`render infrastructure of Gateway ${key}: ${(err as Error).message}`);
+        this.warn(`render infrastructure of Gateway ${key}: ${(err as Error).message}`);
       }
     }
     return result;
@@ -502,4 +648,31 @@ function cachedStatuses(stores: Stores): CachedStatuses {
     listenerSet: (namespace, name) => listenerSets.get(objectKey(namespace, name))?.status as ObjectStatusWithConditions | undefined,
     routeParents: (kind, namespace, name) => (routes[kind].get(objectKey(namespace, name))?.status as { parents?: RouteParentStatus[] } | undefined)?.parents,
   };
+}
+
+/** Items of two informers of one kind, each object once (the newer copy wins). */
+function mergeByKey(a: KubeObject[], b: KubeObject[]): KubeObject[] {
+  const merged = new Map(a.map((o) => [objectKey(o.metadata?.namespace, o.metadata?.name), o]));
+  for (const o of b) merged.set(objectKey(o.metadata?.namespace, o.metadata?.name), o);
+  return [...merged.values()];
+}
+
+/** Config-server events that happen on every change: debug, so info stays readable. */
+const QUIET_DELIVERY_EVENTS = new Set(['config_published', 'config_acked']);
+/** Config-server events that say something went wrong. */
+const WARN_DELIVERY_EVENTS = new Set([
+  'config_nacked',
+  'handshake_refused',
+  'client_error',
+  'server_error',
+  'upgrade_socket_error',
+  'upgrade_refused',
+  'proxy_socket_error',
+  'send_failed',
+  'proxy_message_refused',
+  'proxy_dropped',
+]);
+
+function defaultLogger(): Logger {
+  return jsonLogger('info');
 }

@@ -32,6 +32,11 @@ export interface AppliableObject {
   [field: string]: unknown;
 }
 
+/** What the API server answered to an apply. */
+export interface AppliedVersion {
+  resourceVersion?: string;
+}
+
 export function idOf(object: AppliableObject): ObjectId {
   return { kind: object.kind as InfraKind, namespace: object.metadata.namespace, name: object.metadata.name };
 }
@@ -53,31 +58,36 @@ export class InfraClient {
     this.autoscaling = kubeConfig.makeApiClient(k8s.AutoscalingV2Api);
   }
 
-  /** Server-side apply, forcing ownership of exactly the fields we render. */
-  async apply(object: AppliableObject): Promise<void> {
+  /**
+   * Server-side apply, forcing ownership of exactly the fields we render. Returns the object's
+   * resourceVersion after the apply, by which the drift watch tells our own writes from others'.
+   */
+  async apply(object: AppliableObject): Promise<AppliedVersion> {
     const params = { name: object.metadata.name, namespace: object.metadata.namespace, body: object, fieldManager: FIELD_MANAGER, force: true };
+    let result: { metadata?: k8s.V1ObjectMeta };
     switch (object.kind as InfraKind) {
       case 'Secret':
-        await this.core.patchNamespacedSecret(params, SSA);
-        return;
+        result = await this.core.patchNamespacedSecret(params, SSA);
+        break;
       case 'ServiceAccount':
-        await this.core.patchNamespacedServiceAccount(params, SSA);
-        return;
+        result = await this.core.patchNamespacedServiceAccount(params, SSA);
+        break;
       case 'Service':
-        await this.core.patchNamespacedService(params, SSA);
-        return;
+        result = await this.core.patchNamespacedService(params, SSA);
+        break;
       case 'Deployment':
-        await this.apps.patchNamespacedDeployment(params, SSA);
-        return;
+        result = await this.apps.patchNamespacedDeployment(params, SSA);
+        break;
       case 'PodDisruptionBudget':
-        await this.policy.patchNamespacedPodDisruptionBudget(params, SSA);
-        return;
+        result = await this.policy.patchNamespacedPodDisruptionBudget(params, SSA);
+        break;
       case 'HorizontalPodAutoscaler':
-        await this.autoscaling.patchNamespacedHorizontalPodAutoscaler(params, SSA);
-        return;
+        result = await this.autoscaling.patchNamespacedHorizontalPodAutoscaler(params, SSA);
+        break;
       default:
         throw new Error(`cannot apply ${object.kind} ${object.metadata.namespace}/${object.metadata.name}: not an infrastructure kind`);
     }
+    return { resourceVersion: result.metadata?.resourceVersion };
   }
 
   /** Deletes an object; one that is already gone is fine. Dependents go in the background. */

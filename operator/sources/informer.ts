@@ -23,6 +23,9 @@ export interface WatchedKind<T extends KubeObject = KubeObject> {
   list: () => Promise<{ metadata?: { resourceVersion?: string }; items: T[] }>;
   /** A 404 on list (the CRD is not installed) counts as synced and empty, retried later. */
   optional?: boolean;
+  /** Sent with the watch (the list function applies its own): only these objects are cached. */
+  labelSelector?: string;
+  fieldSelector?: string;
 }
 
 export interface InformerOptions {
@@ -31,6 +34,10 @@ export interface InformerOptions {
   onChange: (kind: string) => void;
   log: (message: string) => void;
   backoff?: Backoff;
+  /** Each object added, changed (new resourceVersion) or gone, for watchers of single objects. */
+  onObject?: (event: 'upsert' | 'delete', object: KubeObject, previous: KubeObject | undefined) => void;
+  /** Each restart of the list and watch: after an error, or the periodic full resync. */
+  onRestart?: (reason: 'error' | 'resync') => void;
 }
 
 type Informer = k8s.Informer<k8s.KubernetesObject> & k8s.ObjectCache<k8s.KubernetesObject>;
@@ -83,7 +90,14 @@ export class ResilientInformer {
   private async run(): Promise<void> {
     if (this.stopped) return;
     const previous = this.current;
-    const informer = k8s.makeInformer(this.kubeConfig, this.watched.path, this.watched.list as k8s.ListPromise<k8s.KubernetesObject>);
+    const informer: Informer = new k8s.ListWatch(
+      this.watched.path,
+      new k8s.Watch(this.kubeConfig),
+      this.watched.list as k8s.ListPromise<k8s.KubernetesObject>,
+      false,
+      this.watched.labelSelector,
+      this.watched.fieldSelector,
+    );
     this.current = informer;
     if (previous) void previous.stop().catch(() => undefined);
 
@@ -94,13 +108,21 @@ export class ResilientInformer {
       const key = storeKey(plain);
       const before = this.store.get(key);
       this.store.set(key, plain);
-      if (before?.metadata?.resourceVersion !== plain.metadata?.resourceVersion || !before) this.options.onChange(this.watched.kind);
+      if (before?.metadata?.resourceVersion !== plain.metadata?.resourceVersion || !before) {
+        this.options.onObject?.('upsert', plain, before);
+        this.options.onChange(this.watched.kind);
+      }
     };
     informer.on('add', upsert);
     informer.on('update', upsert);
     informer.on('delete', (obj) => {
       if (!isCurrent()) return;
-      if (this.store.delete(storeKey(obj as KubeObject))) this.options.onChange(this.watched.kind);
+      const key = storeKey(obj as KubeObject);
+      const before = this.store.get(key);
+      if (before && this.store.delete(key)) {
+        this.options.onObject?.('delete', before, before);
+        this.options.onChange(this.watched.kind);
+      }
     });
     // makeInformer reports list and watch failures through 'error' and then stops for good.
     let failed = false;
@@ -137,6 +159,7 @@ export class ResilientInformer {
     if (reason) this.options.log(`informer ${this.watched.kind}: ${reason}; restarting in ${delay} ms`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
+      this.options.onRestart?.(reason ? 'error' : 'resync');
       void this.run();
     }, delay);
     this.restartTimer.unref?.();
@@ -146,7 +169,9 @@ export class ResilientInformer {
     let changed = false;
     for (const key of [...this.store.keys()]) {
       if (!keep.has(key)) {
+        const before = this.store.get(key);
         this.store.delete(key);
+        if (before) this.options.onObject?.('delete', before, before);
         changed = true;
       }
     }

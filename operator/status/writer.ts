@@ -57,6 +57,14 @@ export interface StatusWriterOptions {
   controllerName: string;
   log: (message: string) => void;
   maxConflictRetries?: number;
+  /** Counts each write by kind and result (operator/metrics.ts); unchanged statuses are not writes. */
+  record?: (kind: StatusChange['kind'], result: 'success' | 'error' | 'conflict') => void;
+}
+
+/** What one `write` did: the statuses written, and the objects whose write failed (to retry). */
+export interface StatusWriteResult {
+  changes: StatusChange[];
+  failed: string[];
 }
 
 export interface RouteWithStatus {
@@ -75,13 +83,25 @@ export class StatusWriter {
 
   /** Writes every changed status; failures are logged per object and do not stop the rest. */
   async write(desired: DesiredStatuses, cached: CachedStatuses): Promise<StatusChange[]> {
+    return (await this.writeAll(desired, cached)).changes;
+  }
+
+  /** As `write`, also naming the objects whose write failed (the caller retries them later). */
+  async writeAll(desired: DesiredStatuses, cached: CachedStatuses): Promise<StatusWriteResult> {
     const changes: StatusChange[] = [];
+    const failed: string[] = [];
     const attempt = async (what: string, write: () => Promise<StatusChange | undefined>) => {
+      const kind = what.slice(0, what.indexOf(' ')) as StatusChange['kind'];
       try {
         const change = await write();
-        if (change) changes.push(change);
+        if (change) {
+          changes.push(change);
+          this.options.record?.(kind, 'success');
+        }
       } catch (err) {
         if (statusOf(err) === 404) return; // deleted since the snapshot; its informer will tell us
+        this.options.record?.(kind, 'error');
+        failed.push(what);
         this.options.log(`status of ${what}: ${describe(err)}`);
       }
     };
@@ -111,7 +131,7 @@ export class StatusWriter {
         await attempt(`${kind} ${objectKey(route.namespace, route.name)}`, () => this.writeRouteParents(route.namespace, route.name, ours, kind));
       }
     }
-    return changes;
+    return { changes, failed };
   }
 
   async writeGatewayClass(name: string, desired: ObjectStatusWithConditions, current: ObjectStatusWithConditions | undefined): Promise<StatusChange | undefined> {
@@ -172,6 +192,7 @@ export class StatusWriter {
         return { kind, namespace, name, before: { parents: before ?? [] }, after: { parents }, object };
       } catch (err) {
         if (statusOf(err) !== 409 || attempt >= retries) throw err;
+        this.options.record?.(kind, 'conflict');
         this.options.log(`status of ${kind} ${objectKey(namespace, name)}: conflict, re-reading (attempt ${attempt + 1})`);
       }
     }

@@ -99,6 +99,24 @@ describe('operator: least-privilege RBAC', () => {
     );
     await forbidden('delete a TLSRoute', custom.deleteNamespacedCustomObject({ group: GATEWAY_GROUP, version: 'v1', plural: 'tlsroutes', namespace: ns, name: 'foo-route' }));
     await forbidden('create a ClusterRole', rbac.createClusterRole({ body: { metadata: { name: `escalate-${suffix}` }, rules: [] } }));
+    // Pods: only the leader label on its own namespace's pods; nowhere else, and no read.
+    const elsewhere = 'kube-system';
+    await forbidden(
+      'patch a pod in another namespace',
+      core.patchNamespacedPod({ namespace: elsewhere, name: 'any', body: { metadata: { labels: { x: 'y' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)),
+    );
+    await forbidden('list pods', core.listPodForAllNamespaces());
+    await forbidden('delete a pod in its namespace', core.deleteNamespacedPod({ namespace: ns, name: 'any' }));
+    // Secrets: no get by name and no update (replace) outside its namespace's own two.
+    await forbidden('get a Secret in another namespace', core.readNamespacedSecret({ namespace: elsewhere, name: 'any' }));
+    await forbidden('update a Secret in another namespace', core.replaceNamespacedSecret({ namespace: elsewhere, name: 'any', body: { metadata: { name: 'any' } } }));
+    // Owned workloads are changed only by server-side apply (patch): no replace, no read by name.
+    const apps = limited.makeApiClient(k8s.AppsV1Api);
+    const proxy = proxyNames('example-gateway').workload;
+    await forbidden('replace a Deployment', apps.replaceNamespacedDeployment({ namespace: ns, name: proxy, body: { metadata: { name: proxy } } as k8s.V1Deployment }));
+    await forbidden('get a Deployment by name', apps.readNamespacedDeployment({ namespace: ns, name: proxy }));
+    await forbidden('list StatefulSets', apps.listStatefulSetForAllNamespaces());
+    await forbidden('delete a Namespace', core.deleteNamespace({ name: elsewhere }));
     await forbidden('take another Lease', limited.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'someone-else', namespace: ns }));
   });
 });
