@@ -13,10 +13,9 @@ import { stringify } from 'yaml';
 import { renderProxyInfrastructure, type RenderedObject } from '../../../operator/infra/render.js';
 import { effectiveParameters } from '../../../operator/infra/parameters.js';
 import type { GatewayObject } from '../../../operator/objects.js';
+import { realNodeName, realNodeToleration } from './placement.js';
 
-export const realNodeName = 'tlsgate-real-node';
 const managedByLabel = 'app.kubernetes.io/managed-by';
-export const realNodeToleration = { key: 'tlsgate.test/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' };
 
 function main(): void {
   const [namespace, name, uid, image] = process.argv.slice(2);
