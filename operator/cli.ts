@@ -47,6 +47,7 @@ interface OperatorFlags {
   debounceMs: number;
   ticketKeyRotationSeconds: number;
   logLevel: LogLevel;
+  controllerName?: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -59,6 +60,7 @@ export function registerOperator(program: Command): void {
     .option('--namespace <ns>', "the operator's namespace (CA Secret, leader Lease)", process.env.POD_NAMESPACE ?? 'tlsgate-system')
     .option('--identity <id>', "this replica's identity in the leader Lease (default: $POD_NAME, else hostname-pid)")
     .option('--pod-name <name>', "this replica's pod; the leader labels it so the config-server Service routes to it (default: $POD_NAME)", process.env.POD_NAME)
+    .option('--controller-name <name>', "the GatewayClass controllerName this operator serves (default: tlsgate.dev/gateway-controller); another name runs a second tlsgate beside the first")
     .option('--proxy-image <image>', 'image of the per-Gateway proxy pods (runs `tlsgate proxy`)', process.env.TLSGATE_IMAGE ?? DEFAULT_IMAGE)
     .addOption(new Option('--proxy-image-pull-policy <policy>', 'imagePullPolicy of the proxy pods').choices(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'))
     .option('--config-server-address <host:port>', 'where the config server listens (mTLS WebSocket)', '0.0.0.0:9443')
@@ -106,6 +108,7 @@ async function runOperator(flags: OperatorFlags): Promise<void> {
     namespace: flags.namespace,
     identity,
     podName: flags.podName,
+    ...(flags.controllerName ? { controllerName: flags.controllerName } : {}),
     proxyImage: flags.proxyImage,
     proxyImagePullPolicy: flags.proxyImagePullPolicy,
     configServer: {

@@ -20,6 +20,8 @@ export interface OperatorState {
   queueDepth(): number;
   /** Connected proxies per Gateway "namespace/name". */
   connectedProxies(): Map<string, number>;
+  /** Objects held in the informer caches, per kind. */
+  watchedObjects(): Map<string, number>;
 }
 
 const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -140,6 +142,16 @@ export class OperatorMetrics {
       collect() {
         this.reset();
         for (const [gateway, count] of self()?.connectedProxies() ?? []) this.set({ gateway }, count);
+      },
+    });
+    new client.Gauge({
+      name: 'tlsgate_operator_watched_objects',
+      help: 'Objects held in the informer caches, per kind (Secrets: only kubernetes.io/tls ones and tlsgate’s own).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [kind, count] of self()?.watchedObjects() ?? []) this.set({ kind }, count);
       },
     });
     const buildInfo = new client.Gauge({

@@ -194,6 +194,12 @@ export class Operator {
         for (const proxy of this.server?.proxies() ?? []) counts.set(proxy.gateway, (counts.get(proxy.gateway) ?? 0) + 1);
         return counts;
       },
+      watchedObjects: () => {
+        const counts = new Map<string, number>();
+        for (const { informer } of this.informers) counts.set(informer.kind, (counts.get(informer.kind) ?? 0) + informer.size);
+        for (const informer of this.ownedInformers) counts.set(`owned ${informer.kind}`, informer.size);
+        return counts;
+      },
     });
   }
 

@@ -83,6 +83,11 @@ export class ResilientInformer {
     if (informer) void informer.stop().catch(() => undefined);
   }
 
+  /** Objects in the store. */
+  get size(): number {
+    return this.store.size;
+  }
+
   list(): KubeObject[] {
     return [...this.store.values()];
   }

@@ -31,6 +31,7 @@ test('exposes every operator metric with its type, and build_info naming the ver
     tlsgate_operator_watch_restarts_total: 'counter',
     tlsgate_operator_drift_repairs_total: 'counter',
     tlsgate_operator_build_info: 'gauge',
+    tlsgate_operator_watched_objects: 'gauge',
     process_resident_memory_bytes: 'gauge',
   };
   for (const [name, type] of Object.entries(expected)) assert.equal(types.get(name), type, name);
@@ -45,11 +46,12 @@ test('leader, queue depth and connected proxies are read from the operator when 
   let leader = false;
   let depth = 0;
   let proxies = new Map([['ns/a', 2]]);
-  metrics.observe({ leader: () => leader, queueDepth: () => depth, connectedProxies: () => proxies });
+  metrics.observe({ leader: () => leader, queueDepth: () => depth, connectedProxies: () => proxies, watchedObjects: () => new Map([['Secret', 7]]) });
   let { body } = await metrics.exposition();
   assert.equal(sample(body, 'tlsgate_operator_leader'), 0);
   assert.equal(sample(body, 'tlsgate_operator_reconcile_queue_depth'), 0);
   assert.equal(sample(body, 'tlsgate_operator_connected_proxies{gateway="ns/a"}'), 2);
+  assert.equal(sample(body, 'tlsgate_operator_watched_objects{kind="Secret"}'), 7);
   leader = true;
   depth = 2;
   proxies = new Map([['ns/b', 1]]);
