@@ -17,6 +17,7 @@ test('a 20,000-route --watch reload with one worker: the live connection keeps e
   );
   assert.deepEqual(result.pingFailures, [], 'the established connection stalled or dropped during the reload');
   assert.deepEqual(result.connectFailures, [], 'new connections failed or stalled during the reload');
+  assert.equal(result.lastRouteServed, true, 'the last of the 20,000 new routes is not served after the reload');
   assert.ok(result.pings >= 5, `the established connection echoed only ${result.pings} times during the reload`);
   assert.ok(result.connects >= 5, `only ${result.connects} new connections were tried during the reload`);
 });

@@ -40,6 +40,8 @@ export interface ReloadTrafficResult {
   proxyMaxEventLoopDelayMs: number;
   /** The proxy's RSS after the reload, MB. */
   proxyRssMb: number;
+  /** Whether the last of the new routes (in the last piece of the config's trip) serves after the reload. */
+  lastRouteServed: string | true;
 }
 
 const LIVE_HOST = 'live.example.com';
@@ -185,7 +187,7 @@ export async function runReloadUnderTraffic(options: ReloadTrafficOptions): Prom
     live.push(liveConnection.socket);
 
     const result: ReloadTrafficResult = {
-      reloadMs: 0, pings: 0, pingFailures: [], maxPingMs: 0, connects: 0, connectFailures: [], maxConnectMs: 0, proxyMaxEventLoopDelayMs: 0, proxyRssMb: 0,
+      reloadMs: 0, pings: 0, pingFailures: [], maxPingMs: 0, connects: 0, connectFailures: [], maxConnectMs: 0, proxyMaxEventLoopDelayMs: 0, proxyRssMb: 0, lastRouteServed: 'not tried',
     };
     let reloading = true;
     const pinger = (async () => {
@@ -235,6 +237,14 @@ export async function runReloadUnderTraffic(options: ReloadTrafficOptions): Prom
       await pinger;
       await Promise.all(connects);
     }
+    const lastHello = await captureClientHello({ servername: `r${options.routeCount - 1}.example.com` });
+    result.lastRouteServed = await openEcho(port, lastHello, deadlineMs).then(
+      ({ socket }) => {
+        socket.destroy();
+        return true as const;
+      },
+      (error: Error) => error.message,
+    );
     result.proxyMaxEventLoopDelayMs = await eventLoopMaxMs(adminPort);
     result.proxyRssMb = await rssMb(adminPort);
     return result;
