@@ -2,11 +2,14 @@
 # Shows what the opt-in real node (scripts/real-node.sh) does with two workloads, and prints
 # the evidence (pod status, logs, exec, port-forward, the container's process as the kernel
 # sees it). Run under the cluster lock, with the real node up:
-#   flock /tmp/tlsgate-cluster.lock bash scripts/real-node-demo.sh hello|service|proxy|clean
+#   flock /tmp/tlsgate-cluster.lock bash scripts/real-node-demo.sh hello|service|faults|proxy|clean
 #
 #   hello   the hello image (static Go binary) as non-root with a read-only root and no capabilities
 #   service a Deployment of hello on the real node behind a LoadBalancer Service: its ClusterIP and
 #           ingress address from the host, the ClusterIP and the kubernetes Service from a pod there
+#   faults  with the service workload running and a request to its LoadBalancer address every
+#           100 ms: a container killed with SIGKILL, a pod evicted, the kubelet restarted, containerd
+#           restarted; what the kubelet reports and how many requests failed during each
 #   proxy   the tlsgate image (built from the Dockerfile by scripts/node-images.sh tlsgate) as the
 #           operator renders the proxy Deployment (test/cluster/node/proxy-workload.ts) for a
 #           Gateway whose class no controller serves, so nothing else acts on it
@@ -154,6 +157,84 @@ service() {
   k -n "$ns" logs hello-client
 }
 
+# Requests to URL every 100 ms until the file STOP exists; one line per request: ok|fail.
+traffic() { # URL OUT STOP
+  while [[ ! -e $3 ]]; do
+    if curl -sS --max-time 2 -o /dev/null "$1" 2>/dev/null; then echo ok; else echo fail; fi >> "$2"
+    sleep 0.1
+  done
+}
+
+hello_pods() { k -n "$ns" get pods -l app=hello -o jsonpath='{range .items[*]}{.metadata.name} {.status.containerStatuses[0].containerID} restarts={.status.containerStatuses[0].restartCount} ready={.status.containerStatuses[0].ready}{"\n"}{end}'; }
+
+# Runs a fault under traffic and prints the requests that failed meanwhile.
+under_traffic() { # TITLE COMMAND...
+  local title=$1 url out stop tpid
+  shift
+  url="http://$(k -n "$ns" get service hello -o jsonpath='{.status.loadBalancer.ingress[0].ip}')/"
+  out=$(mktemp); stop=$(mktemp -u)
+  traffic "$url" "$out" "$stop" &
+  tpid=$!
+  say "$title"
+  echo "before:"; hello_pods
+  "$@"
+  echo "after:"; hello_pods
+  touch "$stop"; wait "$tpid"
+  echo "requests to $url meanwhile: $(grep -c '^ok' "$out") ok, $(grep -c '^fail' "$out") failed"
+  rm -f "$out" "$stop"
+}
+
+wait_hello_ready() { k -n "$ns" rollout status deploy/hello --timeout=120s >/dev/null; sleep 3; }
+
+kill_container() {
+  local pod id pid
+  pod=$(k -n "$ns" get pods -l app=hello -o jsonpath='{.items[0].metadata.name}')
+  id=$(k -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].containerID}'); id=${id#containerd://}
+  pid=$(ctr_ tasks ls | awk -v id="$id" '$1 == id {print $2}')
+  echo "kill -9 $pid (hello in $pod, container ${id:0:12})"
+  kill -KILL "$pid"
+  local i
+  for i in $(seq 1 60); do
+    [[ $(k -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].restartCount}') -ge 1 && \
+       $(k -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].ready}') == true ]] && break
+    sleep 1
+  done
+  echo "$pod lastState: $(k -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].lastState.terminated}')"
+  k -n "$ns" get events --field-selector involvedObject.name="$pod" --sort-by=.lastTimestamp | tail -n 4
+}
+
+evict_pod() {
+  local pod
+  pod=$(k -n "$ns" get pods -l app=hello -o jsonpath='{.items[0].metadata.name}')
+  echo "POST pods/$pod/eviction"
+  echo "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"$pod\",\"namespace\":\"$ns\"}}" \
+    | k create --raw "/api/v1/namespaces/$ns/pods/$pod/eviction" -f -
+  echo
+  k -n "$ns" wait pod "$pod" --for=delete --timeout=60s >/dev/null || true
+  wait_hello_ready
+}
+
+restart_daemon() { # containerd|kubelet
+  local start=$SECONDS i
+  bash scripts/real-node.sh "restart-$1"
+  for i in $(seq 1 60); do
+    [[ $(k get node tlsgate-real-node -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]] && break
+    sleep 1
+  done
+  sleep 5 # a few probe periods with the restarted daemon
+  echo "Node Ready $((SECONDS - start)) s after the restart began"
+}
+
+faults() {
+  ensure_ns
+  k -n "$ns" get deploy hello >/dev/null 2>&1 || service >/dev/null
+  wait_hello_ready
+  under_traffic "a container killed (SIGKILL to its process on the host)" kill_container
+  under_traffic "a pod evicted (Eviction API); the Deployment replaces it" evict_pod
+  under_traffic "the kubelet restarted; containers keep running" restart_daemon kubelet
+  under_traffic "containerd restarted; containers keep running under their shims" restart_daemon containerd
+}
+
 clean() {
   k delete namespace "$ns" --ignore-not-found --wait=false
 }
@@ -161,7 +242,8 @@ clean() {
 case "${1:-}" in
   hello) hello ;;
   service) service ;;
+  faults) faults ;;
   proxy) proxy ;;
   clean) clean ;;
-  *) echo "usage: scripts/real-node-demo.sh hello|service|proxy|clean" >&2; exit 2 ;;
+  *) echo "usage: scripts/real-node-demo.sh hello|service|faults|proxy|clean" >&2; exit 2 ;;
 esac

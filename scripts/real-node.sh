@@ -11,6 +11,8 @@
 #                                 unmounts, removes the network namespace and .cache/real-node/run
 #   scripts/real-node.sh status   prints the PIDs and the Node
 #   scripts/real-node.sh import ARCHIVE...   imports OCI archives into the node's containerd
+#   scripts/real-node.sh restart-containerd|restart-kubelet   stops one daemon (SIGTERM) and starts
+#                                 it again; containers keep running (scripts/real-node-demo.sh faults)
 #
 # Network: everything of this node lives in the network namespace `tlsgn-node`, which is the
 # "host" for its pods: containerd runs there (so the CNI bridge tlsgn0 10.245.0.1/24, the pod
@@ -66,7 +68,8 @@ detach() { # LOG COMMAND...
       fd=${fd##*/}
       (( fd > 2 )) && eval "exec $fd>&-" 2>/dev/null
     done
-    exec setsid "$@" >"$log" 2>&1 </dev/null
+    # Appended: a restarted daemon keeps what its previous run logged.
+    exec setsid "$@" >>"$log" 2>&1 </dev/null
   ) &
   echo $!
 }
@@ -234,6 +237,33 @@ import_images() {
   done
 }
 
+start_containerd() {
+  # nsenter, not `ip netns exec`: only the network namespace changes, so the kubelet's volume
+  # mounts (made later, in the host's mount namespace) stay visible to containerd and runc.
+  detach "$logs/containerd.log" nsenter --net="/run/netns/$netns" containerd --config "$run/containerd/config.toml" > "$run/containerd.pid"
+  local i
+  for i in $(seq 1 100); do [[ -S $sock ]] && ctr --address "$sock" version >/dev/null 2>&1 && break; sleep 0.1; done
+  alive containerd && [[ -S $sock ]] || { tail -n 30 "$logs/containerd.log" >&2; die "containerd did not start (log above: $logs/containerd.log)"; }
+  log "containerd $(containerd --version | awk '{print $3}') up (pid $(pid_of containerd))"
+}
+start_kubelet() {
+  local bin
+  bin=$(cat "$run/bin")
+  detach "$logs/kubelet.log" "$bin/kubelet" --config "$run/kubelet/config.yaml" --kubeconfig "$run/kubelet/kubeconfig" \
+    --root-dir "$run/kubelet/root" --cert-dir "$run/kubelet/pki" \
+    --hostname-override "$node_name" --node-ip "$host_ip" \
+    --node-labels "$taint_key=true" --v=2 > "$run/kubelet.pid"
+  log "kubelet started (pid $(pid_of kubelet))"
+}
+# A daemon stopped (SIGTERM, as a service manager would) and started again with the same
+# configuration; the containers keep running under their shims meanwhile.
+restart() { # containerd|kubelet
+  alive "$1" || die "$1 is not running"
+  stop_pid "$1" 10
+  log "$1 stopped"
+  "start_$1"
+}
+
 up() {
   [[ -f $cluster/state.json && -f $cluster/kubeconfig ]] || die "the cluster is not up (.cache/cluster/state.json missing): run npm run cluster:up first"
   if alive kubelet && alive containerd; then log "already up (containerd $(pid_of containerd), kubelet $(pid_of kubelet))"; return 0; fi
@@ -251,21 +281,12 @@ up() {
   write_configs "$bin" "$(free_port)"
   write_kubeconfig
 
-  # nsenter, not `ip netns exec`: only the network namespace changes, so the kubelet's volume
-  # mounts (made later, in the host's mount namespace) stay visible to containerd and runc.
-  detach "$logs/containerd.log" nsenter --net="/run/netns/$netns" containerd --config "$run/containerd/config.toml" > "$run/containerd.pid"
-  local i
-  for i in $(seq 1 100); do [[ -S $sock ]] && ctr --address "$sock" version >/dev/null 2>&1 && break; sleep 0.1; done
-  alive containerd && [[ -S $sock ]] || { tail -n 30 "$logs/containerd.log" >&2; die "containerd did not start (log above: $logs/containerd.log)"; }
-  log "containerd $(containerd --version | awk '{print $3}') up (pid $(pid_of containerd))"
-  local line
+  echo "$bin" > "$run/bin"
+  start_containerd
+  local line i
   for line in "${image_lines[@]}"; do import_images "${line#* }"; done
-
-  detach "$logs/kubelet.log" "$bin/kubelet" --config "$run/kubelet/config.yaml" --kubeconfig "$run/kubelet/kubeconfig" \
-    --root-dir "$run/kubelet/root" --cert-dir "$run/kubelet/pki" \
-    --hostname-override "$node_name" --node-ip "$host_ip" \
-    --node-labels "$taint_key=true" --v=2 > "$run/kubelet.pid"
-  log "kubelet started (pid $(pid_of kubelet)); waiting for Node $node_name Ready"
+  start_kubelet
+  log "waiting for Node $node_name Ready"
   for i in $(seq 1 120); do
     alive kubelet || { tail -n 40 "$logs/kubelet.log" >&2; die "the kubelet exited (log above: $logs/kubelet.log)"; }
     [[ $(kubectl_ get node "$node_name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]] && break
@@ -335,5 +356,7 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   import) shift; import_images "$@" ;;
-  *) echo "usage: scripts/real-node.sh up|down|status|import ARCHIVE..." >&2; exit 2 ;;
+  restart-containerd) restart containerd ;;
+  restart-kubelet) restart kubelet ;;
+  *) echo "usage: scripts/real-node.sh up|down|status|import ARCHIVE...|restart-containerd|restart-kubelet" >&2; exit 2 ;;
 esac
