@@ -11,12 +11,11 @@
  */
 import { stringify } from 'yaml';
 import { DEFAULT_RESOURCES } from './app.js';
+import { BUNDLE_VERSION_ANNOTATION, CHANNEL_ANNOTATION, shippedCrds } from './crd-guard.js';
 import { releaseManifests } from './release.js';
 
 export const CHART_NAME = 'tlsgate';
 export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/tlsgate/tlsgate';
-const BUNDLE_VERSION_ANNOTATION = 'gateway.networking.k8s.io/bundle-version';
-const CHANNEL_ANNOTATION = 'gateway.networking.k8s.io/channel';
 
 const S = {
   namespace: '__TLSGATE_NAMESPACE__',
@@ -70,14 +69,7 @@ export function helmChart(options: ChartOptions): Map<string, string> {
   // chart would collide with it.
   const install = parts.install.filter((object) => object.kind !== 'Namespace');
 
-  const shipped = parts.crds.map((crd) => ({
-    name: crd.metadata.name as string,
-    bundleVersion: crd.metadata.annotations?.[BUNDLE_VERSION_ANNOTATION] as string,
-    channel: crd.metadata.annotations?.[CHANNEL_ANNOTATION] as string,
-  }));
-  const versions = new Set(shipped.map((crd) => `${crd.bundleVersion}/${crd.channel}`));
-  if (versions.size !== 1) throw new Error(`crds/: the Gateway API CRDs must be one bundle version and channel, found ${[...versions].join(', ')}`);
-  const [bundleVersion, channel] = [...versions][0]!.split('/') as [string, string];
+  const { names, bundleVersion, channel } = shippedCrds(parts.crds);
 
   const files = new Map<string, string>();
   files.set('Chart.yaml', stringify({
@@ -92,7 +84,7 @@ export function helmChart(options: ChartOptions): Map<string, string> {
   }));
   files.set('values.yaml', valuesYaml());
   files.set('templates/_helpers.tpl', HELPERS);
-  files.set('templates/crd-guard.yaml', crdGuard(shipped.map((crd) => crd.name), bundleVersion, channel));
+  files.set('templates/crd-guard.yaml', crdGuard(names, bundleVersion, channel));
   files.set('templates/install.yaml', toTemplate(install));
   files.set('templates/admission-policy.yaml', `{{- if .Values.admissionPolicy.install }}\n${toTemplate(parts.admissionPolicy)}{{- end }}\n`);
   files.set(`crds/gateway-api-${bundleVersion}-${channel}.yaml`, parts.crds.map((crd) => stringify(crd, { lineWidth: 0 })).join('---\n'));
