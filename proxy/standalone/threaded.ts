@@ -8,7 +8,7 @@
  * (engine.ts) and swaps the tables in one assignment.
  */
 import { Worker } from 'node:worker_threads';
-import { PortsUnavailableError } from '../port-failures.js';
+import { portFailuresOf } from '../port-failures.js';
 import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
 import { joinPiece, type ConfigPiece } from './config-transfer.js';
 import type { StandaloneOptions } from './standalone.js';
@@ -27,8 +27,7 @@ export interface ThreadedStandalone {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function failureOf(error: unknown): ApplyFailure {
-  const failures = error instanceof PortsUnavailableError ? error.failures : null;
-  return { message: (error as Error).message, failures };
+  return { message: (error as Error).message, failures: portFailuresOf(error) };
 }
 
 export function startThreadedStandalone(options: StandaloneOptions): Promise<ThreadedStandalone> {
@@ -64,17 +63,18 @@ export function startThreadedStandalone(options: StandaloneOptions): Promise<Thr
       send({ type: 'next-piece', id });
     });
 
-  const apply = async (id: number, configs: ToRelayThread & { type: 'apply' }): Promise<void> => {
+  const apply = async (request: ToRelayThread & { type: 'apply' }): Promise<void> => {
     try {
-      for (let i = 0; i < configs.pieceCount; i++) {
+      // One piece per turn of the event loop: the connections' events run between two.
+      for (let i = 0; i < request.pieceCount; i++) {
         await turn();
-        joinPiece(configs.skeleton, await nextPiece(id));
+        joinPiece(request.skeleton, await nextPiece(request.id));
       }
       if (runtime === undefined) throw new Error('standalone: a config arrived before the proxy runtime started');
-      await runtime.apply(configs.skeleton);
-      reply(id, null);
+      await runtime.apply(request.skeleton);
+      reply(request.id, null);
     } catch (error) {
-      reply(id, error);
+      reply(request.id, error);
     }
   };
 
@@ -122,7 +122,7 @@ export function startThreadedStandalone(options: StandaloneOptions): Promise<Thr
           );
           break;
         case 'apply':
-          void apply(message.id, message);
+          void apply(message);
           break;
         case 'piece': {
           const waiter = pieceWaiters.get(message.id);
