@@ -506,7 +506,7 @@ export class Operator {
 
   /** translate's unavailablePorts: what the proxies reported, and listeners on the proxy's admin port. */
   private unavailablePortsInput(snapshot: Snapshot): Record<string, Record<number, string>> {
-    return mergeUnavailable(this.unavailablePorts.input(Date.now()), adminPortConflicts(snapshot.gateways, PROXY_ADMIN_PORT));
+    return mergeUnavailable(this.unavailablePorts.input(Date.now()), adminPortConflicts(snapshot.gateways, PROXY_ADMIN_PORT, snapshot.listenerSets ?? []));
   }
 
   /** A reconcile when the next unavailable port is due to be tried again. */

@@ -167,21 +167,35 @@ export function absorbDeliveryReports(
   return changes;
 }
 
+/** The parts of a ListenerSet the admin-port check reads. */
+interface ListenerSetPorts {
+  metadata: { namespace?: string; name: string };
+  spec?: { parentRef?: { group?: string; kind?: string; name?: string; namespace?: string }; listeners?: readonly { port?: unknown }[] };
+}
+
 /**
  * Listener ports that are the proxy's own admin port in its pod: known up front, so reported as
- * PortUnavailable without publishing a config the proxy can only refuse.
+ * PortUnavailable without publishing a config the proxy can only refuse. A ListenerSet's
+ * listeners are served by its parent Gateway's proxies, so a set's listener there marks the
+ * port on the parent (translate applies a Gateway's unavailable ports to its sets' listeners).
  */
 export function adminPortConflicts(
   gateways: readonly { metadata: { namespace?: string; name: string }; spec?: { listeners?: readonly { port?: unknown }[] } }[],
   adminPort: number,
+  listenerSets: readonly ListenerSetPorts[] = [],
 ): Record<string, Record<number, string>> {
   const conflicts: Record<string, Record<number, string>> = {};
+  const why = `port ${adminPort} is the proxy's own admin port (health, metrics) in its pod`;
+  const onAdminPort = (listeners: unknown): boolean => Array.isArray(listeners) && listeners.some((l: { port?: unknown } | null) => l?.port === adminPort);
   for (const gateway of gateways) {
-    const listeners = Array.isArray(gateway.spec?.listeners) ? gateway.spec!.listeners! : [];
-    if (!listeners.some((l) => l?.port === adminPort)) continue;
-    conflicts[`${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}`] = {
-      [adminPort]: `port ${adminPort} is the proxy's own admin port (health, metrics) in its pod`,
-    };
+    if (!onAdminPort(gateway.spec?.listeners)) continue;
+    conflicts[`${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}`] = { [adminPort]: why };
+  }
+  for (const set of listenerSets) {
+    const parent = set.spec?.parentRef;
+    if (!parent?.name || !onAdminPort(set.spec?.listeners)) continue;
+    if ((parent.group ?? 'gateway.networking.k8s.io') !== 'gateway.networking.k8s.io' || (parent.kind ?? 'Gateway') !== 'Gateway') continue;
+    conflicts[`${parent.namespace ?? set.metadata.namespace ?? 'default'}/${parent.name}`] = { [adminPort]: why };
   }
   return conflicts;
 }

@@ -79,3 +79,15 @@ test('a new generation or a deleted Gateway forgets; admin-port conflicts are fo
   assert.match(admin['team-a/edge']![9901]!, /port 9901 is the proxy's own admin port/);
   assert.deepEqual(mergeUnavailable({ [GW]: { 443: 'a' } }, admin), { [GW]: { 443: 'a', 9901: admin[GW]![9901]! } });
 });
+
+test("a ListenerSet's listener on the admin port marks the port on its parent Gateway, in the parent's namespace unless the set names another", () => {
+  const set = (namespace: string, name: string, parentRef: object, ports: number[]) => ({ metadata: { namespace, name }, spec: { parentRef, listeners: ports.map((port) => ({ port })) } });
+  const admin = adminPortConflicts([], 9901, [
+    set('team-a', 'a', { name: 'shared', namespace: 'infra' }, [443, 9901]),
+    set('team-b', 'b', { name: 'local' }, [9901]),
+    set('team-c', 'c', { name: 'shared', namespace: 'infra' }, [443]),
+    set('team-d', 'd', { name: 'other', kind: 'XListenerSetParent' }, [9901]),
+  ]);
+  assert.deepEqual(Object.keys(admin).sort(), ['infra/shared', 'team-b/local']);
+  assert.match(admin['infra/shared']![9901]!, /port 9901 is the proxy's own admin port/);
+});
