@@ -68,6 +68,7 @@ export function helmChart(options: ChartOptions): Map<string, string> {
   // Helm's `--namespace … --create-namespace` owns the namespace; a Namespace object in the
   // chart would collide with it.
   const install = parts.install.filter((object) => object.kind !== 'Namespace');
+  keepOnUninstall(install);
 
   const { names, bundleVersion, channel } = shippedCrds(parts.crds);
 
@@ -89,6 +90,17 @@ export function helmChart(options: ChartOptions): Map<string, string> {
   files.set('templates/admission-policy.yaml', `{{- if .Values.admissionPolicy.install }}\n${toTemplate(parts.admissionPolicy)}{{- end }}\n`);
   files.set(`crds/gateway-api-${bundleVersion}-${channel}.yaml`, parts.crds.map((crd) => stringify(crd, { lineWidth: 0 })).join('---\n'));
   return files;
+}
+
+/**
+ * `helm uninstall` keeps our GatewayParameters CRD: deleting a CRD deletes every
+ * GatewayParameters object users wrote, which an uninstall must leave alone.
+ */
+export function keepOnUninstall(objects: Record<string, any>[]): void {
+  for (const object of objects) {
+    if (object.kind !== 'CustomResourceDefinition') continue;
+    object.metadata.annotations = { ...object.metadata.annotations, 'helm.sh/resource-policy': 'keep' };
+  }
 }
 
 function toTemplate(objects: Record<string, any>[]): string {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { installObjects, OPERATOR_NAMESPACE, type InstallOptions } from '../../install/app.js';
-import { helmChart } from '../../install/chart.js';
+import { helmChart, keepOnUninstall } from '../../install/chart.js';
 import { releaseManifests } from '../../install/release.js';
 import { projectRoot } from '../helpers/paths.js';
 
@@ -85,10 +85,14 @@ describe('helm chart', () => {
     assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  test('default values render the install manifest (without its Namespace) and the admission policy', () => {
+  test('default values render the install manifest (without its Namespace; its CRD kept on uninstall) and the admission policy', () => {
     const parts = releaseManifests({ root: projectRoot, image: 'ghcr.io/tlsgate/tlsgate:0.1.0' });
-    const expected = [...parts.install.filter((o) => o.kind !== 'Namespace'), ...parts.admissionPolicy];
-    assertSameObjects(template([]), expected, 'helm template (defaults)');
+    const install = parts.install.filter((o) => o.kind !== 'Namespace');
+    keepOnUninstall(install);
+    assertSameObjects(template([]), [...install, ...parts.admissionPolicy], 'helm template (defaults)');
+    const crd = template([]).find((o) => o.kind === 'CustomResourceDefinition')!;
+    assert.equal(crd.metadata.name, 'gatewayparameters.tlsgate.dev');
+    assert.equal(crd.metadata.annotations['helm.sh/resource-policy'], 'keep', 'helm uninstall would delete every GatewayParameters');
   });
 
   test('--include-crds adds exactly crds.yaml', () => {
@@ -123,6 +127,7 @@ describe('helm chart', () => {
       tolerations: values.tolerations,
       affinity: values.affinity,
     }).install.filter((o) => o.kind !== 'Namespace');
+    keepOnUninstall(expected);
     const rendered = template(['--values', valuesFile]);
     assertSameObjects(rendered, expected, 'helm template (every value set)');
     const deployment = rendered.find((o) => o.kind === 'Deployment')!;
