@@ -5,7 +5,8 @@
 # connections and exits non-zero unless all completed. Needs the cluster and the real node up and
 # a build (npm run build). Run under the cluster lock:
 #   flock /tmp/tlsgate-cluster.lock bash scripts/real-node-rollout.sh
-# KEEP_NAMESPACE=1 keeps the namespace for a look afterwards.
+# KEEP_NAMESPACE=1 keeps the namespace for a look afterwards; KILL_PROXY=1 then SIGKILLs one proxy
+# container and prints what the clients saw until it was back (reported apart from the verdict).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

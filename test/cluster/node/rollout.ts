@@ -9,13 +9,16 @@
 // GatewayParameters change (the proxy's CPU request), so the operator renders a new pod
 // template and the Deployment controller replaces the pods (maxSurge 1, maxUnavailable 0).
 // Printed: completed, refused, reset, timed-out and failed connections, before, during and
-// after. Exit status 1 unless every connection completed.
+// after. Exit status 1 unless every connection completed. KILL_PROXY=1 then also SIGKILLs one
+// proxy container and prints what the clients saw until it is back (a measurement, no verdict).
 //
 // Placement: the process agent binds every unscheduled pod to its own node whatever its
 // nodeSelector says, so the GatewayParameters ask for the real node (nodeSelector and
 // toleration, as a user would) and the Deployment starts with 0 replicas; this program then
 // adds spec.template.spec.nodeName with a field manager of its own (the operator's server-side
 // apply neither owns nor removes it) and only then asks for 2 replicas.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
@@ -24,6 +27,7 @@ import {
   createGatewayClass, createObject, deleteGatewayClass, eventually, selfSigned, testOperator, uniqueSuffix, waitForReadyEndpoints,
 } from '../../integration/operator-support.js';
 import { realNodeName, realNodeToleration } from './placement.js';
+import { fromRoot } from '../../helpers/paths.js';
 
 const HOST = 'rollout.example.com';
 const GATEWAY = 'rollout';
@@ -39,7 +43,8 @@ const CONNECTION_TIMEOUT_MS = 10_000;
 const DRAIN = { preStopSeconds: Number(process.env.PRE_STOP_SECONDS ?? 5), seconds: 60 };
 
 type Outcome = 'completed' | 'refused' | 'reset' | 'timeout' | 'failed';
-type Phase = 'before' | 'during' | 'after';
+/** `killed`: KILL_PROXY=1 only, after the rollout's counts; reported apart, not part of the verdict. */
+type Phase = 'before' | 'during' | 'after' | 'killed';
 
 const log = (message: string): void => void process.stdout.write(`${new Date().toISOString()} ${message}\n`);
 
@@ -120,6 +125,28 @@ async function longLivedConnection(address: string, ca: string, release: Promise
   socket.end();
   await new Promise<void>((resolve) => (closed ? resolve() : socket.once('close', () => resolve())));
   return failure ? { ...(failure as { outcome: Outcome; detail: string }), requests } : { outcome: 'completed', requests };
+}
+
+/**
+ * SIGKILL to one proxy container's process, found on the host through the node's containerd
+ * (the process the kubelet started, not a process of this program); waits until the kubelet
+ * has restarted it and it is Ready again.
+ */
+async function killOneProxy(core: k8s.CoreV1Api, ns: string, names: string[]): Promise<void> {
+  const name = names[0]!;
+  const status = (await core.readNamespacedPod({ name, namespace: ns })).status!.containerStatuses![0]!;
+  const id = status.containerID!.replace('containerd://', '');
+  const tasks = execFileSync('ctr', ['--address', path.join(fromRoot('.cache/real-node/run/containerd'), 'containerd.sock'), '--namespace', 'k8s.io', 'tasks', 'ls'], { encoding: 'utf8' });
+  const pid = Number(tasks.split('\n').find((line) => line.startsWith(id))?.trim().split(/\s+/)[1]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no running task for container ${id} of pod ${ns}/${name}`);
+  const killed = Date.now();
+  process.kill(pid, 'SIGKILL');
+  log(`SIGKILL to pid ${pid} (proxy container ${id.slice(0, 12)} of ${name}, restartCount ${status.restartCount})`);
+  const back = await eventually(`${name} restarted and Ready`, async () => {
+    const s = (await core.readNamespacedPod({ name, namespace: ns })).status!.containerStatuses![0]!;
+    return s.restartCount! > status.restartCount! && s.ready ? s : undefined;
+  }, 90_000);
+  log(`${name} Ready again ${((Date.now() - killed) / 1000).toFixed(1)} s later: restartCount ${back.restartCount}, lastState ${JSON.stringify(back.lastState?.terminated)}`);
 }
 
 async function deploymentOf(apps: k8s.AppsV1Api, ns: string): Promise<k8s.V1Deployment | undefined> {
@@ -240,6 +267,7 @@ async function main(): Promise<void> {
       before: { completed: 0, refused: 0, reset: 0, timeout: 0, failed: 0 },
       during: { completed: 0, refused: 0, reset: 0, timeout: 0, failed: 0 },
       after: { completed: 0, refused: 0, reset: 0, timeout: 0, failed: 0 },
+      killed: { completed: 0, refused: 0, reset: 0, timeout: 0, failed: 0 },
     };
     const details: string[] = [];
     let sending = true;
@@ -296,12 +324,18 @@ async function main(): Promise<void> {
     log(`old pods gone ${((Date.now() - rolloutStart) / 1000).toFixed(1)} s after the change`);
     phase = 'after';
     await sleep(5_000);
+    if (process.env.KILL_PROXY === '1') {
+      phase = 'killed';
+      await killOneProxy(core, ns, (await pods()).map((p) => p.metadata!.name!));
+      await sleep(5_000);
+    }
     sending = false;
     await sender;
     await Promise.all([...inFlight]);
 
     const total = (outcome: Outcome) => counts.before[outcome] + counts.during[outcome] + counts.after[outcome];
     for (const p of ['before', 'during', 'after'] as const) log(`new connections ${p}: ${JSON.stringify(counts[p])}`);
+    if (process.env.KILL_PROXY === '1') log(`new connections from the SIGKILL on (not part of the verdict): ${JSON.stringify(counts.killed)}`);
     log(`new connections, all: completed ${total('completed')}, refused ${total('refused')}, reset ${total('reset')}, timeout ${total('timeout')}, failed ${total('failed')}`);
     const longLivedCounts = longLivedResults.reduce<Record<string, number>>((acc, r) => ((acc[r.outcome] = (acc[r.outcome] ?? 0) + 1), acc), {});
     log(`long-lived connections (${LONG_LIVED}, held across the rollout): ${JSON.stringify(longLivedCounts)}; requests answered on them: ${longLivedResults.map((r) => r.requests).join(', ')}`);
