@@ -13,6 +13,9 @@ node24=$(bash scripts/fetch-node.sh 24)
 # The upstream conformance suite and its backends (echo-basic, CoreDNS), cached by the pins'
 # hash: built before the long run for the same reason, and the cluster's pods need the images.
 bash scripts/build-conformance.sh all
+# helm, for the chart's tests (helm lint, helm template, helm install on the cluster): built from
+# the Go module proxy and cached the same way, here rather than inside the first test that needs it.
+bash install/build-helm.sh >/dev/null
 
 # Test files compiled from the sources as they are now: a test deleted or renamed in the
 # sources leaves its old .js in dist/ (tsc never removes output), and listing dist/ would run it.
