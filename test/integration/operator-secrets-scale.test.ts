@@ -6,7 +6,7 @@
 // the time until it is ready (every informer listed) and the time until a new Gateway is
 // Programmed (a proxy pod started and ACKed) are printed for both runs.
 //
-// npm test creates 300 Secrets and measures readiness, memory and the Secret cache (about 30 s
+// npm test creates 300 Secrets and measures readiness, memory and the Secret cache (about 15 s
 // here); `npm run bench:secrets` runs this file with TLSGATE_SCALE_SECRETS=10000 and also times
 // a new Gateway to Programmed in each run (a proxy pod start each, too slow for npm test's
 // budget): the figures in docs/performance.md.
