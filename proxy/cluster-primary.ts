@@ -16,6 +16,7 @@ import client from 'prom-client';
 import type { ProxyConfig } from '../src/proxy-config.js';
 import { startAdminServer, type AdminServer } from './admin.js';
 import { buildServingCertificate, rotateTicketKeyRing, sharedTicketKeyRing, TICKET_KEY_BYTES, type TicketKeyRing } from './certificates.js';
+import { splitConfigs } from './config-transfer.js';
 import { prepareConfigs, slotKey, type BoundPort } from './engine.js';
 import { isWorkerMessage, WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
 import { PortsUnavailableError, type PortFailure } from './port-failures.js';
@@ -140,8 +141,11 @@ export async function startClusterRuntime(options: ProxyRuntimeOptions): Promise
     if (!state.worker.isConnected()) return { error: `worker ${state.worker.id} exited before it applied the config`, bound: [] };
     return new Promise<ApplyReply>((resolve) => {
       state.pending.set(id, resolve);
-      const message: PrimaryMessage = { type: 'tlsgate:apply', id, configs, ephemeralPorts };
+      // In pieces: a worker parses each message in one go, between its connections' events.
+      const { skeleton, pieces } = splitConfigs(configs);
+      const message: PrimaryMessage = { type: 'tlsgate:apply', id, configs: skeleton, ephemeralPorts, pieceCount: pieces.length };
       state.worker.send(message);
+      for (const piece of pieces) state.worker.send({ type: 'tlsgate:apply-piece', id, piece } satisfies PrimaryMessage);
     });
   }
 

@@ -1,5 +1,6 @@
 // Messages between the cluster primary and its workers (node:cluster IPC, JSON).
 import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
+import type { ConfigPiece } from './config-transfer.js';
 import type { BoundPort } from './engine.js';
 import type { PortFailure } from './port-failures.js';
 
@@ -18,7 +19,9 @@ export interface WorkerBootOptions {
 export const WORKER_OPTIONS_ENV = 'TLSGATE_PROXY_WORKER_OPTIONS';
 
 export type PrimaryMessage =
-  | { type: 'tlsgate:apply'; id: number; configs: ProxyConfig[]; ephemeralPorts: Record<string, number> }
+  /** `configs` is the skeleton (config-transfer.ts); `pieceCount` pieces follow, then the worker applies. */
+  | { type: 'tlsgate:apply'; id: number; configs: ProxyConfig[]; ephemeralPorts: Record<string, number>; pieceCount: number }
+  | { type: 'tlsgate:apply-piece'; id: number; piece: ConfigPiece }
   | { type: 'tlsgate:ticket-keys'; id: number; keysHex: string }
   | { type: 'tlsgate:shutdown'; graceMs: number };
 

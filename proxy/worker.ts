@@ -4,6 +4,7 @@
 import cluster from 'node:cluster';
 import client from 'prom-client';
 import type { ProxyConfig, ProxySettings } from '../src/proxy-config.js';
+import { joinPiece } from './config-transfer.js';
 import { ProxyEngine } from './engine.js';
 import { WORKER_OPTIONS_ENV, type PrimaryMessage, type WorkerBootOptions, type WorkerMessage } from './ipc.js';
 import { createMetrics } from './metrics.js';
@@ -59,16 +60,34 @@ export function runWorker(): void {
     metrics,
     ticketKeys: Buffer.from(boot.ticketKeysHex, 'hex'),
   });
+  const apply = (message: PrimaryMessage & { type: 'tlsgate:apply' }): void => {
+    engine.apply(message.configs.map((c) => withWorkerShare(c, boot.settings, boot.workers)), message.ephemeralPorts).then(
+      () => send({ type: 'tlsgate:applied', id: message.id, error: null, bound: engine.boundPorts() }),
+      (err: Error) => {
+        const failures = portFailuresOf(err);
+        send({ type: 'tlsgate:applied', id: message.id, error: err.message, ...(failures ? { failures } : {}), bound: engine.boundPorts() });
+      },
+    );
+  };
+  /** An apply whose pieces are still arriving (IPC keeps their order). */
+  let arriving: { message: PrimaryMessage & { type: 'tlsgate:apply' }; missing: number } | null = null;
   process.on('message', (message: PrimaryMessage) => {
     switch (message?.type) {
       case 'tlsgate:apply':
-        engine.apply(message.configs.map((c) => withWorkerShare(c, boot.settings, boot.workers)), message.ephemeralPorts).then(
-          () => send({ type: 'tlsgate:applied', id: message.id, error: null, bound: engine.boundPorts() }),
-          (err: Error) => {
-            const failures = portFailuresOf(err);
-            send({ type: 'tlsgate:applied', id: message.id, error: err.message, ...(failures ? { failures } : {}), bound: engine.boundPorts() });
-          },
-        );
+        if (message.pieceCount > 0) arriving = { message, missing: message.pieceCount };
+        else apply(message);
+        break;
+      case 'tlsgate:apply-piece':
+        if (arriving === null || arriving.message.id !== message.id) {
+          process.stderr.write(`tlsgate proxy worker: a piece of config apply #${message.id} arrived without its apply\n`);
+          break;
+        }
+        joinPiece(arriving.message.configs, message.piece);
+        if (--arriving.missing === 0) {
+          const complete = arriving.message;
+          arriving = null;
+          apply(complete);
+        }
         break;
       case 'tlsgate:ticket-keys':
         engine.rotateTicketKeys(Buffer.from(message.keysHex, 'hex'));

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ProxyConfig } from '../../src/proxy-config.js';
 import { PortsUnavailableError } from '../port-failures.js';
-import { splitConfigs, type ConfigPiece } from './config-transfer.js';
+import { splitConfigs, type ConfigPiece } from '../config-transfer.js';
 import { StandaloneGateway, type StandaloneRuntime } from './standalone.js';
 import type { ApplyFailure, ManifestThreadOptions, RuntimeState, ToManifestThread, ToRelayThread } from './thread-protocol.js';
 

@@ -5,7 +5,7 @@
 import type { ProxyConfig } from '../../src/proxy-config.js';
 import type { BoundPort } from '../engine.js';
 import type { PortFailure } from '../port-failures.js';
-import type { ConfigPiece } from './config-transfer.js';
+import type { ConfigPiece } from '../config-transfer.js';
 
 /** The StandaloneOptions that can cross a thread boundary (no functions, no streams). */
 export interface ManifestThreadOptions {

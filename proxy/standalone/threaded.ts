@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { portFailuresOf } from '../port-failures.js';
 import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
-import { joinPiece, type ConfigPiece } from './config-transfer.js';
+import { joinPiece, type ConfigPiece } from '../config-transfer.js';
 import type { StandaloneOptions } from './standalone.js';
 import type { ApplyFailure, ManifestThreadOptions, RuntimeState, ToManifestThread, ToRelayThread } from './thread-protocol.js';
 

@@ -1,14 +1,15 @@
 /**
- * Proxy configs cut into pieces for the trip from the manifest thread to the relay thread.
+ * Proxy configs cut into pieces for the trip to a relay thread: from standalone's manifest
+ * thread (proxy/standalone/threaded.ts) and from the cluster primary to each worker (IPC).
  *
  * Deserialising a message runs on the receiving thread in one go: one message holding 50,000
  * routes would block the relay for as long as that takes. So a set of configs travels as a
  * skeleton (every config with its listeners' `routes` and `hostnames` emptied) and then pieces
- * of at most `ROUTES_PER_PIECE` routes and hostname entries, which the relay thread asks for one
- * at a time, yielding to its connections between them (threaded.ts). Hostname entries index
- * their listener's routes; pieces are appended in order, so those indexes hold once all arrived.
+ * of at most `ROUTES_PER_PIECE` routes and hostname entries, each its own message. Hostname
+ * entries index their listener's routes; pieces are appended in order, so those indexes hold
+ * once all arrived.
  */
-import type { HostnameEntry, ProxyConfig, RouteConfig } from '../../src/proxy-config.js';
+import type { HostnameEntry, ProxyConfig, RouteConfig } from '../src/proxy-config.js';
 
 export const ROUTES_PER_PIECE = 1000;
 
