@@ -30,6 +30,7 @@ import { converge } from '../src/converge.js';
 import { absorbDeliveryReports, adminPortConflicts, mergeUnavailable, PortAvailability, type PortAvailabilityChange } from './port-availability.js';
 import { ResilientInformer } from './sources/informer.js';
 import { Backoff } from './sources/backoff.js';
+import { WriteRetry } from './write-retry.js';
 import { ownedKinds, watchedKinds, type SnapshotField } from './sources/kinds.js';
 import { jsonLogger, lineLogger, type Logger } from './log.js';
 import { OperatorMetrics } from './metrics.js';
@@ -96,8 +97,8 @@ export class Operator {
   private readonly informers: SnapshotInformer[];
   /** Label-selected watches of the proxy objects we own, for drift (infra/sync.ts). */
   private readonly ownedInformers: ResilientInformer[];
-  private readonly writeRetryBackoff: Backoff;
-  private writeRetryTimer: NodeJS.Timeout | undefined;
+  /** Reconciles again, with backoff, after writes failed (write-retry.ts). */
+  private readonly writeRetry: WriteRetry;
   private readonly coalescer: Coalescer;
   private readonly elector: LeaderElector;
   private readonly statusWriter: StatusWriter;
@@ -162,7 +163,15 @@ export class Operator {
           onObject: (event, object, previous) => this.noticeOwnedChange(kind.infraKind, event, object, previous),
         }),
     );
-    this.writeRetryBackoff = new Backoff(options.writeRetry?.initialMs ?? 1000, options.writeRetry?.maxMs ?? 5 * 60_000);
+    this.writeRetry = new WriteRetry({
+      trigger: () => this.coalescer.trigger(),
+      onRetry: (failed, delayMs) => {
+        metrics.writeRetries.inc({ operation: 'reconcile' });
+        const named = failed.slice(0, 5).join(', ') + (failed.length > 5 ? `, and ${failed.length - 5} more` : '');
+        logger.warn(`writes failed (${named}); reconciling again in ${delayMs} ms`, { component: 'reconcile' });
+      },
+      backoff: new Backoff(options.writeRetry?.initialMs ?? 1000, options.writeRetry?.maxMs ?? 5 * 60_000),
+    });
     this.elector = new LeaderElector(options.kubeConfig, {
       namespace: options.namespace,
       name: options.lease.name,
@@ -276,7 +285,7 @@ export class Operator {
     clearInterval(this.resyncTimer);
     clearTimeout(this.portRetryTimer);
     clearTimeout(this.ticketKeyTimer);
-    clearTimeout(this.writeRetryTimer);
+    this.writeRetry.stop();
     this.coalescer.stop();
     for (const { informer } of this.informers) informer.stop();
     for (const informer of this.ownedInformers) informer.stop();
@@ -396,37 +405,14 @@ export class Operator {
     try {
       const failedWrites = await this.reconcileOnce();
       this.metrics.reconciles.inc({ result: 'success' });
-      this.scheduleWriteRetry(failedWrites);
+      this.writeRetry.settled(failedWrites);
     } catch (err) {
       this.metrics.reconciles.inc({ result: 'error' });
-      this.scheduleWriteRetry(['the reconcile itself']);
+      this.writeRetry.settled(['the reconcile itself']);
       throw err;
     } finally {
       end();
     }
-  }
-
-  /**
-   * A reconcile whose writes failed (an API server that refused or was away) runs again after
-   * an exponential backoff with jitter, as controller-runtime requeues: without it, a failed
-   * status or infrastructure write would wait for the next change or the full resync.
-   */
-  private scheduleWriteRetry(failed: string[]): void {
-    clearTimeout(this.writeRetryTimer);
-    this.writeRetryTimer = undefined;
-    if (failed.length === 0) {
-      this.writeRetryBackoff.reset();
-      return;
-    }
-    if (this.stopped) return;
-    const delayMs = this.writeRetryBackoff.next();
-    this.metrics.writeRetries.inc({ operation: 'reconcile' });
-    this.warn(`writes failed (${failed.slice(0, 5).join(', ')}${failed.length > 5 ? `, and ${failed.length - 5} more` : ''}); reconciling again in ${delayMs} ms`);
-    this.writeRetryTimer = setTimeout(() => {
-      this.writeRetryTimer = undefined;
-      this.coalescer.trigger();
-    }, delayMs);
-    this.writeRetryTimer.unref?.();
   }
 
   /** One reconcile; returns what it failed to write (the leader's writes only). */
