@@ -115,7 +115,9 @@ function evaluateCertificates(owner: ListenerOwner, listener: Listener, out: Eva
     }
     const secret = index.secrets.get(key(namespace, ref.name));
     if (!secret) {
-      invalid.push(`${field} Secret ${namespace}/${ref.name} does not exist`);
+      // The operator watches only Secrets of type kubernetes.io/tls (and its own): another type is
+      // not seen there, so the message names both causes.
+      invalid.push(`${field} Secret ${namespace}/${ref.name} does not exist or is not of type kubernetes.io/tls`);
       continue;
     }
     const parsed = parseCertificateSecret(secret);
