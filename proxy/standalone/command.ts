@@ -10,7 +10,7 @@ import { missingProcessSettingsNotice } from '../../src/proxy-process-env.js';
 export const DEFAULT_ADDRESS = '127.0.0.1';
 export const DEFAULT_GRACE_SECONDS = 10;
 export const DEFAULT_PORT_RETRY_SECONDS = 30;
-/** As DEFAULT_MAX_FILE_BYTES (manifest-size.ts); here so --help loads no more than the command. */
+/** As DEFAULT_MAX_MANIFEST_FILE_BYTES (src/manifests/load.ts); here so --help loads no more than the command. */
 export const DEFAULT_MAX_FILE_MIB = 16;
 
 interface StandaloneCommandOptions {

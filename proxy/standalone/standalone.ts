@@ -25,7 +25,6 @@ import { startProxyRuntime, type ProxyRuntime } from '../runtime.js';
 import { converge } from '../../src/converge.js';
 import { claimPorts, type PortConflict } from './port-claims.js';
 import { foreignGateways, renderStatusReport, type Problem } from './status-table.js';
-import { checkManifestSizes, DEFAULT_MAX_FILE_BYTES } from './manifest-size.js';
 import { watchManifestPaths, type ManifestWatcher } from './watcher.js';
 
 /** Editors save in bursts of a few events within milliseconds; 100 ms is Istio's minimum batch too. */
@@ -58,7 +57,7 @@ export interface StandaloneOptions {
   /** Access log stream for the runtime (JSON lines); null = none; undefined = runtime default. */
   accessLog?: NodeJS.WritableStream | null;
   controllerName?: string;
-  /** A manifest file larger than this is refused, naming it (default DEFAULT_MAX_FILE_BYTES). */
+  /** A manifest file larger than this is refused, naming it (default DEFAULT_MAX_MANIFEST_FILE_BYTES of src/manifests/load.ts). */
   maxFileBytes?: number;
   /** Starts the runtime once the first load succeeded; default: startProxyRuntime in this thread. */
   startRuntime?: () => Promise<StandaloneRuntime>;
@@ -429,7 +428,7 @@ export class StandaloneGateway {
 }
 
 function loadWithinLimits(options: StandaloneOptions): ReturnType<typeof loadManifests> {
-  return checkManifestSizes(options.paths, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES).then(() => loadManifests(options.paths));
+  return loadManifests(options.paths, options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {});
 }
 
 function countPorts(ports: UnavailablePorts): number {

@@ -1,11 +1,14 @@
 // Issue 17, defect 8: one huge manifest file could cost the process gigabytes (a 100 MB file of
 // an ignored kind took 3.5 GB to parse). Standalone refuses a file over the limit before reading
-// it, naming the file, at start and on a --watch reload (which keeps the last good config).
+// it, naming the file, at start and on a --watch reload (which keeps the last good config);
+// `tlsgate translate` reads files with the same loader and the same limit.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { environmentYaml, freePort, gatewayYaml, routeYaml, setUpExample, startCli, tlsExchange } from '../standalone/support.js';
+import { fromRoot } from '../../helpers/paths.js';
 
 /** A ConfigMap (a kind tlsgate ignores) of about `bytes` bytes: valid YAML, cheap to write. */
 function bigConfigMap(bytes: number): string {
@@ -39,4 +42,19 @@ test('--watch: a file that grows over --max-file-mib is refused on reload and th
   const served = await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
   assert.match(served.greeting, /^bar-svc: plain TCP echo/);
   assert.equal(cli.readyCount(), 1, 'nothing was applied from the refused set of files');
+});
+
+test('tlsgate translate refuses a file over --max-file-mib before reading any file, naming it, and exits non-zero', async (t) => {
+  const { dir } = await setUpExample(t);
+  const file = path.join(dir, 'big.yaml');
+  writeFileSync(file, bigConfigMap(2 * 1024 * 1024));
+  writeFileSync(path.join(dir, 'gateway.yaml'), 'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: small, namespace: default}\nspec:\n  gatewayClassName: tlsgate\n  listeners: [{name: tls, port: 443, protocol: TLS, tls: {mode: Passthrough}}]\n');
+  const translate = (mib: string) => spawnSync(process.execPath, [fromRoot('bin', 'tlsgate.js'), 'translate', '-f', dir, '--max-file-mib', mib], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const refused = translate('1');
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ bytes is over the manifest file limit of 1048576 bytes \\(--max-file-mib 1\\); nothing was loaded`));
+  assert.equal(refused.stdout, '', 'nothing is printed from the other files');
+  const accepted = translate('3');
+  assert.equal(accepted.status, 0, accepted.stderr);
+  assert.match(accepted.stdout, /kind: Gateway/);
 });
