@@ -178,11 +178,13 @@ describe(`operator: ${SECRETS} unrelated Secrets`, () => {
       const programmed = run.programmedMs === undefined ? '' : `, new Gateway Programmed ${run.programmedMs} ms after start`;
       console.log(`# ${label}: RSS ${mib(run.rssBytes)} MiB, ready in ${run.readyMs} ms${programmed}, Secrets cached ${run.cachedSecrets}`);
     }
-    // In the bench the second run has one Gateway more (its proxy client-certificate Secret is
-    // cached), and other suites' certificates may come and go meanwhile; caching the unrelated
-    // Secrets would add all SECRETS of them.
+    // Caching the unrelated Secrets would add all SECRETS of them. In the bench (run alone) the
+    // second run has one Gateway more, whose proxy client-certificate Secret is cached; in
+    // npm test the namespaces of earlier suites are still being deleted, so their certificates
+    // may leave the cache between the two runs and it may shrink.
     const grown = afterRun.cachedSecrets - beforeRun.cachedSecrets;
-    assert.ok(grown >= (MEASURE_PROGRAMMED ? 1 : 0) && grown < Math.max(10, SECRETS / 20), `the Secret cache grew by ${grown} (${beforeRun.cachedSecrets} → ${afterRun.cachedSecrets}), not by the unrelated Secrets`);
+    assert.ok(grown < Math.max(10, SECRETS / 20), `the Secret cache grew by ${grown} (${beforeRun.cachedSecrets} → ${afterRun.cachedSecrets}): the unrelated Secrets were cached`);
+    if (MEASURE_PROGRAMMED) assert.ok(grown >= 1, `the new Gateway's client-certificate Secret is cached (${beforeRun.cachedSecrets} → ${afterRun.cachedSecrets})`);
     assert.ok(afterRun.rssBytes > 0 && beforeRun.rssBytes > 0);
   });
 });
