@@ -148,16 +148,21 @@ test('SIGTERM drains: established connections keep working, new ones are refused
   // Still carrying traffic while draining...
   assert.equal(await session.roundTrip('draining'), 'draining');
   // ...while the listener stops taking new connections (it closes right after the log line).
+  // A connection that reaches the kernel's accept queue just before the listening socket
+  // closes is reset by the kernel (ECONNRESET): that race is allowed; any other failure is not,
+  // and the listener must end up closed (ECONNREFUSED).
   let refused: Error | undefined;
+  const raced: string[] = [];
   for (let attempt = 0; attempt < 200 && !refused; attempt++) {
     try {
       await tlsExchange(terminatePort, 'bar.example.com', pki.ca.certificatePem);
       await new Promise((resolve) => setTimeout(resolve, 50));
     } catch (error) {
-      refused = error as Error;
+      if (/ECONNRESET|socket hang up/.test(String(error)) && raced.length < 3) raced.push(String(error));
+      else refused = error as Error;
     }
   }
-  assert.match(String(refused), /ECONNREFUSED/);
+  assert.match(String(refused), /ECONNREFUSED/, `after the close; reset while closing: ${raced.join(', ') || 'none'}`);
   assert.equal(await session.roundTrip('still'), 'still');
   assert.equal(cli.running, true, 'still draining the open connection');
 
