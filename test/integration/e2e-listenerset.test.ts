@@ -18,12 +18,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
-import { condition, createObject, eventually, getCustom, selfSigned, GATEWAY_GROUP, waitForReadyEndpoints } from './operator-support.js';
+import { condition, createCertificateSecret, createObject, eventually, getCustom, GATEWAY_GROUP, waitForReadyEndpoints } from './operator-support.js';
 import { installOperator, uninstallOperator, operatorDiagnostics, gatewayEndpoint, INSTALL_GATEWAY_CLASS } from './install-support.js';
 import { tlsProbe, expectSilentClose, type TlsProbeResult } from '../helpers/traffic.js';
 
 const run = promisify(execFile);
-const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
 
 /** The tcp-echo answer to `TEST`: one JSON line after the welcome line. */
@@ -40,15 +39,6 @@ function tcpEchoReport(result: TlsProbeResult): TcpEchoReport {
   const line = result.received.toString('utf8').split('\n').find((l) => l.startsWith('{'));
   assert.ok(line, `no TEST answer in ${JSON.stringify(result.received.toString('utf8'))} (ended ${result.ended} ${result.error ?? ''})`);
   return JSON.parse(line) as TcpEchoReport;
-}
-
-async function createTlsSecret(kc: k8s.KubeConfig, namespace: string, name: string, hostname: string): Promise<string> {
-  const { cert, key } = selfSigned(hostname);
-  await kc.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
-    namespace,
-    body: { metadata: { name }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(cert), 'tls.key': b64(key) } },
-  });
-  return cert;
 }
 
 /**
@@ -135,11 +125,11 @@ describe('e2e: a team\'s ListenerSet shares port 443 of the platform Gateway thr
     platformNs = await freshNamespace(kc, 'e2e-lset-platform');
     teamNs = await freshNamespace(kc, 'e2e-lset-team', { 'e2e-lset-team': 'a' });
 
-    certs.platform = await createTlsSecret(kc, platformNs, 'platform-cert', 'www.platform.example.com');
+    certs.platform = await createCertificateSecret(kc, platformNs, 'platform-cert', 'www.platform.example.com');
     // The team's certificates stay in the team's namespace: resolved from the ListenerSet's namespace.
-    certs.teamTerm = await createTlsSecret(kc, teamNs, 'mq-cert', 'mq.team.example.com');
-    certs.teamWeb = await createTlsSecret(kc, teamNs, 'app-cert', 'app.team.example.com');
-    certs.teamDb = await createTlsSecret(kc, teamNs, 'db-backend-cert', 'db.team.example.com');
+    certs.teamTerm = await createCertificateSecret(kc, teamNs, 'mq-cert', 'mq.team.example.com');
+    certs.teamWeb = await createCertificateSecret(kc, teamNs, 'app-cert', 'app.team.example.com');
+    certs.teamDb = await createCertificateSecret(kc, teamNs, 'db-backend-cert', 'db.team.example.com');
     await createBackend(kc, platformNs, 'platform-web', 8080, { http: true });
     await createBackend(kc, teamNs, 'team-web', 8080, { http: true });
     await createBackend(kc, teamNs, 'team-mq', 8080, { tcp: true });

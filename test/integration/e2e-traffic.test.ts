@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { loadTestKubeConfig, freshNamespace, deleteNamespace } from '../cluster/client.js';
-import { applyUpstreamExample, condition, createObject, eventually, getCustom, selfSigned, GATEWAY_GROUP, waitForReadyEndpoints } from './operator-support.js';
+import { applyUpstreamExample, condition, createCertificateSecret, createObject, eventually, getCustom, GATEWAY_GROUP, waitForReadyEndpoints } from './operator-support.js';
 import { installOperator, uninstallOperator, operatorDiagnostics, gatewayEndpoint, INSTALL_GATEWAY_CLASS } from './install-support.js';
 import { tlsProbe, expectSilentClose, opensslSClient, type TlsProbeResult } from '../helpers/traffic.js';
 
@@ -40,7 +40,6 @@ function echoReport(result: TlsProbeResult): EchoReport {
   return JSON.parse(line) as EchoReport;
 }
 
-const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
 
 /**
@@ -89,15 +88,6 @@ async function createService(kc: k8s.KubeConfig, namespace: string, name: string
   await core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port, targetPort: port }] } } });
 }
 
-async function createTlsSecret(kc: k8s.KubeConfig, namespace: string, name: string, hostname: string): Promise<string> {
-  const { cert, key } = selfSigned(hostname);
-  await kc.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
-    namespace,
-    body: { metadata: { name }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(cert), 'tls.key': b64(key) } },
-  });
-  return cert;
-}
-
 function tlsRoute(namespace: string, name: string, gateway: string, sectionName: string, hostnames: string[], backendRefs: Record<string, unknown>[]): any {
   return {
     apiVersion: `${GATEWAY_GROUP}/v1`,
@@ -129,7 +119,7 @@ describe('e2e: traffic through the installed operator\'s proxy pods', () => {
 
     // Backends: foo a TLS server with its own certificate, bar a plain TCP echo (the upstream
     // example's Services, made by applyUpstreamExample, select app=foo-svc / app=bar-svc).
-    fooBackendCert = await createTlsSecret(kc, ns, 'foo-backend-cert', 'foo.example.com');
+    fooBackendCert = await createCertificateSecret(kc, ns, 'foo-backend-cert', 'foo.example.com');
     await createEchoPod(kc, ns, 'foo-svc', { tcpPort: 3000, tlsPort: 443, tlsSecret: 'foo-backend-cert' });
     await createEchoPod(kc, ns, 'bar-svc', { tcpPort: 8080 });
     for (const app of ['w-heavy', 'w-light', 'w-zero']) {
@@ -144,7 +134,7 @@ describe('e2e: traffic through the installed operator\'s proxy pods', () => {
     barGatewayCert = Buffer.from(secret.data!['tls.crt']!, 'base64').toString('utf8');
 
     // A Mixed Gateway: Passthrough and Terminate listeners on one port, told apart by SNI.
-    mixedTermCert = await createTlsSecret(kc, ns, 'mixed-term-cert', '*.term.example.com');
+    mixedTermCert = await createCertificateSecret(kc, ns, 'mixed-term-cert', '*.term.example.com');
     await createObject(kc, {
       apiVersion: `${GATEWAY_GROUP}/v1`,
       kind: 'Gateway',

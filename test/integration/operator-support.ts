@@ -130,13 +130,14 @@ export function operatorSuite(options: OperatorSuiteOptions): OperatorSuite {
   return suite;
 }
 
-/** A kubernetes.io/tls Secret with a self-signed certificate for `hostname`. */
-export async function createCertificateSecret(kc: k8s.KubeConfig, namespace: string, name: string, hostname: string): Promise<void> {
+/** A kubernetes.io/tls Secret with a self-signed certificate for `hostname`; returns the certificate (PEM) for clients to trust. */
+export async function createCertificateSecret(kc: k8s.KubeConfig, namespace: string, name: string, hostname: string): Promise<string> {
   const { cert, key } = selfSigned(hostname);
   await kc.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
     namespace,
     body: { metadata: { name }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(cert), 'tls.key': b64(key) } },
   });
+  return cert;
 }
 
 /**
