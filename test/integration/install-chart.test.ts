@@ -16,13 +16,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { kubeconfigPath } from '../cluster/client.js';
-import { helmChart } from '../../install/chart.js';
-import { projectRoot, fromRoot } from '../helpers/paths.js';
+import { buildHelm, writeChart } from '../helpers/helm.js';
+import { fromRoot } from '../helpers/paths.js';
 import { kubectl } from './install-support.js';
 import { eventually } from './operator-support.js';
 
@@ -45,13 +44,8 @@ describe('helm chart on the cluster in a box', () => {
   let chartDir = '';
 
   before(() => {
-    helm = execFileSync('bash', [fromRoot('install', 'build-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_500_000 }).trim().split('\n').pop()!;
-    work = mkdtempSync(path.join(os.tmpdir(), 'tlsgate-chart-it-'));
-    chartDir = path.join(work, 'tlsgate');
-    for (const [file, content] of helmChart({ root: projectRoot, version: '0.1.0' })) {
-      mkdirSync(path.dirname(path.join(chartDir, file)), { recursive: true });
-      writeFileSync(path.join(chartDir, file), content);
-    }
+    helm = buildHelm();
+    ({ work, chartDir } = writeChart('tlsgate-chart-it-'));
   });
   after(() => {
     if (work) rmSync(work, { recursive: true, force: true });

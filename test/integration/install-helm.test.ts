@@ -10,14 +10,11 @@
 //   npm run build && flock /tmp/tlsgate-cluster.lock node --test dist/test/integration/install-helm.test.js
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { kubeconfigPath, loadTestKubeConfig } from '../cluster/client.js';
-import { helmChart } from '../../install/chart.js';
-import { projectRoot, fromRoot } from '../helpers/paths.js';
+import { buildHelm, writeChart } from '../helpers/helm.js';
 import { INSTALL_GATEWAY_CLASS, kubectl, OPERATOR_NAME, OPERATOR_NAMESPACE, operatorDiagnostics, uninstallOperator, waitForNamespaceGone } from './install-support.js';
 import { eventually } from './operator-support.js';
 
@@ -41,13 +38,8 @@ describe('helm install and uninstall on the cluster in a box', () => {
   }
 
   before(async () => {
-    helm = execFileSync('bash', [fromRoot('install', 'build-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_500_000 }).trim().split('\n').pop()!;
-    work = mkdtempSync(path.join(os.tmpdir(), 'tlsgate-helm-it-'));
-    chartDir = path.join(work, 'tlsgate');
-    for (const [file, content] of helmChart({ root: projectRoot, version: '0.1.0' })) {
-      mkdirSync(path.dirname(path.join(chartDir, file)), { recursive: true });
-      writeFileSync(path.join(chartDir, file), content);
-    }
+    helm = buildHelm();
+    ({ work, chartDir } = writeChart('tlsgate-helm-it-'));
     // An earlier suite's install may still be terminating.
     await waitForNamespaceGone(kc, OPERATOR_NAMESPACE);
   });

@@ -4,12 +4,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { installObjects, OPERATOR_NAMESPACE, type InstallOptions } from '../../install/app.js';
-import { helmChart, keepOnUninstall } from '../../install/chart.js';
+import { keepOnUninstall } from '../../install/chart.js';
+import { buildHelm, writeChart } from '../helpers/helm.js';
 import { releaseManifests } from '../../install/release.js';
 import { projectRoot } from '../helpers/paths.js';
 
@@ -63,14 +63,8 @@ describe('helm chart', () => {
   let chartDir = '';
 
   before(() => {
-    // Builds helm once (minutes, cold), then reuses .cache/bin.
-    helm = execFileSync('bash', [path.join(projectRoot, 'install', 'build-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_500_000 }).trim().split('\n').pop()!;
-    work = mkdtempSync(path.join(os.tmpdir(), 'tlsgate-chart-'));
-    chartDir = path.join(work, 'tlsgate');
-    for (const [file, content] of helmChart({ root: projectRoot, version: '0.1.0' })) {
-      execFileSync('mkdir', ['-p', path.dirname(path.join(chartDir, file))]);
-      writeFileSync(path.join(chartDir, file), content);
-    }
+    helm = buildHelm();
+    ({ work, chartDir } = writeChart('tlsgate-chart-'));
   });
   after(() => {
     if (work) rmSync(work, { recursive: true, force: true });
