@@ -13,6 +13,7 @@ import { CONTROLLER_NAME } from '../../src/gatewayapi/translate.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { metricValue, type Backend } from '../e2e/proxy/helpers.js';
 import { fromRoot } from '../helpers/paths.js';
+import { freePort } from '../e2e/standalone/support.js';
 
 export interface ProxyTarget {
   passthroughPort: number;
@@ -37,14 +38,6 @@ export interface ProxyFigures {
   heapUsedBytes: number;
   openFds: number;
   text: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function manifests(passthroughPort: number, mixedPort: number, backendPort: number): string {

@@ -19,17 +19,10 @@ import { startFooBackend, type DemoBackend } from '../../../examples/demo/backen
 import { issueCertificate, type IssuedCertificate } from '../../../examples/demo/pki.js';
 import { CONTROLLER_NAME, findCondition, translate, type Snapshot, type TranslateOutput } from '../../../src/gatewayapi/translate.js';
 import { GATEWAY_A, makePki, startServer, statusWhere, tempDir, writeCredentials } from '../../unit/delivery/fixtures.js';
+import { freePort } from '../standalone/support.js';
 
 const GATEWAY = `${GATEWAY_A.namespace}/${GATEWAY_A.name}`;
 const NOW = new Date();
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function snapshotFor(blockedPort: number, openPort: number, backend: DemoBackend): Snapshot {
   const ns = GATEWAY_A.namespace;

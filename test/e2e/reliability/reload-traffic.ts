@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CONTROLLER_NAME } from '../../../src/gatewayapi/translate.js';
-import { CliProcess } from '../standalone/support.js';
+import { CliProcess, freePort } from '../standalone/support.js';
 import { captureClientHello, metricValue, plainBackend } from '../proxy/helpers.js';
 
 export interface ReloadTrafficOptions {
@@ -96,14 +96,6 @@ spec:
 `);
   }
   return parts.join('---\n');
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Reads from `socket` until `expected` has arrived in full; rejects on close, error or deadline. */
